@@ -1,27 +1,24 @@
 """Shared fixtures: real MNIST and Fashion-MNIST files, and a private Hugging Face cache."""
 
+import atexit
 import importlib.util
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from generator import SOURCES, load_pools
+# Before anything imports datasets (it reads these once): keep caches out of the user's home.
+_HF_HOME = tempfile.mkdtemp(prefix="moving-mnist-tests-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
+os.environ["HF_HOME"] = _HF_HOME
+os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
+os.environ.pop("MOVING_MNIST_MIRROR", None)
+
+from generator import SOURCES, load_pools  # noqa: E402
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _private_hf_cache(tmp_path_factory):
-    """Keep the tests' Arrow caches and downloads out of the user's cache."""
-    cache = tmp_path_factory.mktemp("hf")
-    old = os.environ.get("HF_DATASETS_CACHE")
-    os.environ["HF_DATASETS_CACHE"] = str(cache)
-    yield
-    if old is None:
-        os.environ.pop("HF_DATASETS_CACHE", None)
-    else:
-        os.environ["HF_DATASETS_CACHE"] = old
 
 
 @pytest.fixture(scope="session")
