@@ -81,13 +81,17 @@ class MovingMNISTConfig(datasets.BuilderConfig):
         return Spec(**{name: getattr(self, name) for name in Spec.__dataclass_fields__})
 
 
+_VERSION = datasets.Version("1.0.0")
+
 PRESETS = {
     "classic": MovingMNISTConfig(
         name="classic",
+        version=_VERSION,
         description="Srivastava et al. (2015): 2 MNIST digits, 20 frames (10 in, 10 out), 64x64, max.",
     ),
     "notebook": MovingMNISTConfig(
         name="notebook",
+        version=_VERSION,
         description="The seed notebook: 1 MNIST digit, 40 frames (20 in, 20 out), step 0.5, each digit once.",
         num_objects=1,
         num_frames=40,
@@ -105,7 +109,7 @@ PRESETS = {
 class MovingMNIST(datasets.GeneratorBasedBuilder):
     """Moving MNIST: `MovingMNIST(config_name="classic", num_train=500, seed=7)`."""
 
-    VERSION = datasets.Version("1.0.0")
+    VERSION = _VERSION
     BUILDER_CONFIG_CLASS = MovingMNISTConfig
     BUILDER_CONFIGS = list(PRESETS.values())
     DEFAULT_CONFIG_NAME = "classic"
