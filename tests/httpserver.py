@@ -1,0 +1,182 @@
+"""A loopback HTTP file server for tests: no network, no external dependencies.
+
+    with FileServer({"/mnist/a.gz": b"..."}) as server:   # or FileServer.from_folder(path, prefix="/mnist")
+        url = server.url                                   # http://127.0.0.1:<ephemeral port>
+        ...
+        server.requests          # ["/mnist/a.gz", ...]: every GET path served or refused, in order
+        server.count("/mnist/a.gz")
+        server.set("/mnist/a.gz", b"fixed bytes")          # swap what a path serves, mid-test
+        server.queue("/mnist/a.gz", b"bad", b"worse")       # the next two GETs get these, then the set bytes
+
+Answers GET and HEAD with Content-Length and, unless `etag=False`, an ETag derived from the
+bytes (so that clients which key their cache by ETag see a swap); 404 for unknown paths. A HEAD
+describes what the next GET of that path will get. Runs in a daemon thread; `stop()` (or leaving
+the `with` block) shuts it down and closes the socket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["FileServer"]
+
+
+class FileServer:
+    """Serve `files` (URL path -> bytes) on 127.0.0.1 at an ephemeral port, recording requests."""
+
+    def __init__(self, files: dict[str, bytes] | None = None, *, etag: bool = True):
+        self.etag = etag
+        self._lock = threading.Lock()
+        self._files: dict[str, bytes] = {}
+        self._queued: dict[str, list[bytes]] = {}
+        self._gets: list[str] = []
+        self._heads: list[str] = []
+        for path, data in (files or {}).items():
+            self.set(path, data)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_folder(cls, folder, prefix: str = "", *, etag: bool = True) -> "FileServer":
+        """Serve every file below `folder` at `<prefix>/<relative path>`."""
+        folder = Path(folder)
+        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        files = {
+            f"{prefix}/{p.relative_to(folder).as_posix()}": p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+        return cls(files, etag=etag)
+
+    # -- content ---------------------------------------------------------------------------
+
+    def set(self, path: str, data: bytes) -> None:
+        """Serve `data` at `path` from now on (adds the path, or swaps its bytes)."""
+        path = "/" + path.lstrip("/")
+        with self._lock:
+            self._files[path] = bytes(data)
+
+    def queue(self, path: str, *datas: bytes) -> None:
+        """Serve each of `datas` once, in order, to the next GETs of `path`; then its set bytes again."""
+        path = "/" + path.lstrip("/")
+        with self._lock:
+            self._queued.setdefault(path, []).extend(bytes(d) for d in datas)
+
+    def remove(self, path: str) -> None:
+        path = "/" + path.lstrip("/")
+        with self._lock:
+            self._files.pop(path, None)
+            self._queued.pop(path, None)
+
+    def get(self, path: str) -> bytes | None:
+        with self._lock:
+            return self._files.get("/" + path.lstrip("/"))
+
+    # -- what was asked ----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[str]:
+        """Paths of every GET request received, in arrival order (a copy)."""
+        with self._lock:
+            return list(self._gets)
+
+    @property
+    def head_requests(self) -> list[str]:
+        with self._lock:
+            return list(self._heads)
+
+    def count(self, path: str) -> int:
+        """How many GET requests asked for `path`."""
+        path = "/" + path.lstrip("/")
+        return self.requests.count(path)
+
+    def clear(self) -> None:
+        """Forget the recorded requests."""
+        with self._lock:
+            self._gets.clear()
+            self._heads.clear()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FileServer":
+        if self._httpd is not None:
+            return self
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-file-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> "FileServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- used by the handler -----------------------------------------------------------------
+
+    def _lookup(self, raw_path: str, method: str) -> bytes | None:
+        path = unquote(urlsplit(raw_path).path)
+        with self._lock:
+            (self._gets if method == "GET" else self._heads).append(path)
+            queued = self._queued.get(path)
+            if queued:
+                return queued.pop(0) if method == "GET" else queued[0]
+            return self._files.get(path)
+
+
+def _handler_for(server: FileServer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, method: str) -> None:
+            data = server._lookup(self.path, method)
+            if data is None:
+                body = b"not found\n"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if method == "GET":
+                    self.wfile.write(body)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            if server.etag:
+                self.send_header("ETag", '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
+            self.end_headers()
+            if method == "GET":
+                self.wfile.write(data)
+
+        def do_GET(self):  # noqa: N802
+            self._answer("GET")
+
+        def do_HEAD(self):  # noqa: N802
+            self._answer("HEAD")
+
+        def log_message(self, format, *args):  # keep test output clean
+            pass
+
+    return Handler

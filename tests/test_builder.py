@@ -1,0 +1,365 @@
+"""The `datasets` builder on real MNIST: features, content, splits, caching, num_proc, streaming.
+
+Every build here reads the canonical MNIST files from data_dir (see test_download.py for the
+mirror). Configs are small so that a build takes well under a second.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import moving_mnist
+from generator import generate
+from generator.sequences import pool_of
+from moving_mnist import MovingMNIST
+
+SMALL = dict(num_train=40, num_validation=10, num_test=20, seed=7)
+COLUMNS = ["input_frames", "output_frames", "labels", "source_indices", "positions", "index"]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _leaves(array) -> np.ndarray:
+    """The primitive values of an Arrow column, whatever its nesting and chunking."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if isinstance(array, pa.ExtensionArray):
+        array = array.storage
+    while pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type) or pa.types.is_large_list(array.type):
+        array = array.flatten()
+    return array.to_numpy(zero_copy_only=False)
+
+
+def _shape(feature) -> tuple:
+    if hasattr(feature, "shape"):  # Array3D
+        return tuple(feature.shape)
+    if hasattr(feature, "length"):  # List(..., length=k)
+        return (feature.length,)
+    return ()
+
+
+def _arrays(ds: datasets.Dataset) -> dict[str, np.ndarray]:
+    """Every column as one array `(num_rows, *feature shape)` of its stored dtype."""
+    out = {}
+    for column in ds.column_names:
+        values = _leaves(ds.data.table[column])
+        out[column] = values.reshape((ds.num_rows, *_shape(ds.features[column])))
+    return out
+
+
+def _assert_same_data(a, b) -> None:
+    """Same splits, features, and the same values of the same dtype in every column of every row."""
+    assert sorted(a) == sorted(b)
+    for split in a:
+        assert a[split].features == b[split].features, split
+        x, y = _arrays(a[split]), _arrays(b[split])
+        assert sorted(x) == sorted(y) == sorted(COLUMNS)
+        for column in COLUMNS:
+            assert x[column].dtype == y[column].dtype, (split, column)
+            assert x[column].shape == y[column].shape, (split, column)
+            assert np.array_equal(x[column], y[column]), (split, column)
+
+
+def _build(mnist_dir, cache, config_name="classic", num_proc=None, **overrides) -> MovingMNIST:
+    builder = MovingMNIST(config_name=config_name, data_dir=str(mnist_dir), cache_dir=str(cache), **overrides)
+    builder.download_and_prepare(num_proc=num_proc)
+    return builder
+
+
+@pytest.fixture(scope="module")
+def classic(mnist_dir, tmp_path_factory):
+    """(builder, DatasetDict) of the SMALL classic config."""
+    builder = _build(mnist_dir, tmp_path_factory.mktemp("classic"), **SMALL)
+    return builder, builder.as_dataset()
+
+
+# -- features and content --------------------------------------------------------------------
+
+
+def test_features_dtypes_and_shapes(classic):
+    builder, ds = classic
+    assert {split: ds[split].num_rows for split in ds} == {"train": 40, "validation": 10, "test": 20}
+    assert {name: split.num_examples for name, split in builder.info.splits.items()} == {
+        "train": 40, "validation": 10, "test": 20,
+    }
+    features = ds["train"].features
+    assert list(features) == COLUMNS
+    assert features["input_frames"] == datasets.Array3D((10, 64, 64), "uint8")
+    assert features["output_frames"] == datasets.Array3D((10, 64, 64), "uint8")
+    assert features["positions"] == datasets.Array3D((20, 2, 2), "int16")
+    assert features["index"] == datasets.Value("int64")
+    assert isinstance(features["labels"].feature, datasets.ClassLabel)
+    assert features["labels"].feature.names == list("0123456789")
+    assert features["labels"].length == 2
+    assert features["source_indices"].feature == datasets.Value("int32")
+    assert features["source_indices"].length == 2
+    for split in ds:
+        arrays = _arrays(ds[split])
+        n = ds[split].num_rows
+        assert arrays["input_frames"].shape == (n, 10, 64, 64) and arrays["input_frames"].dtype == np.uint8
+        assert arrays["output_frames"].shape == (n, 10, 64, 64) and arrays["output_frames"].dtype == np.uint8
+        assert arrays["positions"].shape == (n, 20, 2, 2) and arrays["positions"].dtype == np.int16
+        assert arrays["labels"].shape == (n, 2)
+        assert arrays["source_indices"].shape == (n, 2) and arrays["source_indices"].dtype == np.int32
+        assert arrays["index"].tolist() == list(range(n))
+    # the python view agrees with the Arrow one
+    row = ds["test"].with_format("numpy")[3]
+    assert row["input_frames"].shape == (10, 64, 64) and row["positions"].shape == (20, 2, 2)
+    assert ds["test"][3]["index"] == 3
+
+
+def test_content_equals_the_engine_on_real_digits(classic, mnist_pools):
+    builder, ds = classic
+    spec = builder.config.spec
+    assert spec.seed == 7 and spec.num_train == 40
+    for split in ("train", "validation", "test"):
+        pool = mnist_pools[pool_of(split)]
+        n = ds[split].num_rows
+        expected = generate(spec, pool, split, 0, n)
+        arrays = _arrays(ds[split])
+        frames = np.concatenate([arrays["input_frames"], arrays["output_frames"]], axis=1)
+        assert np.array_equal(frames, expected.frames), split
+        assert np.array_equal(arrays["positions"], expected.positions), split
+        assert np.array_equal(arrays["source_indices"], expected.source_indices), split
+        assert np.array_equal(arrays["labels"], expected.labels), split
+        assert np.array_equal(arrays["labels"], pool.labels[arrays["source_indices"]]), split
+        assert np.array_equal(arrays["index"], expected.indices), split
+        assert frames.any(axis=(2, 3)).all(), split  # every frame shows a digit
+
+
+def test_a_split_of_size_zero_is_omitted(mnist_dir, mnist_pools, tmp_path):
+    builder = _build(mnist_dir, tmp_path / "nb", "notebook", num_train=12, num_validation=5)
+    ds = builder.as_dataset()
+    assert sorted(ds) == ["train", "validation"]
+    assert sorted(builder.info.splits) == ["train", "validation"]
+    features = ds["train"].features
+    assert features["input_frames"] == datasets.Array3D((20, 64, 64), "uint8")
+    assert features["output_frames"] == datasets.Array3D((20, 64, 64), "uint8")
+    assert features["positions"] == datasets.Array3D((40, 1, 2), "int16")
+    assert features["labels"].length == 1
+    for split, n in (("train", 12), ("validation", 5)):
+        arrays = _arrays(ds[split])
+        # the notebook preset samples sequentially: sequence i shows image i of its pool
+        assert arrays["source_indices"][:, 0].tolist() == list(range(n))
+        assert arrays["labels"][:, 0].tolist() == mnist_pools[pool_of(split)].labels[:n].tolist()
+
+    classic = _build(mnist_dir, tmp_path / "cl", num_train=6, num_validation=0, num_test=4).as_dataset()
+    assert sorted(classic) == ["test", "train"]
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides,named",
+    [
+        (dict(num_frames=0), "num_frames"),
+        (dict(num_objects=0), "num_objects"),
+        (dict(num_input_frames=0), "num_input_frames"),
+        (dict(num_input_frames=20), "num_input_frames"),
+        (dict(image_size=20), "image_size"),
+        (dict(step_length=0.0), "step_length"),
+        (dict(step_length=1.5), "step_length"),
+        (dict(seed=-1), "seed"),
+        (dict(num_train=-1), "num_train"),
+        (dict(num_test=2.5), "num_test"),
+        (dict(num_validation=True), "num_validation"),
+        (dict(source="cifar10"), "source"),
+        (dict(motion="random_walk"), "motion"),
+        (dict(compositing="mean"), "compositing"),
+        (dict(sampling="shuffled"), "sampling"),
+        (dict(num_train=0, num_validation=0, num_test=0), "num_train"),
+    ],
+)
+def test_bad_overrides_raise_value_error_naming_the_parameter(overrides, named, tmp_path):
+    with pytest.raises(ValueError, match=named):
+        MovingMNIST(config_name="classic", cache_dir=str(tmp_path), **overrides)
+
+
+def test_bad_override_of_the_notebook_preset(tmp_path):
+    with pytest.raises(ValueError, match="num_input_frames"):
+        MovingMNIST(config_name="notebook", num_frames=20, cache_dir=str(tmp_path))  # keeps 20 input frames
+
+
+def test_unknown_override_key_raises_value_error(tmp_path):
+    with pytest.raises(ValueError, match="frames_per_second"):
+        MovingMNIST(config_name="classic", frames_per_second=3, cache_dir=str(tmp_path))
+
+
+def test_unknown_config_name_raises_value_error(tmp_path):
+    with pytest.raises(ValueError, match="mnist_3d"):
+        MovingMNIST(config_name="mnist_3d", cache_dir=str(tmp_path))
+
+
+def test_presets_are_valid_and_the_default_is_classic(tmp_path):
+    assert MovingMNIST(cache_dir=str(tmp_path)).config.name == "classic"
+    for name, preset in moving_mnist.PRESETS.items():
+        builder = MovingMNIST(config_name=name, cache_dir=str(tmp_path))
+        assert builder.config.spec == preset.spec
+
+
+# -- caching ---------------------------------------------------------------------------------------
+
+
+def test_same_configuration_reuses_the_cache_without_generating(mnist_dir, tmp_path, monkeypatch):
+    first = _build(mnist_dir, tmp_path / "cache", **SMALL)
+    expected = first.as_dataset()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the cached dataset was generated again")
+
+    monkeypatch.setattr(MovingMNIST, "_generate_examples", forbidden)
+    monkeypatch.setattr(MovingMNIST, "_split_generators", forbidden)
+    monkeypatch.setattr(moving_mnist, "generate", forbidden)
+    second = _build(mnist_dir, tmp_path / "cache", **SMALL)
+    assert second.cache_dir == first.cache_dir
+    _assert_same_data(second.as_dataset(), expected)
+
+
+def test_cache_folder_carries_the_code_hash(classic):
+    builder, _ = classic
+    assert Path(builder.cache_dir).name == moving_mnist._code_hash()
+    assert len(moving_mnist._code_hash()) == 16
+
+
+def test_different_overrides_get_different_cache_folders_and_data(mnist_dir, tmp_path):
+    cache = tmp_path / "cache"
+    seed7 = _build(mnist_dir, cache, **SMALL)
+    seed8 = _build(mnist_dir, cache, **{**SMALL, "seed": 8})
+    assert seed7.cache_dir != seed8.cache_dir
+    a, b = seed7.as_dataset(), seed8.as_dataset()
+    for split in a:
+        x, y = _arrays(a[split]), _arrays(b[split])
+        assert not np.array_equal(x["positions"], y["positions"]), split
+        assert not np.array_equal(x["input_frames"], y["input_frames"]), split
+
+    more = _build(mnist_dir, cache, **{**SMALL, "num_train": 50})
+    assert more.cache_dir not in (seed7.cache_dir, seed8.cache_dir)
+    c = more.as_dataset()
+    assert c["train"].num_rows == 50
+    # a sequence depends on (spec, split, index) only: growing one split keeps every other byte
+    x, y = _arrays(a["train"]), _arrays(c["train"])
+    for column in COLUMNS:
+        assert np.array_equal(x[column], y[column][:40]), column
+    _assert_same_data({s: a[s] for s in ("validation", "test")}, {s: c[s] for s in ("validation", "test")})
+
+
+# -- num_proc --------------------------------------------------------------------------------------
+
+
+def test_shards_cover_each_split_in_at_least_8_pieces_of_at_most_2000():
+    for size in (1, 3, 8, 10, 20, 40, 2000, 16000, 16001, 100000):
+        shards = moving_mnist._shards(size)
+        starts, stops = shards["starts"], shards["stops"]
+        assert len(starts) == len(stops) == min(size, max(8, -(-size // 2000)))
+        assert starts[0] == 0 and stops[-1] == size and starts[1:] == stops[:-1]
+        assert all(0 < stop - start <= 2000 for start, stop in zip(starts, stops))
+    assert moving_mnist._shards(40) == {"starts": [0, 5, 10, 15, 20, 25, 30, 35], "stops": [5, 10, 15, 20, 25, 30, 35, 40]}
+
+
+def test_num_proc_gives_identical_content(mnist_dir, tmp_path, classic):
+    _, expected = classic  # built with num_proc=None: one process
+    one = _build(mnist_dir, tmp_path / "p1", num_proc=1, **SMALL)
+    _assert_same_data(one.as_dataset(), expected)
+    for num_proc in (2, 4):
+        builder = _build(mnist_dir, tmp_path / f"p{num_proc}", num_proc=num_proc, **SMALL)
+        # every split really was written by num_proc workers, one Arrow file each
+        for split in ("train", "validation", "test"):
+            files = sorted(p.name for p in Path(builder.cache_dir).glob(f"moving_mnist-{split}-*.arrow"))
+            assert files == [f"moving_mnist-{split}-{i:05d}-of-{num_proc:05d}.arrow" for i in range(num_proc)]
+        _assert_same_data(builder.as_dataset(), expected)
+
+
+# -- streaming -------------------------------------------------------------------------------------
+
+
+def test_streaming_yields_the_prepared_examples_without_an_arrow_cache(mnist_dir, tmp_path, classic):
+    _, expected = classic
+    cache = tmp_path / "stream"
+    builder = MovingMNIST(config_name="classic", data_dir=str(mnist_dir), cache_dir=str(cache), **SMALL)
+    streamed = builder.as_streaming_dataset()
+    assert sorted(streamed) == sorted(expected)
+    for split in expected:
+        arrays = _arrays(expected[split])
+        examples = list(streamed[split])
+        assert len(examples) == expected[split].num_rows
+        for i, example in enumerate(examples):
+            assert sorted(example) == sorted(COLUMNS)
+            assert example["input_frames"].dtype == np.uint8
+            assert example["positions"].dtype == np.int16
+            for column in COLUMNS:
+                assert np.array_equal(np.asarray(example[column]), arrays[column][i]), (split, i, column)
+    assert not Path(builder.cache_dir).exists()
+    assert list(cache.rglob("*.arrow")) == [] and list(cache.rglob("dataset_info.json")) == []
+
+
+# -- load() ----------------------------------------------------------------------------------------
+
+
+def test_load_returns_the_splits(mnist_dir, tmp_path, classic):
+    _, expected = classic
+    ds = moving_mnist.load("classic", data_dir=str(mnist_dir), cache_dir=str(tmp_path / "c"), **SMALL)
+    assert isinstance(ds, datasets.DatasetDict)
+    assert {split: ds[split].num_rows for split in ds} == {"train": 40, "validation": 10, "test": 20}
+    _assert_same_data(ds, expected)
+
+    notebook = moving_mnist.load(
+        "notebook", num_train=9, num_validation=4, seed=1, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "n")
+    )
+    assert {split: notebook[split].num_rows for split in notebook} == {"train": 9, "validation": 4}
+    assert notebook["train"].features["input_frames"] == datasets.Array3D((20, 64, 64), "uint8")
+
+
+# -- the code hash ---------------------------------------------------------------------------------
+
+
+def _hash_of_copy(folder: Path) -> str:
+    """Import moving_mnist from `folder` in a fresh interpreter and return its _code_hash()."""
+    code = (
+        "import moving_mnist, generator, sys; "
+        "print(moving_mnist.__file__); print(generator.__file__); print(moving_mnist._code_hash())"
+    )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    module_file, generator_file, digest = result.stdout.split()
+    assert Path(module_file).resolve() == (folder / "moving_mnist.py").resolve()
+    assert Path(generator_file).resolve() == (folder / "generator" / "__init__.py").resolve()
+    return digest
+
+
+def test_code_hash_follows_the_generator_sources(tmp_path):
+    root = Path(moving_mnist.__file__).parent
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copyfile(root / "moving_mnist.py", copy / "moving_mnist.py")
+    shutil.copytree(root / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+
+    # the digest is of the files' bytes, not of where they are
+    assert _hash_of_copy(copy) == moving_mnist._code_hash()
+
+    # one byte of motion.py's docstring (it has no comments): no change to what the code does
+    motion = copy / "generator" / "motion.py"
+    text = motion.read_text()
+    assert text.startswith('"""') and text[3].isalpha()
+    edited = text[:3] + text[3].swapcase() + text[4:]
+    motion.write_text(edited)
+    changed = _hash_of_copy(copy)
+    assert changed != moving_mnist._code_hash()
+    assert len(changed) == 16
+
+    # and so is moving_mnist.py itself
+    motion.write_text(text)
+    (copy / "moving_mnist.py").write_text((copy / "moving_mnist.py").read_text() + "\n# edited\n")
+    assert _hash_of_copy(copy) not in (moving_mnist._code_hash(), changed)
