@@ -363,3 +363,48 @@ def test_code_hash_follows_the_generator_sources(tmp_path):
     motion.write_text(text)
     (copy / "moving_mnist.py").write_text((copy / "moving_mnist.py").read_text() + "\n# edited\n")
     assert _hash_of_copy(copy) not in (moving_mnist._code_hash(), changed)
+
+
+# -- golden hashes -----------------------------------------------------------------------------
+#
+# A REGRESSION LOCK, not a proof of correctness: these digests were recorded from the builder
+# itself. That the bytes are right rests on the independent tests -- positions against the scalar
+# reference loop (tests/test_motion.py, tests/test_generator.py), frames re-rendered from sprites
+# and positions (tests/test_render.py), and the content check above. Any intended change to the
+# generated output must update these literals (the Arrow cache key changes by itself, since
+# moving_mnist._code_hash digests the generator sources).
+
+GOLDEN_CONFIG = dict(seed=0, num_train=24, num_validation=8, num_test=16)
+GOLDEN = {
+    "train": {
+        "frames": "9a34f48c67348496d88fcbd32e5b8534ba820317e89680942e471f94cf22f31b",
+        "positions": "c7c18e610ca3e631b654cf44f669d18ee6ab1e9117d958a895ae68cd44c5dee7",
+        "source_indices": "01ca363d567a2823ba001100e16f1980d5ecf224f0e127ef3942ff6174da5611",
+    },
+    "validation": {
+        "frames": "00d1a875ea3add68e4970202e20c42ea1c8f59033e73d9cdefe76f5717058553",
+        "positions": "6d7cd85bf416c3555b38674c7cc965c8f7524673898d2ed8d78ca1321914cc52",
+        "source_indices": "f4fef324dac441cdfeb718e76aeaacdc121ff939229457bcc67043b4383a553f",
+    },
+    "test": {
+        "frames": "a424121847698db55f4bdcb4fa7dbf47b9ed1c2f403e80c9ee875bd5f1c74b4b",
+        "positions": "176e11553fd4fbb6c397b537ba819388d0fe32a316f2761f56968d40fba459aa",
+        "source_indices": "11838d19e544852dd1b487980b3911779503f075a8ed91bb5b0d4a55e45da9ca",
+    },
+}
+
+
+def test_golden_hashes_of_a_small_classic_build(mnist_dir, tmp_path):
+    ds = _build(mnist_dir, tmp_path / "golden", **GOLDEN_CONFIG).as_dataset()
+    digests = {}
+    for split in ds:
+        arrays = _arrays(ds[split])
+        frames = np.concatenate([arrays["input_frames"], arrays["output_frames"]], axis=1)  # (N, 20, 64, 64)
+        digests[split] = {
+            "frames": hashlib.sha256(np.ascontiguousarray(frames, "<u1").tobytes()).hexdigest(),
+            "positions": hashlib.sha256(np.ascontiguousarray(arrays["positions"], "<i2").tobytes()).hexdigest(),
+            "source_indices": hashlib.sha256(
+                np.ascontiguousarray(arrays["source_indices"], "<i4").tobytes()
+            ).hexdigest(),
+        }
+    assert digests == GOLDEN
