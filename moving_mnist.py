@@ -146,11 +146,19 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
             files = local_files(source, os.path.expanduser(self.config.data_dir))
             check_files(source, files)
         else:
-            files = _download(dl_manager, source)
+            files = _download(self._local_download_manager(dl_manager), source)
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "files": files, **_shards(size)})
             for split, size in spec.split_sizes().items()
         ]
+
+    def _local_download_manager(self, dl_manager):
+        """Streaming still needs whole local files: they are gzip-compressed and checksummed."""
+        if isinstance(dl_manager, datasets.DownloadManager):
+            return dl_manager
+        download_config = dl_manager.download_config.copy()
+        download_config.cache_dir = self._cache_downloaded_dir  # the same place a prepared build uses
+        return datasets.DownloadManager(dataset_name=self.name, download_config=download_config)
 
     def _generate_examples(self, split, files, starts, stops):
         spec = self.config.spec
@@ -184,9 +192,6 @@ def _download(dl_manager, source) -> dict[str, str]:
     """Download a source's files (from `MOVING_MNIST_MIRROR` if set), verified, re-fetched once if bad."""
     mirror = os.environ.get("MOVING_MNIST_MIRROR")
     urls = {role: source.url(role, mirror) for role in source.files}
-    if not isinstance(dl_manager, datasets.DownloadManager):
-        # Streaming still needs whole local files: they are gzip-compressed and checksummed.
-        dl_manager = datasets.DownloadManager(dataset_name="moving_mnist", download_config=dl_manager.download_config)
     paths = dl_manager.download(urls)
     for role, url in urls.items():
         for attempt in (1, 2):

@@ -54,6 +54,7 @@ def pool_of(split: str) -> str:
 
 def generate(spec: Spec, pool: Pool, split: str, start: int, stop: int) -> Sequences:
     """Generate sequences `start <= i < stop` of `split`; `pool` must be `pool_of(split)`'s images."""
+    pool_of(split)  # validates the split name
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -167,7 +168,7 @@ def verify(path: str, file: RemoteFile, origin: str | None = None) -> None:
 def _content_sha256(data: bytes) -> str | None:
     try:
         return hashlib.sha256(gzip.decompress(data)).hexdigest()
-    except (OSError, EOFError):  # not gzip, or truncated
+    except (OSError, EOFError, zlib.error):  # not gzip, truncated or corrupt
         return None
 
 
@@ -176,7 +177,10 @@ def read_idx(path: str) -> np.ndarray:
     with open(path, "rb") as f:
         data = f.read()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{path} is not a readable gzip file: {error}") from None
     if len(data) < 4 or data[:3] != b"\x00\x00\x08":
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = data[3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields
 
 from generator.sources import SOURCES
@@ -63,12 +64,11 @@ class Spec:
                 raise ValueError(f"{name}={value!r} is not allowed: choose one of {', '.join(allowed)}")
         for name, minimum in MINIMUMS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not _is_integer(value) or value < minimum:
                 raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-            if value < minimum:
-                raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+            object.__setattr__(self, name, int(value))  # numpy integers become plain ints
         step = self.step_length
-        if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step <= 1:
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 < step <= 1:
             raise ValueError(f"step_length={step!r} must be a number in (0, 1]")
         if self.num_input_frames >= self.num_frames:
             raise ValueError(
@@ -95,3 +95,7 @@ class Spec:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

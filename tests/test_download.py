@@ -210,16 +210,7 @@ def test_mirror_url_may_end_with_a_slash(serve, monkeypatch, reference, tmp_path
         ("flip-crc", False),
         ("truncated", True),
         ("truncated", False),
-        pytest.param(
-            "flip-deflate",
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=zlib.error,
-                reason="BUG generator/sources.py _content_sha256 catches (OSError, EOFError) but not "
-                "zlib.error, which gzip.decompress raises for some corrupt deflate streams",
-            ),
-        ),
+        ("flip-deflate", True),  # gzip raises zlib.error for these bytes, not OSError
     ],
 )
 def test_corrupt_download_raises_checksum_error_leaves_nothing_and_recovers(
@@ -283,11 +274,6 @@ def test_a_missing_file_on_the_mirror_fails_the_build(serve, tmp_path):
     _assert_no_dataset(cache, builder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=zlib.error,
-    reason="BUG generator/sources.py _content_sha256 lets zlib.error escape instead of returning None",
-)
 def test_verify_reports_a_corrupt_deflate_stream_as_checksum_error(mnist_dir, tmp_path):
     bad = _corrupt((mnist_dir / "train-images-idx3-ubyte.gz").read_bytes(), "flip-deflate")
     with pytest.raises(zlib.error):  # what gzip raises for these bytes: neither OSError nor EOFError

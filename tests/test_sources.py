@@ -133,19 +133,13 @@ def test_a_non_gzip_download_raises_checksum_error(tmp_path):
     assert "https://mirror.example/mnist/train-images-idx3-ubyte.gz" in str(error.value)
 
 
-_ZLIB_BUG = (
-    "verify() lets zlib.error escape instead of raising ChecksumError: _content_sha256 catches only "
-    "OSError/EOFError, but gzip.decompress raises zlib.error on a corrupt deflate stream"
-)
-
-
 @pytest.mark.parametrize(
     "source, offset",
     [
         ("fashion_mnist", 20000),  # this one breaks the gzip CRC (OSError): handled
         ("mnist", 16510),
-        pytest.param("fashion_mnist", 16510, marks=pytest.mark.xfail(strict=True, raises=zlib.error, reason=_ZLIB_BUG)),
-        pytest.param("mnist", 100, marks=pytest.mark.xfail(strict=True, raises=zlib.error, reason=_ZLIB_BUG)),
+        ("fashion_mnist", 16510),  # these two corrupt the deflate stream (zlib.error)
+        ("mnist", 100),
     ],
 )
 def test_a_flipped_byte_in_the_compressed_file_raises_checksum_error(fashion_dir, mnist_dir, tmp_path, source, offset):
