@@ -1,6 +1,6 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
-    python scripts/benchmark.py [--data-dir DIR] [--num-sequences 2000] [--memory-sequences 100000]
+    python scripts/benchmark.py [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
                                 [--skip-memory] [--repeats 5]
 
 (a) `generate` frames/s for the `classic` preset on one process, in chunks of `moving_mnist._CHUNK`;
@@ -287,7 +287,7 @@ def memory_rows(n: int, data_dir: str) -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
-    parser.add_argument("--num-sequences", type=int, default=2000, help="sequences built for (c)")
+    parser.add_argument("--num-sequences", type=int, default=10_000, help="sequences built for (c)")
     parser.add_argument("--memory-sequences", type=int, default=100_000, help="sequences built for (d)")
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
@@ -313,6 +313,7 @@ def main() -> None:
     print(f"{'figure (timings: best of ' + str(args.repeats) + ' runs)':<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
         print(f"{figure:<46}  {value:>22}  {target:>12}  {result}")
+
 
 if __name__ == "__main__":
     main()
