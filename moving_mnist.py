@@ -19,7 +19,6 @@ from pathlib import Path
 import datasets
 
 from generator import SOURCES, ChecksumError, Spec, generate, load_pools
-from generator.sequences import pool_of
 from generator.sources import check_files, local_files, verify
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
@@ -162,11 +161,11 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self, split, files, starts, stops):
         spec = self.config.spec
-        pool = _pools(tuple(sorted(files.items())))[pool_of(split)]
+        pools = _pools(tuple(sorted(files.items())))
         t_in = spec.num_input_frames
         for start, stop in zip(starts, stops):
             for lo in range(start, stop, _CHUNK):
-                seqs = generate(spec, pool, split, lo, min(stop, lo + _CHUNK))
+                seqs = generate(spec, pools, split, lo, min(stop, lo + _CHUNK))
                 for j, index in enumerate(seqs.indices.tolist()):
                     yield index, {
                         "input_frames": seqs.frames[j, :t_in],

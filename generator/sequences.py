@@ -52,9 +52,13 @@ def pool_of(split: str) -> str:
     return "train" if split == "train" else "test"
 
 
-def generate(spec: Spec, pool: Pool, split: str, start: int, stop: int) -> Sequences:
-    """Generate sequences `start <= i < stop` of `split`; `pool` must be `pool_of(split)`'s images."""
-    pool_of(split)  # validates the split name
+def generate(spec: Spec, pools: dict[str, Pool], split: str, start: int, stop: int) -> Sequences:
+    """Generate sequences `start <= i < stop` of `split`.
+
+    pools: {"train": Pool, "test": Pool} of the source; the split's pool is chosen here, so that
+    no caller can feed train images to an evaluation split.
+    """
+    pool = pools[pool_of(split)]
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")

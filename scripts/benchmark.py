@@ -68,10 +68,10 @@ def classic_spec(num_train: int):
 # (a) and (b): frames per second
 
 
-def generate_all(spec, pool, n: int) -> np.ndarray:
+def generate_all(spec, pools, n: int) -> np.ndarray:
     """(a) Generate train sequences [0, n) in chunks of `_CHUNK`, like the builder; the last chunk's frames."""
     for lo in range(0, n, moving_mnist._CHUNK):
-        frames = generate(spec, pool, "train", lo, min(n, lo + moving_mnist._CHUNK)).frames
+        frames = generate(spec, pools, "train", lo, min(n, lo + moving_mnist._CHUNK)).frames
     return frames
 
 
@@ -236,14 +236,14 @@ def verdict(ok: bool) -> str:
 
 def speed_rows(data_dir: str, repeats: int) -> list[tuple]:
     """(a) and (b)."""
-    pool = load_pools(local_files(SOURCES["mnist"], data_dir))["train"]
+    pools = load_pools(local_files(SOURCES["mnist"], data_dir))
     spec = classic_spec(GENERATOR_SEQUENCES)
-    seconds = best_time(lambda: generate_all(spec, pool, GENERATOR_SEQUENCES), repeats)
+    seconds = best_time(lambda: generate_all(spec, pools, GENERATOR_SEQUENCES), repeats)
     fps = GENERATOR_SEQUENCES * spec.num_frames / seconds
     same = np.array_equal(
-        reference_frames(spec, pool, REFERENCE_SEQUENCES), generate(spec, pool, "train", 0, REFERENCE_SEQUENCES).frames
+        reference_frames(spec, pools["train"], REFERENCE_SEQUENCES), generate(spec, pools, "train", 0, REFERENCE_SEQUENCES).frames
     )
-    seconds = best_time(lambda: reference_frames(spec, pool, REFERENCE_SEQUENCES), repeats)
+    seconds = best_time(lambda: reference_frames(spec, pools["train"], REFERENCE_SEQUENCES), repeats)
     reference_fps = REFERENCE_SEQUENCES * spec.num_frames / seconds
     ratio = fps / reference_fps
     return [

@@ -122,16 +122,15 @@ def test_content_equals_the_engine_on_real_digits(classic, mnist_pools):
     spec = builder.config.spec
     assert spec.seed == 7 and spec.num_train == 40
     for split in ("train", "validation", "test"):
-        pool = mnist_pools[pool_of(split)]
         n = ds[split].num_rows
-        expected = generate(spec, pool, split, 0, n)
+        expected = generate(spec, mnist_pools, split, 0, n)
         arrays = _arrays(ds[split])
         frames = np.concatenate([arrays["input_frames"], arrays["output_frames"]], axis=1)
         assert np.array_equal(frames, expected.frames), split
         assert np.array_equal(arrays["positions"], expected.positions), split
         assert np.array_equal(arrays["source_indices"], expected.source_indices), split
         assert np.array_equal(arrays["labels"], expected.labels), split
-        assert np.array_equal(arrays["labels"], pool.labels[arrays["source_indices"]]), split
+        assert np.array_equal(arrays["labels"], mnist_pools[pool_of(split)].labels[arrays["source_indices"]]), split
         assert np.array_equal(arrays["index"], expected.indices), split
         assert frames.any(axis=(2, 3)).all(), split  # every frame shows a digit
 

@@ -57,9 +57,8 @@ def reference_path(x, y, vx, vy, num_frames, free_space):
     ids=["classic", "classic-block-boundary", "notebook", "other-size-and-step"],
 )
 def test_positions_follow_the_original_loop_from_the_drawn_start(mnist_pools, spec, split, start, stop):
-    pool = mnist_pools[pool_of(split)]
-    seqs = generate(spec, pool, split, start, stop)
-    position, velocity, _ = _draw(spec, len(pool.images), split, start, stop)
+    seqs = generate(spec, mnist_pools, split, start, stop)
+    position, velocity, _ = _draw(spec, len(mnist_pools[pool_of(split)].images), split, start, stop)
     free = spec.image_size - 28
     assert seqs.positions.dtype == np.int16
     assert seqs.positions.shape == (stop - start, spec.num_frames, spec.num_objects, 2)
@@ -104,7 +103,7 @@ def test_notebook_velocities_start_towards_plus_x_and_plus_y():
 def test_generated_positions_stay_on_the_canvas(mnist_pools, motion, image_size, step_length):
     spec = replace(CLASSIC, motion=motion, image_size=image_size, step_length=step_length,
                    num_frames=30, num_objects=3, num_train=200)
-    seqs = generate(spec, mnist_pools["train"], "train", 0, 200)
+    seqs = generate(spec, mnist_pools, "train", 0, 200)
     assert seqs.positions.min() >= 0
     assert seqs.positions.max() <= image_size - 28
 
@@ -112,7 +111,7 @@ def test_generated_positions_stay_on_the_canvas(mnist_pools, motion, image_size,
 def test_classic_moves_step_length_times_36_px_per_frame_away_from_walls(mnist_pools):
     # Compared with the angle drawn from the documented key, not with the code's own velocity.
     spec = replace(CLASSIC, num_train=300, seed=4)
-    seqs = generate(spec, mnist_pools["train"], "train", 0, 300)
+    seqs = generate(spec, mnist_pools, "train", 0, 300)
     theta = np.random.default_rng([4, 0, 0, 0]).random((1024, 2, 3))[:300, :, 2] * 2 * np.pi
     speed_px = 0.1 * 36 * np.stack([np.abs(np.sin(theta)), np.abs(np.cos(theta))], axis=-1)  # (row, col)
     pos = seqs.positions.astype(int)  # (N, T, K, 2) as (row, col)
@@ -144,7 +143,7 @@ def test_each_split_draws_only_from_its_own_pool(mnist_pools):
                    num_train=2000, num_validation=2000, num_test=2000)
     indices = {}
     for split in SPLITS:
-        seqs = generate(spec, mnist_pools[pool_of(split)], split, 0, 2000)
+        seqs = generate(spec, mnist_pools, split, 0, 2000)
         assert seqs.source_indices.min() >= 0
         indices[split] = seqs.source_indices
     assert indices["train"].max() < 60000
@@ -163,7 +162,7 @@ def test_random_sampling_is_uniform_with_replacement_over_the_pool(mnist_pools):
 
 def test_sequential_sequence_i_uses_images_i_times_k_plus_k_modulo_the_pool(mnist_pools):
     spec = replace(TINY, num_objects=3, sampling="sequential", num_test=3400)
-    seqs = generate(spec, mnist_pools["test"], "test", 3330, 3340)
+    seqs = generate(spec, mnist_pools, "test", 3330, 3340)
     i = np.arange(3330, 3340)[:, None]
     assert np.array_equal(seqs.source_indices, (i * 3 + np.arange(3)) % 10000)
     # hand-worked: 3333 * 3 = 9999, then wraps around the 10000 test images
@@ -174,7 +173,7 @@ def test_sequential_sequence_i_uses_images_i_times_k_plus_k_modulo_the_pool(mnis
 
 def test_sequential_sampling_across_a_block_boundary(mnist_pools):
     spec = replace(TINY, num_objects=2, sampling="sequential", num_train=1100)
-    seqs = generate(spec, mnist_pools["train"], "train", 1020, 1030)
+    seqs = generate(spec, mnist_pools, "train", 1020, 1030)
     assert seqs.source_indices.tolist() == [[2 * i, 2 * i + 1] for i in range(1020, 1030)]
 
 
@@ -184,7 +183,7 @@ def test_notebook_preset_uses_each_digit_exactly_once(mnist_pools):
     validation = _draw(NOTEBOOK, 10000, "validation", 0, 10000)[2]
     assert np.array_equal(train[:, 0], np.arange(60000))
     assert np.array_equal(validation[:, 0], np.arange(10000))
-    seqs = generate(NOTEBOOK, mnist_pools["train"], "train", 59995, 60000)
+    seqs = generate(NOTEBOOK, mnist_pools, "train", 59995, 60000)
     assert seqs.source_indices[:, 0].tolist() == [59995, 59996, 59997, 59998, 59999]
     assert seqs.frames.shape == (5, 40, 64, 64)
 
@@ -193,13 +192,13 @@ def test_notebook_preset_uses_each_digit_exactly_once(mnist_pools):
 
 
 def test_indices_are_the_positions_in_the_split(mnist_pools):
-    seqs = generate(replace(TINY, num_train=100), mnist_pools["train"], "train", 17, 42)
+    seqs = generate(replace(TINY, num_train=100), mnist_pools, "train", 17, 42)
     assert seqs.indices.dtype == np.int64
     assert seqs.indices.tolist() == list(range(17, 42))
 
 
 def test_an_empty_range_gives_empty_arrays_of_the_right_shapes(mnist_pools):
-    seqs = generate(replace(TINY, num_train=100), mnist_pools["train"], "train", 7, 7)
+    seqs = generate(replace(TINY, num_train=100), mnist_pools, "train", 7, 7)
     assert seqs.frames.shape == (0, 4, 32, 32)
     assert seqs.labels.shape == (0, 2)
     assert seqs.source_indices.shape == (0, 2)
@@ -211,7 +210,7 @@ def test_an_empty_range_gives_empty_arrays_of_the_right_shapes(mnist_pools):
 def test_ranges_outside_the_split_are_rejected(mnist_pools, split, start, stop):
     spec = replace(TINY, num_train=100, num_validation=0)
     with pytest.raises(ValueError, match=rf"range \[{start}, {stop}\) is outside the {split} split"):
-        generate(spec, mnist_pools[pool_of(split)], split, start, stop)
+        generate(spec, mnist_pools, split, start, stop)
 
 
 # --- determinism -------------------------------------------------------------------------------
@@ -228,38 +227,37 @@ def _assert_identical(a, b):
 
 def test_the_same_seed_gives_identical_bytes(mnist_pools):
     spec = replace(CLASSIC, num_train=40, seed=77)
-    first = generate(spec, mnist_pools["train"], "train", 0, 40)
+    first = generate(spec, mnist_pools, "train", 0, 40)
     sequences._draw_block.cache_clear()
-    second = generate(spec, mnist_pools["train"], "train", 0, 40)
-    third = generate(spec, mnist_pools["train"], "train", 0, 40)  # from the block cache
+    second = generate(spec, mnist_pools, "train", 0, 40)
+    third = generate(spec, mnist_pools, "train", 0, 40)  # from the block cache
     _assert_identical(first, second)
     _assert_identical(first, third)
 
 
 def test_sequence_i_is_the_same_whatever_range_or_batch_asked_for_it(mnist_pools):
     spec = replace(TINY, num_train=3000, seed=2)
-    pool = mnist_pools["train"]
-    whole = generate(spec, pool, "train", 0, 3000)
+    whole = generate(spec, mnist_pools, "train", 0, 3000)
     pieces = []
     for start, stop in [(0, 1), (1, 1025), (1025, 2999), (2999, 3000)]:  # across blocks at 1024, 2048
         sequences._draw_block.cache_clear()
-        pieces.append(generate(spec, pool, "train", start, stop))
+        pieces.append(generate(spec, mnist_pools, "train", start, stop))
     joined = type(whole)(*(np.concatenate([getattr(p, name) for p in pieces]) for name in FIELDS))
     _assert_identical(whole, joined)
-    single = generate(spec, pool, "train", 2047, 2049)
+    single = generate(spec, mnist_pools, "train", 2047, 2049)
     for name in FIELDS:
         assert np.array_equal(getattr(single, name), getattr(whole, name)[2047:2049]), name
 
 
 def test_the_split_size_does_not_change_earlier_sequences(mnist_pools):
-    small = generate(replace(TINY, num_train=50), mnist_pools["train"], "train", 0, 50)
-    large = generate(replace(TINY, num_train=5000), mnist_pools["train"], "train", 0, 50)
+    small = generate(replace(TINY, num_train=50), mnist_pools, "train", 0, 50)
+    large = generate(replace(TINY, num_train=5000), mnist_pools, "train", 0, 50)
     _assert_identical(small, large)
 
 
 def test_another_seed_gives_different_bytes(mnist_pools):
-    a = generate(replace(CLASSIC, num_train=20, seed=0), mnist_pools["train"], "train", 0, 20)
-    b = generate(replace(CLASSIC, num_train=20, seed=1), mnist_pools["train"], "train", 0, 20)
+    a = generate(replace(CLASSIC, num_train=20, seed=0), mnist_pools, "train", 0, 20)
+    b = generate(replace(CLASSIC, num_train=20, seed=1), mnist_pools, "train", 0, 20)
     assert a.frames.tobytes() != b.frames.tobytes()
     assert not np.array_equal(a.positions, b.positions)
     assert not np.array_equal(a.source_indices, b.source_indices)
@@ -267,8 +265,8 @@ def test_another_seed_gives_different_bytes(mnist_pools):
 
 def test_validation_and_test_differ_although_they_share_the_test_pool(mnist_pools):
     spec = replace(CLASSIC, num_validation=20, num_test=20)
-    validation = generate(spec, mnist_pools["test"], "validation", 0, 20)
-    test = generate(spec, mnist_pools["test"], "test", 0, 20)
+    validation = generate(spec, mnist_pools, "validation", 0, 20)
+    test = generate(spec, mnist_pools, "test", 0, 20)
     assert validation.frames.tobytes() != test.frames.tobytes()
     assert not np.array_equal(validation.positions, test.positions)
     assert not np.array_equal(validation.source_indices, test.source_indices)
@@ -286,18 +284,18 @@ import hashlib, sys
 from generator import SOURCES, Spec, load_pools, generate
 folder = sys.argv[1]
 files = {r: f"{folder}/{f.name}" for r, f in SOURCES["mnist"].files.items()}
-pool = load_pools(files)["test"]
+pools = load_pools(files)
 spec = Spec(source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
             step_length=0.1, compositing="max", sampling="random", num_train=10000, num_validation=1000,
             num_test=30, seed=11)
-seqs = generate(spec, pool, "test", 0, 30)
+seqs = generate(spec, pools, "test", 0, 30)
 print(hashlib.sha256(seqs.frames.tobytes() + seqs.positions.tobytes() + seqs.source_indices.tobytes()).hexdigest())
 """
 
 
 def test_another_process_gives_the_same_bytes(mnist_pools, mnist_dir):
     spec = replace(CLASSIC, num_test=30, seed=11)
-    seqs = generate(spec, mnist_pools["test"], "test", 0, 30)
+    seqs = generate(spec, mnist_pools, "test", 0, 30)
     here = hashlib.sha256(seqs.frames.tobytes() + seqs.positions.tobytes() + seqs.source_indices.tobytes()).hexdigest()
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     there = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT, str(mnist_dir)], env=env,

@@ -80,7 +80,7 @@ def test_render_rejects_an_unknown_compositing():
 
 def _check_frames(spec, pools, split, start, stop):
     pool = pools[pool_of(split)]
-    seqs = generate(spec, pool, split, start, stop)
+    seqs = generate(spec, pools, split, start, stop)
     canvas = paint(pool.images, seqs.source_indices, seqs.positions, spec.image_size, spec.compositing)
     expected = np.clip(canvas, 0, 255).astype(np.uint8)
     assert seqs.frames.dtype == np.uint8
@@ -106,8 +106,8 @@ def test_sum_clips_where_overlapping_sprites_exceed_255(mnist_pools):
 
 def test_max_differs_from_sum_where_sprites_overlap(mnist_pools):
     base = replace(CLASSIC, num_objects=4, image_size=40, num_train=30, seed=1)
-    by_max = generate(replace(base, compositing="max"), mnist_pools["train"], "train", 0, 30)
-    by_sum = generate(replace(base, compositing="sum"), mnist_pools["train"], "train", 0, 30)
+    by_max = generate(replace(base, compositing="max"), mnist_pools, "train", 0, 30)
+    by_sum = generate(replace(base, compositing="sum"), mnist_pools, "train", 0, 30)
     assert np.array_equal(by_max.positions, by_sum.positions)
     assert np.array_equal(by_max.source_indices, by_sum.source_indices)
     assert (by_sum.frames >= by_max.frames).all()
@@ -137,7 +137,7 @@ def test_frames_at_other_canvas_sizes(mnist_pools, image_size):
 
 def test_a_28_pixel_canvas_holds_every_sprite_at_the_origin(mnist_pools):
     spec = replace(CLASSIC, image_size=28, num_objects=1, num_train=5)
-    seqs = generate(spec, mnist_pools["train"], "train", 0, 5)
+    seqs = generate(spec, mnist_pools, "train", 0, 5)
     assert (seqs.positions == 0).all()
     for i in range(5):
         assert (seqs.frames[i] == mnist_pools["train"].images[seqs.source_indices[i, 0]]).all()
@@ -151,7 +151,7 @@ def test_labels_are_the_source_labels_of_the_drawn_sprites(mnist_pools, split):
     spec = replace(CLASSIC, num_objects=3, image_size=32, num_frames=3, num_input_frames=1,
                    num_train=500, num_validation=500, num_test=500)
     pool = mnist_pools[pool_of(split)]
-    seqs = generate(spec, pool, split, 0, 500)
+    seqs = generate(spec, mnist_pools, split, 0, 500)
     assert seqs.labels.dtype == np.uint8
     assert seqs.labels.shape == (500, 3)
     assert np.array_equal(seqs.labels, pool.labels[seqs.source_indices])
@@ -160,5 +160,5 @@ def test_labels_are_the_source_labels_of_the_drawn_sprites(mnist_pools, split):
 
 def test_fashion_labels_are_the_source_labels(fashion_pools):
     spec = replace(CLASSIC, source="fashion_mnist", image_size=28, num_frames=2, num_input_frames=1, num_train=300)
-    seqs = generate(spec, fashion_pools["train"], "train", 0, 300)
+    seqs = generate(spec, fashion_pools, "train", 0, 300)
     assert np.array_equal(seqs.labels, fashion_pools["train"].labels[seqs.source_indices])

@@ -242,7 +242,7 @@ def test_a_valid_configuration_generates_well_formed_sequences(pools, spec):
     assert spec.num_input_frames + spec.num_output_frames == n_frames
     for split, n in spec.split_sizes().items():
         pool = pools[spec.source][pool_of(split)]
-        seqs = generate(spec, pool, split, 0, n)
+        seqs = generate(spec, pools[spec.source], split, 0, n)
         assert seqs.frames.shape == (n, n_frames, size, size) and seqs.frames.dtype == np.uint8
         assert seqs.labels.shape == (n, k) and seqs.labels.dtype == np.uint8
         assert seqs.source_indices.shape == (n, k) and np.issubdtype(seqs.source_indices.dtype, np.integer)
