@@ -4,7 +4,8 @@ A thin adapter from `MovingMNISTConfig` to the numpy engine in `generator/`:
 
     >>> import moving_mnist
     >>> ds = moving_mnist.load("classic", num_train=500, seed=7)   # DatasetDict, cached as Arrow
-    >>> ds["train"].with_format("numpy", dtype="uint8")[0]["input_frames"].shape
+    >>> frames = ds["train"].with_format("numpy", columns=["input_frames"], dtype="uint8")
+    >>> frames[0]["input_frames"].shape
     (10, 64, 64)
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import datasets
 
+import generator
 from generator import SOURCES, ChecksumError, Spec, generate, load_pools
 from generator.sources import check_files, local_files, verify
 
@@ -40,10 +42,13 @@ _DESCRIPTION = (
 _CHUNK = 256
 
 
-def _code_hash() -> str:
-    """A digest of the code that decides the bytes, so that changed code never reuses a stale cache."""
-    files = sorted(Path(__file__).with_name("generator").glob("*.py")) + [Path(__file__)]
-    digest = hashlib.sha256()
+def _code_hash(salt: str | None = None) -> str:
+    """A digest of the code that decides the bytes, so that changed code never reuses a stale cache.
+
+    `salt` is the hash that `load_dataset` passes for a script (datasets 3.x); it is kept in.
+    """
+    files = sorted(Path(generator.__file__).parent.glob("*.py")) + [Path(__file__)]
+    digest = hashlib.sha256(str(salt).encode())
     for file in files:
         digest.update(file.name.encode() + file.read_bytes())
     return digest.hexdigest()[:16]
@@ -115,7 +120,7 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
     DEFAULT_WRITER_BATCH_SIZE = _CHUNK
 
     def __init__(self, *args, hash: str | None = None, **kwargs):
-        super().__init__(*args, hash=hash or _code_hash(), **kwargs)
+        super().__init__(*args, hash=_code_hash(hash), **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
         spec = self.config.spec  # validates overrides, which datasets sets after __post_init__
