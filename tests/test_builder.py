@@ -13,12 +13,12 @@ from pathlib import Path
 
 import datasets
 import numpy as np
-import pyarrow as pa
 import pytest
 
 import moving_mnist
 from generator import generate
 from generator.sequences import pool_of
+from helpers import arrow_leaves
 from moving_mnist import MovingMNIST
 
 SMALL = dict(num_train=40, num_validation=10, num_test=20, seed=7)
@@ -26,17 +26,6 @@ COLUMNS = ["input_frames", "output_frames", "labels", "source_indices", "positio
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _leaves(array) -> np.ndarray:
-    """The primitive values of an Arrow column, whatever its nesting and chunking."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if isinstance(array, pa.ExtensionArray):
-        array = array.storage
-    while pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type) or pa.types.is_large_list(array.type):
-        array = array.flatten()
-    return array.to_numpy(zero_copy_only=False)
 
 
 def _shape(feature) -> tuple:
@@ -51,7 +40,7 @@ def _arrays(ds: datasets.Dataset) -> dict[str, np.ndarray]:
     """Every column as one array `(num_rows, *feature shape)` of its stored dtype."""
     out = {}
     for column in ds.column_names:
-        values = _leaves(ds.data.table[column])
+        values = arrow_leaves(ds.data.table[column])
         out[column] = values.reshape((ds.num_rows, *_shape(ds.features[column])))
     return out
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import datasets
 import numpy as np
-import pyarrow as pa
 import pytest
+from helpers import arrow_leaves
 from httpserver import FileServer
 
 import moving_mnist
@@ -35,24 +35,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _leaves(array) -> np.ndarray:
-    """The primitive values of an Arrow column, whatever its nesting and chunking."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if isinstance(array, pa.ExtensionArray):
-        array = array.storage
-    while pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type) or pa.types.is_large_list(array.type):
-        array = array.flatten()
-    return array.to_numpy(zero_copy_only=False)
-
-
 def _assert_same_data(a: datasets.DatasetDict, b: datasets.DatasetDict) -> None:
     assert sorted(a) == sorted(b)
     for split in a:
         assert a[split].features == b[split].features, split
         assert a[split].num_rows == b[split].num_rows, split
         for column in a[split].column_names:
-            x, y = _leaves(a[split].data.table[column]), _leaves(b[split].data.table[column])
+            x, y = arrow_leaves(a[split].data.table[column]), arrow_leaves(b[split].data.table[column])
             assert x.dtype == y.dtype and x.shape == y.shape, (split, column)
             assert np.array_equal(x, y), (split, column)
 
@@ -371,7 +360,7 @@ def test_streaming_from_the_mirror_equals_the_prepared_dataset(serve, reference,
         assert len(examples) == reference[split].num_rows
         for column in reference[split].column_names:
             values = np.stack([np.asarray(example[column]) for example in examples])
-            expected = _leaves(reference[split].data.table[column]).reshape(values.shape)
+            expected = arrow_leaves(reference[split].data.table[column]).reshape(values.shape)
             assert np.array_equal(values, expected), (split, column)
     assert not Path(builder.cache_dir).exists()
     assert list(cache.rglob("dataset_info.json")) == [] and list(cache.rglob("*.arrow")) == []

@@ -13,34 +13,12 @@ import moving_mnist
 from generator import BLOCK_SIZE, SPLITS, generate
 from generator import sequences
 from generator.sequences import _draw, pool_of
+from helpers import reference_path
 
 CLASSIC = moving_mnist.PRESETS["classic"].spec
 NOTEBOOK = moving_mnist.PRESETS["notebook"].spec
 # small frames, so that thousands of sequences stay cheap
 TINY = replace(CLASSIC, image_size=32, num_frames=4, num_input_frames=2)
-
-
-def reference_path(x, y, vx, vy, num_frames, free_space):
-    """The original per-sprite loop (NOTES.md section 2) in plain Python floats: ([row...], [col...])."""
-    rows, cols = [], []
-    for _ in range(num_frames):
-        y += vy
-        x += vx
-        if x <= 0:
-            x = 0.0
-            vx = -vx
-        if x >= 1:
-            x = 1.0
-            vx = -vx
-        if y <= 0:
-            y = 0.0
-            vy = -vy
-        if y >= 1:
-            y = 1.0
-            vy = -vy
-        rows.append(int(free_space * y))
-        cols.append(int(free_space * x))
-    return rows, cols
 
 
 # --- positions ---------------------------------------------------------------------------------

@@ -13,31 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.motion import bounce, pixel_offsets, start_state
+from helpers import reference_path
 
 FREE = 64 - 28  # the classic free space per axis
-
-
-def reference_path(x, y, vx, vy, num_frames, free_space=FREE):
-    """The original per-sprite loop, in plain Python floats. Returns ([row...], [col...])."""
-    rows, cols = [], []
-    for _ in range(num_frames):
-        y += vy
-        x += vx
-        if x <= 0:
-            x = 0.0
-            vx = -vx
-        if x >= 1:
-            x = 1.0
-            vx = -vx
-        if y <= 0:
-            y = 0.0
-            vy = -vy
-        if y >= 1:
-            y = 1.0
-            vy = -vy
-        rows.append(int(free_space * y))
-        cols.append(int(free_space * x))
-    return rows, cols
 
 
 def path(x, y, vx, vy, num_frames, free_space=FREE):

@@ -4,7 +4,6 @@ import gzip
 import hashlib
 import os
 import struct
-import zlib
 
 import numpy as np
 import pytest
