@@ -2,6 +2,9 @@
 
 import numpy as np
 import pyarrow as pa
+from hypothesis import strategies as st
+
+from generator import Spec
 
 
 def reference_path(x, y, vx, vy, num_frames, free_space=64 - 28):
@@ -36,3 +39,25 @@ def arrow_leaves(array) -> np.ndarray:
     while pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type) or pa.types.is_large_list(array.type):
         array = array.flatten()
     return array.to_numpy(zero_copy_only=False)
+
+
+@st.composite
+def valid_spec(draw):
+    """Any valid Spec, with small splits, frames and canvases so that each one builds in moments."""
+    num_frames = draw(st.integers(2, 6))
+    sizes = draw(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)).filter(any))
+    return Spec(
+        source=draw(st.sampled_from(["mnist", "fashion_mnist"])),
+        num_objects=draw(st.integers(1, 4)),
+        num_frames=num_frames,
+        num_input_frames=draw(st.integers(1, num_frames - 1)),
+        image_size=draw(st.integers(28, 72)),
+        motion=draw(st.sampled_from(["classic", "notebook"])),
+        step_length=draw(st.one_of(st.floats(0, 1, exclude_min=True), st.just(1))),
+        compositing=draw(st.sampled_from(["max", "sum"])),
+        sampling=draw(st.sampled_from(["random", "sequential"])),
+        num_train=sizes[0],
+        num_validation=sizes[1],
+        num_test=sizes[2],
+        seed=draw(st.integers(0, 2**64)),
+    )

@@ -9,16 +9,18 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import datasets
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import moving_mnist
 from generator import generate
 from generator.sequences import pool_of
-from helpers import arrow_leaves
+from helpers import arrow_leaves, valid_spec
 from moving_mnist import MovingMNIST
 
 SMALL = dict(num_train=40, num_validation=10, num_test=20, seed=7)
@@ -396,3 +398,23 @@ def test_golden_hashes_of_a_small_classic_build(mnist_dir, tmp_path):
             ).hexdigest(),
         }
     assert digests == GOLDEN
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=valid_spec())
+def test_a_valid_configuration_builds_with_the_right_shapes(mnist_dir, fashion_dir, spec):
+    data_dir = mnist_dir if spec.source == "mnist" else fashion_dir
+    t_in, t_out, size, k = spec.num_input_frames, spec.num_output_frames, spec.image_size, spec.num_objects
+    with tempfile.TemporaryDirectory() as cache:
+        builder = MovingMNIST(config_name="classic", data_dir=str(data_dir), cache_dir=cache, **spec.as_dict())
+        assert builder.config.spec == spec
+        builder.download_and_prepare()
+        ds = builder.as_dataset()
+        assert set(ds) == set(spec.split_sizes())
+        for split, n in spec.split_sizes().items():
+            rows = ds[split].with_format("numpy")[:]
+            assert rows["input_frames"].shape == (n, t_in, size, size)
+            assert rows["output_frames"].shape == (n, t_out, size, size)
+            assert rows["labels"].shape == rows["source_indices"].shape == (n, k)
+            assert rows["positions"].shape == (n, spec.num_frames, k, 2)
+            assert rows["index"].tolist() == list(range(n))

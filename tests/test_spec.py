@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import moving_mnist
-from generator import SOURCES, Spec, generate, load_pools
+from generator import SOURCES, generate, load_pools
 from generator.sequences import pool_of
+from helpers import valid_spec
 
 CLASSIC = moving_mnist.PRESETS["classic"].spec
 # a valid, cheap base that one changed field makes invalid
@@ -212,27 +213,6 @@ def test_any_invalid_value_is_refused_naming_the_parameter_and_value(case):
 def pools(mnist_pools, fashion_dir):
     fashion = load_pools({role: str(fashion_dir / f.name) for role, f in SOURCES["fashion_mnist"].files.items()})
     return {"mnist": mnist_pools, "fashion_mnist": fashion}
-
-
-@st.composite
-def valid_spec(draw):
-    num_frames = draw(st.integers(2, 6))
-    sizes = draw(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)).filter(any))
-    return Spec(
-        source=draw(st.sampled_from(["mnist", "fashion_mnist"])),
-        num_objects=draw(st.integers(1, 4)),
-        num_frames=num_frames,
-        num_input_frames=draw(st.integers(1, num_frames - 1)),
-        image_size=draw(st.integers(28, 72)),
-        motion=draw(st.sampled_from(["classic", "notebook"])),
-        step_length=draw(st.one_of(st.floats(0, 1, exclude_min=True), st.just(1))),
-        compositing=draw(st.sampled_from(["max", "sum"])),
-        sampling=draw(st.sampled_from(["random", "sequential"])),
-        num_train=sizes[0],
-        num_validation=sizes[1],
-        num_test=sizes[2],
-        seed=draw(st.integers(0, 2**64)),
-    )
 
 
 @settings(max_examples=40, deadline=None)
