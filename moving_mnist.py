@@ -42,6 +42,7 @@ _DESCRIPTION = (
 _CHUNK = 256
 
 
+@functools.lru_cache(maxsize=None)  # the sources do not change while the process runs
 def _code_hash(salt: str | None = None) -> str:
     """A digest of the code that decides the bytes, so that changed code never reuses a stale cache.
 

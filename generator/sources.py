@@ -167,9 +167,17 @@ def verify(path: str, file: RemoteFile, origin: str | None = None) -> None:
 
 def _content_sha256(data: bytes) -> str | None:
     try:
-        return hashlib.sha256(gzip.decompress(data)).hexdigest()
-    except (OSError, EOFError, zlib.error):  # not gzip, truncated or corrupt
+        return hashlib.sha256(_gunzip(data, "data")).hexdigest()
+    except ValueError:
         return None
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    """Decompress gzip bytes; a file that is not gzip, truncated or corrupt raises `ValueError`."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{name} is not a readable gzip file: {error}") from None
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -177,10 +185,7 @@ def read_idx(path: str) -> np.ndarray:
     with open(path, "rb") as f:
         data = f.read()
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{path} is not a readable gzip file: {error}") from None
+        data = _gunzip(data, path)
     if len(data) < 4 or data[:3] != b"\x00\x00\x08":
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = data[3]
