@@ -3,6 +3,8 @@
     moving-mnist configs
     moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR]
     moving-mnist export NAME --format npy|parquet --output DIR [same options as build]
+    moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
+    moving-mnist stats NAME --output DIR [same options as build]
 
 User errors (unknown names, bad values, unreadable paths, corrupt downloads) print one line
 and exit with status 2.
@@ -20,7 +22,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import moving_mnist
-from generator import Spec
+from generator import SPLITS, Spec
+from moving_mnist_hub import dataset_pictures
 
 # parameter -> its type, for `--set` (Spec's annotations are strings: "int", "float", "str")
 _TYPES = {name: {"int": int, "float": float, "str": str}[f.type] for name, f in Spec.__dataclass_fields__.items()}
@@ -54,6 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, required=True, metavar="DIR")
     _add_build_options(export)
     export.set_defaults(run=_export)
+
+    preview = commands.add_parser("preview", help="build, then write an animated GIF or MP4 of one split")
+    preview.add_argument("name")
+    preview.add_argument("--split", choices=SPLITS, default=None, help="default: the first split present")
+    preview.add_argument("--num", type=int, default=8, metavar="N",
+                         help="sequences shown, one per row (fewer if the split is smaller)")
+    preview.add_argument("--output", type=Path, default=Path("previews"), metavar="DIR")
+    preview.add_argument("--format", choices=("gif", "mp4"), default="gif")
+    preview.add_argument("--scale", type=int, default=2, metavar="N", help="enlarge each pixel N times")
+    preview.add_argument("--fps", type=float, default=5.0, metavar="N", help="frames per second")
+    _add_build_options(preview)
+    preview.set_defaults(run=_preview)
+
+    stats = commands.add_parser("stats", help="build, then write statistics figures (PNG) of every split")
+    stats.add_argument("name")
+    stats.add_argument("--output", type=Path, required=True, metavar="DIR")
+    _add_build_options(stats)
+    stats.set_defaults(run=_stats)
     return parser
 
 
@@ -139,6 +160,31 @@ def _export(args) -> int:
             _write_npy(ds, partial, builder.config.spec)
         os.replace(partial, path)
         print(f"{path}  ({ds.num_rows} sequences, {_size(path.stat().st_size)})")
+    return 0
+
+
+def _preview(args) -> int:
+    # checked before building, which can take a while
+    for option, value, minimum in (("--num", args.num, 1), ("--scale", args.scale, 1)):
+        if value < minimum:
+            raise ValueError(f"{option} {value}: must be an integer >= {minimum}")
+    if not args.fps > 0:
+        raise ValueError(f"--fps {args.fps}: must be a number > 0")
+    builder, splits, _ = _prepare(args)
+    split = args.split or next(iter(splits))
+    if split not in splits:
+        raise ValueError(f"--split {split}: this dataset has no such split; splits: {', '.join(splits)}")
+    args.output.mkdir(parents=True, exist_ok=True)
+    path = args.output / f"{args.name}-{split}.{args.format}"
+    dataset_pictures.write_preview(splits[split], builder.config.spec, path, args.num, args.scale, args.fps)
+    print(f"{path}  ({min(args.num, splits[split].num_rows)} sequences of {split}, {_size(path.stat().st_size)})")
+    return 0
+
+
+def _stats(args) -> int:
+    builder, splits, _ = _prepare(args)
+    for path in dataset_pictures.write_split_stats(splits, builder.config.spec, args.output):
+        print(path)
     return 0
 
 

@@ -1,0 +1,55 @@
+"""Pictures of a built dataset: reads `datasets` splits as uint8 numpy arrays and hands them to `pictures`.
+
+The command line (`moving-mnist preview`, `moving-mnist stats`) and the publisher's dataset card
+both call these, so that they show the same pictures. A split is anything with `with_format` and
+`num_rows`, as a `datasets.Dataset` has; `datasets` itself is never imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from generator import SOURCES, Spec
+from moving_mnist_hub import pictures
+
+
+def read_frames(ds, num: int) -> np.ndarray:
+    """The first `num` sequences of a split (all of them if it has fewer): `(n, T, H, W)` uint8.
+
+    Each sequence is its input frames followed by its output frames. Only the frame columns are
+    read, as uint8: numpy's default int64 would be 8x the memory and much slower.
+    """
+    if not (isinstance(num, (int, np.integer)) and num >= 1):
+        raise ValueError(f"num={num!r} must be an integer >= 1")
+    rows = ds.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)[:num]
+    return np.concatenate([rows["input_frames"], rows["output_frames"]], axis=1)
+
+
+def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> pictures.SplitSample:
+    """What the statistics figures need of a split: the frames of its first `max_sequences`
+    sequences, and the positions `(N, T, K, 2)` int16 and labels `(N, K)` int64 of all of them."""
+    positions = ds.with_format("numpy", columns=["positions"], dtype=np.int16)[:]["positions"]
+    labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:]["labels"]
+    return pictures.SplitSample(read_frames(ds, max_sequences), positions, labels)
+
+
+def write_preview(
+    ds, spec: Spec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
+) -> Path:
+    """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split."""
+    video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale)
+    return pictures.write_video(path, video, fps)
+
+
+def write_split_stats(
+    splits: Mapping[str, object], spec: Spec, output_dir: str | os.PathLike,
+    max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES,
+) -> list[Path]:
+    """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`."""
+    source = SOURCES[spec.source]
+    samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
+    return pictures.write_stats(output_dir, samples, source.class_names, source.sprite_size)

@@ -1,0 +1,342 @@
+"""Pictures of Moving MNIST sequences: animated previews (GIF, MP4) and statistics figures (PNG).
+
+Everything here works on numpy arrays, never on `datasets` objects, so that it serves the command
+line, the dataset card and anyone holding frames alike:
+
+    >>> video = preview(frames, num_input_frames=10)        # (T, H2, W2, 3) uint8
+    >>> write_video("previews/classic-train.gif", video)
+    >>> write_stats("stats/", {"train": SplitSample(frames, positions, labels)}, class_names, 28)
+
+Statistics are pure numpy functions (`frame_difference_stats`, `position_heatmap`, `speeds`,
+`label_counts`); the figures only draw them. Figures use matplotlib's Agg canvas directly, never
+pyplot, so that no global state or display is touched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import imageio.v3 as iio
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw, ImageFont
+
+# Border colours (RGB) around each tile: input frames blue, target (output) frames orange.
+INPUT_COLOUR = (40, 140, 255)
+TARGET_COLOUR = (255, 140, 0)
+BORDER = 3  # pixels of border on each side of a tile
+HEADER_HEIGHT = 20  # pixels of the header strip above the tiles, which holds "input 3/10"
+_HEADER_BACKGROUND = (24, 24, 24)
+
+VIDEO_FORMATS = (".gif", ".mp4")
+STATS_FILES = ("frame_differences.png", "positions.png", "speed.png", "labels.png")
+
+# Sequences whose frames the frame-difference figure reads at most: enough for a smooth mean,
+# small enough (1000 x 20 x 64 x 64 bytes = 82 MB) to hold in memory.
+MAX_DIFFERENCE_SEQUENCES = 1000
+
+_CHUNK = 64  # sequences differenced at once, to bound the int16 temporaries
+
+
+def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.ndarray:
+    """An animated grid of sequences, one row per sequence, as `(T, H2, W2, 3)` uint8 video frames.
+
+    frames: (N, T, H, W) uint8 gray, or (N, T, H, W, 3) uint8 RGB.
+    num_input_frames: the first frames are inputs, framed in `INPUT_COLOUR`; the rest are
+        targets, framed in `TARGET_COLOUR`. A header strip reads "input t/T_in" or "target t/T_out".
+    scale: integer nearest-neighbour enlargement, so that 64x64 frames are readable.
+
+    Layout of video frame t: the header is rows `[0, HEADER_HEIGHT)`; tile i (sequence i) is rows
+    `HEADER_HEIGHT + i * (H * scale + 2 * BORDER)` onward, with frame `frames[i, t]` enlarged at
+    offset `(BORDER, BORDER)` inside its border. So H2 = HEADER_HEIGHT + N * (H * scale + 2 * BORDER)
+    and W2 = W * scale + 2 * BORDER.
+    """
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim not in (4, 5) or (frames.ndim == 5 and frames.shape[-1] != 3):
+        raise ValueError(f"frames must be (N, T, H, W) or (N, T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    n, t, h, w = frames.shape[:4]
+    if n == 0 or t == 0:
+        raise ValueError(f"frames {frames.shape} has no sequence or no frame to show")
+    if not (isinstance(num_input_frames, (int, np.integer)) and 0 <= num_input_frames <= t):
+        raise ValueError(f"num_input_frames={num_input_frames!r} must be an integer in 0 .. {t} (the frames per sequence)")
+    if not (isinstance(scale, (int, np.integer)) and scale >= 1):
+        raise ValueError(f"scale={scale!r} must be an integer >= 1")
+
+    tile_h, tile_w = h * scale + 2 * BORDER, w * scale + 2 * BORDER
+    video = np.empty((t, HEADER_HEIGHT + n * tile_h, tile_w, 3), np.uint8)
+    video[:, :HEADER_HEIGHT] = _headers(num_input_frames, t - num_input_frames, tile_w)
+
+    body = video[:, HEADER_HEIGHT:].reshape(t, n, tile_h, tile_w, 3)  # a view: splitting an axis never copies
+    colours = np.array([INPUT_COLOUR] * num_input_frames + [TARGET_COLOUR] * (t - num_input_frames), np.uint8)
+    body[:] = colours[:, None, None, None, :]
+    tiles = frames.swapaxes(0, 1).repeat(scale, axis=2).repeat(scale, axis=3)  # (T, N, H*s, W*s[, 3])
+    if tiles.ndim == 4:
+        tiles = tiles[..., None]  # gray broadcasts into the three channels
+    body[:, :, BORDER:-BORDER, BORDER:-BORDER] = tiles
+    return video
+
+
+def _headers(num_inputs: int, num_targets: int, width: int) -> np.ndarray:
+    """`(num_inputs + num_targets, HEADER_HEIGHT, width, 3)` uint8: one rendered label per frame."""
+    texts = [f"input {i}/{num_inputs}" for i in range(1, num_inputs + 1)]
+    texts += [f"target {i}/{num_targets}" for i in range(1, num_targets + 1)]
+    colours = [INPUT_COLOUR] * num_inputs + [TARGET_COLOUR] * num_targets
+    font = _font_that_fits(texts, width - 4)
+    headers = []
+    for text, colour in zip(texts, colours):
+        image = Image.new("RGB", (width, HEADER_HEIGHT), _HEADER_BACKGROUND)
+        ImageDraw.Draw(image).text((width / 2, HEADER_HEIGHT / 2), text, fill=colour, font=font, anchor="mm")
+        headers.append(np.asarray(image))
+    return np.stack(headers)
+
+
+def _font_that_fits(texts: Sequence[str], width: int):
+    """Pillow's bundled font at the largest size (14 px down to 6 px) at which every text fits."""
+    for size in range(14, 6, -1):
+        font = ImageFont.load_default(size=size)
+        if max(font.getlength(text) for text in texts) <= width:
+            return font
+    return ImageFont.load_default(size=6)  # tiny canvases: the label is clipped, the frames are not
+
+
+def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 5.0) -> Path:
+    """Write `video (T, H, W, 3) uint8` as an animated `.gif` (looping forever) or an `.mp4` (H.264).
+
+    MP4 needs imageio-ffmpeg; its frames are padded with black at the right and bottom to
+    multiples of 16 pixels (H.264 macroblocks) and stored as yuv420p, which browsers play.
+    The file appears whole or not at all: it is written under a `.partial` name, then renamed.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VIDEO_FORMATS:
+        raise ValueError(f"path={str(path)!r}: suffix {suffix or '(none)'!r} is not allowed: choose one of {', '.join(VIDEO_FORMATS)}")
+    video = np.asarray(video)
+    if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3 or len(video) == 0:
+        raise ValueError(f"video must be (T, H, W, 3) uint8 with T >= 1, got {video.shape} {video.dtype}")
+    if not fps > 0:
+        raise ValueError(f"fps={fps!r} must be a number > 0")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        if suffix == ".gif":
+            # duration is per frame in milliseconds; loop=0 repeats forever
+            iio.imwrite(partial, video, extension=".gif", duration=1000 / fps, loop=0)
+        else:
+            _write_mp4(partial, video, fps)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _write_mp4(path: Path, video: np.ndarray, fps: float) -> None:
+    try:
+        import imageio_ffmpeg  # noqa: F401 -- imageio's FFMPEG plugin needs it
+    except ImportError:
+        raise ValueError('MP4 needs imageio-ffmpeg: pip install "moving-mnist[mp4]"') from None
+    t, h, w, _ = video.shape
+    padded = np.zeros((t, -(-h // 16) * 16, -(-w // 16) * 16, 3), np.uint8)
+    padded[:, :h, :w] = video  # padded here, so that ffmpeg never rescales (and blurs) the frames
+    iio.imwrite(
+        path, padded, plugin="FFMPEG", extension=".mp4", fps=fps, codec="libx264", pixelformat="yuv420p", quality=8,
+        macro_block_size=16,
+        # the muxer by name, as the .partial suffix names none; the index first, for browsers
+        output_params=["-f", "mp4", "-movflags", "+faststart"],
+    )
+
+
+# --- Statistics: pure functions of the ground truth ----------------------------------------------
+
+
+class SplitSample(NamedTuple):
+    """What the statistics figures need of one split.
+
+    frames: (n, T, H, W) uint8, the first n <= N sequences (the frame differences read only these).
+    positions: (N, T, K, 2) integer (row, col) of each sprite's top-left corner, the whole split.
+    labels: (N, K) integer class ids, the whole split.
+    """
+
+    frames: np.ndarray
+    positions: np.ndarray
+    labels: np.ndarray
+
+
+def frame_difference_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel mean and standard deviation of `|f[t+1] - f[t]|` over all sequences and time steps.
+
+    frames: (N, T, H, W) uint8 with N >= 1, T >= 2. Returns (mean, std), each (H, W) float64.
+    """
+    count, total, squares = _difference_sums(frames)
+    return _mean_std(count, total, squares)
+
+
+def _difference_sums(frames: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count, sum, sum of squares) of `|f[t+1] - f[t]|` per pixel; the sums are (H, W) int64, exact."""
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1] < 2:
+        raise ValueError(f"frames must be (N, T, H, W) uint8 with T >= 2, got {frames.shape} {frames.dtype}")
+    total = np.zeros(frames.shape[2:], np.int64)
+    squares = np.zeros(frames.shape[2:], np.int64)
+    for lo in range(0, len(frames), _CHUNK):
+        chunk = frames[lo : lo + _CHUNK].astype(np.int16)  # uint8 differences would wrap around
+        difference = np.abs(chunk[:, 1:] - chunk[:, :-1]).astype(np.int32)  # 255**2 overflows int16
+        total += difference.sum(axis=(0, 1))
+        squares += (difference * difference).sum(axis=(0, 1))
+    return len(frames) * (frames.shape[1] - 1), total, squares
+
+
+def _mean_std(count: int, total: np.ndarray, squares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if count == 0:
+        raise ValueError("frames holds no sequence: no frame differences to average")
+    # count**2 * variance = count * sum(x^2) - sum(x)^2, exact in int64, so no cancellation error
+    variance = (count * squares - total * total) / count**2
+    return total / count, np.sqrt(variance)
+
+
+def position_heatmap(positions: np.ndarray, image_size: int, sprite_size: int) -> np.ndarray:
+    """How many sprite footprints cover each pixel, over all sequences, frames and sprites.
+
+    positions: (..., 2) integer (row, col) of sprite top-left corners; each sprite covers the box
+    `[row, row + sprite_size) x [col, col + sprite_size)`, which must fit in the canvas.
+    Returns (image_size, image_size) int64 counts.
+    """
+    corners = np.asarray(positions).reshape(-1, 2).astype(np.intp)
+    if corners.size and (corners.min() < 0 or corners.max() > image_size - sprite_size):
+        raise ValueError(f"positions must lie in 0 .. {image_size - sprite_size} (image_size - sprite_size)")
+    # Box corners into a difference grid; two cumulative sums turn it into box counts.
+    rows, cols = corners[:, 0], corners[:, 1]
+    ends_r, ends_c = rows + sprite_size, cols + sprite_size
+    grid = np.zeros((image_size + 1, image_size + 1), np.int64)
+    np.add.at(grid, (rows, cols), 1)
+    np.add.at(grid, (rows, ends_c), -1)
+    np.add.at(grid, (ends_r, cols), -1)
+    np.add.at(grid, (ends_r, ends_c), 1)
+    return grid.cumsum(axis=0).cumsum(axis=1)[:image_size, :image_size]
+
+
+def speeds(positions: np.ndarray) -> np.ndarray:
+    """Pixels moved per frame: `|p[t+1] - p[t]|` (Euclidean) of every sprite and step.
+
+    positions: (N, T, K, 2) integer. Returns (N * (T - 1) * K,) float64, in (n, t, k) order.
+    """
+    steps = np.diff(np.asarray(positions, np.float64), axis=1)
+    return np.hypot(steps[..., 0], steps[..., 1]).ravel()
+
+
+def label_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """How many sprites have each class: `(num_classes,)` int64 from `labels (N, K)` class ids."""
+    labels = np.asarray(labels).ravel()
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be class ids in 0 .. {num_classes - 1}, got {labels.min()} .. {labels.max()}")
+    return np.bincount(labels.astype(np.intp), minlength=num_classes).astype(np.int64)
+
+
+# --- Statistics figures --------------------------------------------------------------------------
+
+
+def write_stats(
+    output_dir: str | os.PathLike,
+    samples: Mapping[str, SplitSample],
+    class_names: Sequence[str],
+    sprite_size: int,
+) -> list[Path]:
+    """Write the four statistics figures (`STATS_FILES`) into `output_dir`; return their paths.
+
+    samples: split name -> SplitSample. Frame differences, positions and speeds pool all splits
+    (they share one motion model); labels are shown per split.
+    """
+    if not samples:
+        raise ValueError("samples is empty: give at least one split")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    figures = (
+        _frame_differences_figure(samples),
+        _positions_figure(samples, sprite_size),
+        _speed_figure(samples),
+        _labels_figure(samples, class_names),
+    )
+    return [_save(figure, output_dir / name) for figure, name in zip(figures, STATS_FILES)]
+
+
+def _frame_differences_figure(samples: Mapping[str, SplitSample]) -> Figure:
+    sums = [_difference_sums(sample.frames) for sample in samples.values()]
+    mean, std = _mean_std(*(sum(parts) for parts in zip(*sums)))
+    counts = ", ".join(f"{split} {len(sample.frames)}" for split, sample in samples.items())
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    for ax, values, title in zip(figure.subplots(1, 2), (mean, std), ("mean", "standard deviation")):
+        image = ax.imshow(values, cmap="magma")
+        ax.set_title(f"{title} of |f[t+1] - f[t]|")
+        ax.set_xlabel("column")
+        ax.set_ylabel("row")
+        figure.colorbar(image, ax=ax, shrink=0.85, label="gray levels (0-255)")
+    total = sum(len(sample.frames) for sample in samples.values())
+    figure.suptitle(f"Frame differences per pixel, over {total} sequences ({counts})")
+    return figure
+
+
+def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int) -> Figure:
+    image_size = next(iter(samples.values())).frames.shape[2]
+    heat = sum(position_heatmap(sample.positions, image_size, sprite_size) for sample in samples.values())
+    num_frames = sum(sample.positions.shape[0] * sample.positions.shape[1] for sample in samples.values())
+    figure = Figure(figsize=(5.6, 4.8), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(heat / num_frames, cmap="viridis")  # per frame, so that split sizes do not matter
+    figure.colorbar(image, ax=ax, label="sprite footprints covering the pixel, per frame")
+    ax.set_title(f"Where sprites are: each sprite's full {sprite_size}x{sprite_size} footprint box,\n"
+                 f"over all {num_frames} frames and every sprite", fontsize=10)
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    return figure
+
+
+def _speed_figure(samples: Mapping[str, SplitSample]) -> Figure:
+    per_split = {split: speeds(sample.positions) for split, sample in samples.items()}
+    values = [s for s in per_split.values() if len(s)]
+    top = max((s.max() for s in values), default=1.0)
+    bins = np.arange(0, np.ceil(top) + 0.5, 0.25)  # fine enough to separate the few integer-step speeds
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    ax = figure.subplots()
+    ax.hist(
+        list(per_split.values()), bins=bins,
+        weights=[np.full(len(s), 1 / max(len(s), 1)) for s in per_split.values()],  # fractions: splits differ in size
+        label=[f"{split} (mean {s.mean() if len(s) else float('nan'):.2f} px)" for split, s in per_split.items()],
+    )
+    ax.set_xlabel("speed (pixels per frame, |p[t+1] - p[t]| of a sprite's top-left corner)")
+    ax.set_ylabel("fraction of sprite steps")
+    ax.set_title("Sprite speed per frame")
+    ax.legend()
+    return figure
+
+
+def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str]) -> Figure:
+    figure = Figure(figsize=(8, 4), layout="constrained")
+    ax = figure.subplots()
+    x = np.arange(len(class_names))
+    width = 0.8 / len(samples)
+    top = 0.0
+    for i, (split, sample) in enumerate(samples.items()):
+        counts = label_counts(sample.labels, len(class_names))
+        fractions = counts / max(counts.sum(), 1)  # fractions: splits differ in size
+        ax.bar(x + (i - (len(samples) - 1) / 2) * width, fractions, width, label=f"{split} ({counts.sum()} sprites)")
+        top = max(top, fractions.max())
+    long_names = max(map(len, class_names)) > 3  # Fashion-MNIST's names would overlap unless slanted
+    ax.set_xticks(x, class_names, rotation=30 if long_names else 0, ha="right" if long_names else "center")
+    ax.set_ylabel("fraction of sprites")
+    ax.set_title("Sprite classes per split")
+    ax.set_ylim(0, top * 1.2)  # room above the bars for the legend
+    ax.legend(loc="upper center", ncols=len(samples))
+    return figure
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    FigureCanvasAgg(figure)  # attaches the Agg canvas: no pyplot, no display
+    partial = path.with_name(path.name + ".partial")
+    try:
+        figure.savefig(partial, format="png", dpi=110)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,304 @@
+"""Previews (GIF, MP4) and statistics figures: layout, exact statistics, files and the command line."""
+
+import math
+import sys
+from collections import Counter
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+import moving_mnist
+from generator import SOURCES, Spec, generate
+from moving_mnist_cli import main
+from moving_mnist_hub import dataset_pictures, pictures
+from moving_mnist_hub.pictures import BORDER, HEADER_HEIGHT, INPUT_COLOUR, TARGET_COLOUR
+
+CLASSIC = Spec(
+    source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
+    step_length=0.1, compositing="max", sampling="random", num_train=70, num_validation=0, num_test=12, seed=3,
+)
+# Fast, three sprites on a small canvas: sprites reach every wall, so that edge cases are covered.
+BUSY = Spec(
+    source="mnist", num_objects=3, num_frames=9, num_input_frames=4, image_size=45, motion="notebook",
+    step_length=0.9, compositing="sum", sampling="random", num_train=6, num_validation=0, num_test=0, seed=11,
+)
+SMALL = ["--set", "num_train=30", "--set", "num_validation=5", "--set", "num_test=12", "--set", "seed=5"]
+
+
+@pytest.fixture(scope="module")
+def classic(mnist_pools):
+    return generate(CLASSIC, mnist_pools, "train", 0, CLASSIC.num_train)
+
+
+@pytest.fixture(scope="module")
+def busy(mnist_pools):
+    return generate(BUSY, mnist_pools, "train", 0, BUSY.num_train)
+
+
+@pytest.fixture(scope="module")
+def build_args(mnist_dir, tmp_path_factory):
+    """Options for a small classic dataset, with one cache shared by this module's commands."""
+    return [*SMALL, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path_factory.mktemp("cache"))]
+
+
+def _tile(video, i, t, frame_shape, scale):
+    """The picture of sequence i at time t, inside its border, per the layout in `preview`'s docstring."""
+    h, w = frame_shape
+    top = HEADER_HEIGHT + i * (h * scale + 2 * BORDER) + BORDER
+    return video[t, top : top + h * scale, BORDER : BORDER + w * scale]
+
+
+def _fails(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    return err.splitlines()[-1]
+
+
+# --- preview ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_preview_is_one_row_per_sequence_under_a_header(classic, scale):
+    frames = classic.frames[:5]
+    video = pictures.preview(frames, num_input_frames=10, scale=scale)
+    tile = 64 * scale + 2 * BORDER
+    assert video.shape == (20, HEADER_HEIGHT + 5 * tile, tile, 3)
+    assert video.dtype == np.uint8
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_each_tile_is_the_nearest_neighbour_enlargement_of_its_frame(classic, scale):
+    frames = classic.frames[:4]
+    video = pictures.preview(frames, 10, scale)
+    for i in range(4):
+        for t in range(20):
+            enlarged = np.repeat(np.repeat(frames[i, t], scale, axis=0), scale, axis=1)
+            np.testing.assert_array_equal(_tile(video, i, t, (64, 64), scale), np.stack([enlarged] * 3, axis=-1))
+
+
+def test_rgb_frames_are_enlarged_channel_by_channel(busy):
+    gray = busy.frames[:3]
+    frames = np.stack([gray, 255 - gray, gray // 2], axis=-1)  # (N, T, H, W, 3), three different channels
+    video = pictures.preview(frames, BUSY.num_input_frames, scale=2)
+    for i in range(3):
+        for t in range(BUSY.num_frames):
+            enlarged = np.repeat(np.repeat(frames[i, t], 2, axis=0), 2, axis=1)
+            np.testing.assert_array_equal(_tile(video, i, t, (45, 45), 2), enlarged)
+
+
+def test_border_is_the_input_colour_on_input_frames_and_the_target_colour_on_targets(busy):
+    video = pictures.preview(busy.frames, BUSY.num_input_frames, scale=2)
+    assert INPUT_COLOUR != TARGET_COLOUR
+    side = 45 * 2 + 2 * BORDER
+    ring = np.ones((side, side), bool)
+    ring[BORDER:-BORDER, BORDER:-BORDER] = False
+    for t in range(BUSY.num_frames):
+        expected = INPUT_COLOUR if t < BUSY.num_input_frames else TARGET_COLOUR
+        for i in range(BUSY.num_train):
+            top = HEADER_HEIGHT + i * side
+            border = video[t, top : top + side][ring]
+            assert (border == expected).all(), (t, i)
+
+
+def test_header_counts_frames_within_each_phase_in_its_colour(classic):
+    video = pictures.preview(classic.frames[:2], 10, 2)
+    other = pictures.preview(classic.frames[2:3], 10, 2)
+    headers = video[:, :HEADER_HEIGHT]
+    # one label per frame ("input 1/10" .. "target 10/10"), the same whatever the sequences
+    assert len({header.tobytes() for header in headers}) == 20
+    np.testing.assert_array_equal(headers, other[:, :HEADER_HEIGHT])
+    # the text is drawn in the phase's colour: blue outweighs red on inputs, red outweighs blue on targets
+    ink = (headers.astype(int) - headers[0, 0, 0]).sum(axis=(1, 2))  # (T, 3): the text, less the background
+    assert (ink[:10, 2] > ink[:10, 0]).all() and (ink[10:, 0] > ink[10:, 2]).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"num_input_frames": 21}, ["num_input_frames", "21", "20"]),
+        ({"num_input_frames": -1}, ["num_input_frames", "-1"]),
+        ({"scale": 0}, ["scale", "0", ">= 1"]),
+        ({"scale": 1.5}, ["scale", "1.5"]),
+        ({"frames": np.zeros((2, 20, 64, 64), np.int64)}, ["frames", "uint8", "int64"]),
+        ({"frames": np.zeros((20, 64, 64), np.uint8)}, ["frames", "(20, 64, 64)"]),
+    ],
+)
+def test_bad_preview_arguments_name_the_parameter(classic, kwargs, words):
+    arguments = {"frames": classic.frames[:2], "num_input_frames": 10, "scale": 2, **kwargs}
+    with pytest.raises(ValueError) as error:
+        pictures.preview(**arguments)
+    for word in words:
+        assert word in str(error.value), (word, str(error.value))
+
+
+# --- write_video -----------------------------------------------------------------------------------
+
+
+def test_gif_has_every_frame_at_full_size_loops_forever_and_keeps_the_pictures(classic, tmp_path):
+    video = pictures.preview(classic.frames[:3], 10, 2)
+    path = pictures.write_video(tmp_path / "p.gif", video, fps=4)
+    assert path == tmp_path / "p.gif"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.gif"]  # no .partial left behind
+    decoded = iio.imread(path, index=None)
+    assert decoded.shape[:3] == video.shape[:3]
+    meta = iio.immeta(path)
+    assert meta["loop"] == 0 and meta["duration"] == 250
+    # a GIF has 256 colours per frame: close to the video, not equal
+    assert np.abs(decoded[..., :3].astype(int) - video).mean() < 2
+
+
+def test_mp4_has_every_frame_padded_to_macroblocks(classic, tmp_path):
+    video = pictures.preview(classic.frames[:3], 10, 2)  # 134 wide, 20 + 3 * 134 = 422 tall
+    path = pictures.write_video(tmp_path / "p.mp4", video, fps=5)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.mp4"]
+    decoded = iio.imread(path, index=None, plugin="FFMPEG")
+    assert decoded.shape == (20, 432, 144, 3)
+    assert np.abs(decoded[:, :422, :134].astype(int) - video).mean() < 4  # lossy, but the same pictures
+    assert decoded[:, 422:].max() < 20 and decoded[:, :, 134:].max() < 20  # black padding
+
+
+def test_mp4_without_imageio_ffmpeg_says_what_to_install(classic, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # `import imageio_ffmpeg` now fails
+    with pytest.raises(ValueError, match=r'MP4 needs imageio-ffmpeg: pip install "moving-mnist\[mp4\]"'):
+        pictures.write_video(tmp_path / "p.mp4", pictures.preview(classic.frames[:1], 10), fps=5)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "words"), [("p.avi", ["'.avi'", ".gif", ".mp4", "p.avi"]), ("p", ["(none)", ".gif"])])
+def test_unknown_video_suffix_is_refused(classic, tmp_path, name, words):
+    with pytest.raises(ValueError) as error:
+        pictures.write_video(tmp_path / name, pictures.preview(classic.frames[:1], 10))
+    for word in words:
+        assert word in str(error.value), (word, str(error.value))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- statistics ------------------------------------------------------------------------------------
+
+
+def test_frame_difference_stats_equal_a_plain_loop(classic):
+    frames = classic.frames  # 70 sequences: more than one chunk
+    differences = []
+    for sequence in frames:
+        for t in range(len(sequence) - 1):
+            differences.append(np.abs(sequence[t + 1].astype(float) - sequence[t].astype(float)))
+    mean, std = pictures.frame_difference_stats(frames)
+    assert mean.shape == std.shape == (64, 64)
+    np.testing.assert_allclose(mean, np.mean(differences, axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(std, np.std(differences, axis=0), rtol=1e-9, atol=1e-9)
+
+
+def test_position_heatmap_counts_each_sprite_footprint_exactly(busy):
+    positions = busy.positions  # (6, 9, 3, 2); notebook motion at step 0.9 reaches every wall
+    assert positions.min() == 0 and positions.max() == 45 - 28
+    expected = np.zeros((45, 45), np.int64)
+    for sequence in positions:
+        for frame in sequence:
+            for row, col in frame:
+                expected[row : row + 28, col : col + 28] += 1
+    np.testing.assert_array_equal(pictures.position_heatmap(positions, 45, 28), expected)
+
+
+def test_speeds_are_the_euclidean_steps_of_every_sprite(busy):
+    expected = [
+        math.hypot(*(busy.positions[n, t + 1, k].astype(int) - busy.positions[n, t, k].astype(int)))
+        for n in range(BUSY.num_train) for t in range(BUSY.num_frames - 1) for k in range(BUSY.num_objects)
+    ]
+    np.testing.assert_array_equal(pictures.speeds(busy.positions), expected)
+
+
+def test_label_counts_count_every_sprite(classic):
+    counts = pictures.label_counts(classic.labels, 10)
+    tally = Counter(classic.labels.ravel().tolist())
+    assert counts.tolist() == [tally[c] for c in range(10)]
+    with pytest.raises(ValueError, match="0 .. 4"):
+        pictures.label_counts(classic.labels, 5)
+
+
+def test_write_stats_writes_four_pngs(classic, mnist_pools, tmp_path):
+    test = generate(CLASSIC, mnist_pools, "test", 0, CLASSIC.num_test)
+    samples = {
+        "train": pictures.SplitSample(classic.frames[:20], classic.positions, classic.labels),
+        "test": pictures.SplitSample(test.frames, test.positions, test.labels),
+    }
+    paths = pictures.write_stats(tmp_path / "stats", samples, SOURCES["mnist"].class_names, 28)
+    assert [p.name for p in paths] == list(pictures.STATS_FILES)
+    assert sorted(p.name for p in (tmp_path / "stats").iterdir()) == sorted(pictures.STATS_FILES)
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        image = iio.imread(path)
+        assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
+
+
+# --- reading a built dataset -----------------------------------------------------------------------
+
+
+def test_read_frames_and_sample_equal_the_generator(mnist_dir, mnist_pools, tmp_path):
+    ds = moving_mnist.load("classic", num_train=30, num_validation=5, num_test=12, seed=5,
+                           data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"))
+    spec = moving_mnist.PRESETS["classic"].spec
+    spec = Spec(**{**spec.as_dict(), "num_train": 30, "num_validation": 5, "num_test": 12, "seed": 5})
+    expected = generate(spec, mnist_pools, "test", 0, 12)
+    frames = dataset_pictures.read_frames(ds["test"], 4)
+    assert frames.dtype == np.uint8
+    np.testing.assert_array_equal(frames, expected.frames[:4])
+    assert len(dataset_pictures.read_frames(ds["test"], 100)) == 12  # never more than the split
+    sample = dataset_pictures.read_sample(ds["test"], max_sequences=3)
+    np.testing.assert_array_equal(sample.frames, expected.frames[:3])
+    np.testing.assert_array_equal(sample.positions, expected.positions)
+    np.testing.assert_array_equal(sample.labels, expected.labels)
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def test_preview_command_writes_a_gif_of_the_first_split(build_args, tmp_path, capsys):
+    assert main(["preview", "classic", "--num", "3", "--output", str(tmp_path / "p"), *build_args]) == 0
+    path = tmp_path / "p" / "classic-train.gif"
+    assert capsys.readouterr().out.split()[0] == str(path)
+    decoded = iio.imread(path, index=None)
+    assert decoded.shape[:3] == (20, HEADER_HEIGHT + 3 * 134, 134)
+
+
+def test_preview_command_writes_mp4_and_clamps_num_to_the_split(build_args, tmp_path, capsys):
+    argv = ["preview", "classic", "--split", "test", "--num", "100", "--format", "mp4", "--scale", "1",
+            "--fps", "8", "--output", str(tmp_path), *build_args]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.split()[0] == str(tmp_path / "classic-test.mp4") and "12 sequences of test" in out
+    decoded = iio.imread(tmp_path / "classic-test.mp4", index=None, plugin="FFMPEG")
+    assert decoded.shape == (20, 864, 80, 3)  # 20 + 12 * 70 = 860 by 70, padded to multiples of 16
+
+
+def test_stats_command_writes_the_four_figures(build_args, tmp_path, capsys):
+    assert main(["stats", "classic", "--output", str(tmp_path / "s"), *build_args]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(tmp_path / "s" / name) for name in pictures.STATS_FILES]
+    for name in pictures.STATS_FILES:
+        assert (tmp_path / "s" / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["preview", "classic", "--num", "0"], ["--num", "0", ">= 1"]),
+        (["preview", "classic", "--scale", "0"], ["--scale", "0", ">= 1"]),
+        (["preview", "classic", "--fps", "0"], ["--fps", "0", "> 0"]),
+        (["preview", "classic", "--num", "many"], ["--num", "many"]),
+        (["preview", "classic", "--split", "dev"], ["--split", "dev", "train", "validation", "test"]),
+        (["preview", "classic", "--format", "avi"], ["--format", "avi", "gif", "mp4"]),
+        (["preview", "classic", "--split", "validation", "--set", "num_validation=0"],
+         ["--split", "validation", "train, test"]),
+        (["preview", "nope"], ["nope", "classic"]),
+        (["stats", "classic"], ["--output"]),
+    ],
+)
+def test_bad_picture_options_print_one_line_and_exit_2(build_args, argv, words, capsys):
+    line = _fails([argv[0], *build_args, *argv[1:]], capsys)  # argv's --set after build_args', so that it wins
+    assert line.startswith(("moving-mnist: error:", "moving-mnist preview: error:", "moving-mnist stats: error:")), line
+    for word in words:
+        assert word in line, (word, line)
