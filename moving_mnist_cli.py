@@ -5,9 +5,11 @@
     moving-mnist export NAME --format npy|parquet --output DIR [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
+    moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
+                         [--stage DIR] [--dry-run] [same options as build]
 
-User errors (unknown names, bad values, unreadable paths, corrupt downloads) print one line
-and exit with status 2.
+User errors (unknown names, bad values, unreadable paths, corrupt downloads, a publish the Hub
+refuses or the network breaks) print one line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tqdm.auto import tqdm
 import moving_mnist
 from generator import SPLITS, Spec
 from moving_mnist_hub import dataset_pictures
+from moving_mnist_hub.publish import PublishError, publish
 
 # parameter -> its type, for `--set` (Spec's annotations are strings: "int", "float", "str")
 _TYPES = {name: {"int": int, "float": float, "str": str}[f.type] for name, f in Spec.__dataclass_fields__.items()}
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError, ConnectionError) as error:
+    except (ValueError, OSError, ConnectionError, PublishError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         parser.exit(2, f"moving-mnist: error: {message}\n")
 
@@ -75,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--output", type=Path, required=True, metavar="DIR")
     _add_build_options(stats)
     stats.set_defaults(run=_stats)
+
+    push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
+    push.add_argument("names", nargs="+", metavar="NAME")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")
+    push.add_argument("--stage", type=Path, default=None, metavar="DIR",
+                      help="staging folder (default: hub-staging/ORG--NAME); kept for resuming")
+    push.add_argument("--dry-run", action="store_true", help="stage only: build the repository tree, push nothing")
+    _add_build_options(push)
+    push.set_defaults(run=_publish)
     return parser
 
 
@@ -185,6 +199,25 @@ def _stats(args) -> int:
     builder, splits, _ = _prepare(args)
     for path in dataset_pictures.write_split_stats(splits, builder.config.spec, args.output):
         print(path)
+    return 0
+
+
+def _publish(args) -> int:
+    if args.num_proc is not None and args.num_proc < 1:
+        raise ValueError(f"--num-proc {args.num_proc}: must be at least 1")
+    stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
+    print(publish(
+        args.names,
+        args.repo_id,
+        stage=stage,
+        overrides=_overrides(args.overrides),
+        private=args.private,
+        max_shard_size=args.max_shard_size,
+        dry_run=args.dry_run,
+        cache_dir=str(args.cache_dir) if args.cache_dir else None,
+        data_dir=str(args.data_dir) if args.data_dir else None,
+        num_proc=args.num_proc,
+    ))
     return 0
 
 

@@ -1,0 +1,278 @@
+"""The dataset card (README.md of the Hub repository): YAML metadata, then a body rendered from it.
+
+Everything the body says comes from the YAML, so that publishing one config onto a repository
+that already holds others merges the metadata and renders one card that describes them all:
+
+    data = card_data([record], existing=DatasetCard(remote_readme).data)
+    text = render(data, "ORG/NAME")
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+
+import datasets
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCardData
+
+from generator import SOURCES, Spec
+
+# Where each source lives on the Hub, for `source_datasets`.
+_HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist"}
+
+_SRIVASTAVA = """@inproceedings{srivastava2015unsupervised,
+  title={Unsupervised Learning of Video Representations using LSTMs},
+  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
+  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
+}"""
+
+_TAGS = ["moving-mnist", "video-prediction", "synthetic", "spatio-temporal", "video", "sequence-prediction"]
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """One published config: what the card says about it.
+
+    info: its `datasets.DatasetInfo` with features, splits (rows and Arrow bytes) and sizes,
+    `download_size` being the bytes of its Parquet shards.
+    """
+
+    name: str
+    description: str
+    spec: Spec
+    info: datasets.DatasetInfo
+    package_version: str
+    code_hash: str
+    git_commit: str
+
+    def generation(self) -> dict:
+        """The card's `generation` entry: everything needed to regenerate the data bit for bit."""
+        return {
+            "config_name": self.name,
+            "description": self.description,
+            "parameters": self.spec.as_dict(),
+            "package_version": self.package_version,
+            "code_hash": self.code_hash,
+            "git_commit": self.git_commit,
+        }
+
+
+def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = None) -> DatasetCardData:
+    """The card's YAML: `existing` (another config's card, say) with `records` added or replaced."""
+    data = DatasetCardData(**copy.deepcopy(existing.to_dict())) if existing else DatasetCardData()
+    MetadataConfigs(
+        {r.name: {"data_files": [{"split": s, "path": f"{r.name}/{s}-*"} for s in r.info.splits]} for r in records}
+    ).to_dataset_card_data(data)
+    DatasetInfosDict({r.name: r.info for r in records}).to_dataset_card_data(data)
+    generation = {g["config_name"]: g for g in data.get("generation") or []}
+    generation.update({r.name: r.generation() for r in records})
+    data["generation"] = [generation[name] for name in sorted(generation)]
+
+    if "classic" in generation:  # the original benchmark is what `load_dataset(repo)` gives
+        for config in data["configs"]:
+            config.pop("default", None)
+            if config["config_name"] == "classic":
+                config["default"] = True
+    sources = sorted({g["parameters"]["source"] for g in data["generation"]})
+    largest = max(sum(_split_sizes(g["parameters"]).values()) for g in data["generation"])
+    data.license = sorted({SOURCES[s].license for s in sources}) if len(sources) > 1 else SOURCES[sources[0]].license
+    data.pretty_name = data.pretty_name or "Moving MNIST"
+    data.size_categories = [_size_category(largest)]
+    data.source_datasets = [_HUB_IDS[s] for s in sources]
+    data.task_categories = ["image-to-video"]
+    data.tags = _TAGS + [s.replace("_", "-") for s in sources]
+    data.annotations_creators = ["machine-generated"]
+    return data
+
+
+def render(data: DatasetCardData, repo_id: str) -> str:
+    """The whole README.md: YAML header, then the body."""
+    generation = data["generation"]
+    names = [g["config_name"] for g in generation]
+    first = names[0] if "classic" not in names else "classic"
+    sections = [
+        f"# {data.pretty_name}",
+        _summary(generation),
+        "## Preview\n\n" + _previews(generation),
+        "## Load it\n\n" + _loading(repo_id, first),
+        "## Fields\n\n" + _fields(generation),
+        "## Configurations\n\n" + _parameters(generation),
+        "## Regenerate it bit for bit\n\n" + _regenerate(generation, repo_id),
+        "## Motion statistics\n\n" + _statistics(generation),
+        "## No train/test leakage\n\n" + _LEAKAGE,
+        "## Sources, licences and citations\n\n" + _sources(generation),
+        "## Limitations\n\n" + _LIMITATIONS,
+    ]
+    return f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def _summary(generation: list[dict]) -> str:
+    configs = ", ".join(f"`{g['config_name']}`" for g in generation)
+    return (
+        "Synthetic video sequences of sprites bouncing inside a square canvas, the Moving MNIST benchmark "
+        "of Srivastava et al. (2015) and its relatives, for training and evaluating video-prediction "
+        f"models. Configurations: {configs}. Every byte is generated from a seed by the open "
+        "[moving-mnist](#regenerate-it-bit-for-bit) generator, so the data can be rebuilt exactly; "
+        "the first frames of each sequence are the model's input and the rest are the frames to predict."
+    )
+
+
+def _previews(generation: list[dict]) -> str:
+    header = "| " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
+    rule = "|" + "---|" * len(generation)
+    cells = "| " + " | ".join(
+        f"![{g['config_name']}](previews/{g['config_name']}.gif)" for g in generation
+    ) + " |"
+    return (
+        f"{header}\n{rule}\n{cells}\n\n"
+        "One row per sequence. Input frames have a blue border, target frames an orange one; "
+        "the counter above counts frames within each part."
+    )
+
+
+def _loading(repo_id: str, name: str) -> str:
+    return f"""```python
+from datasets import load_dataset
+
+ds = load_dataset("{repo_id}", "{name}")
+```
+
+As numpy, uint8 and time first within each sequence (select the frame columns: numpy formatting
+otherwise turns every integer into int64):
+
+```python
+frames = ds["train"].with_format("numpy", columns=["input_frames", "output_frames"], dtype="uint8")
+batch = frames[:32]                    # batch["input_frames"].shape == (32, T_in, H, W)
+```
+
+With PyTorch:
+
+```python
+from torch.utils.data import DataLoader
+
+train = ds["train"].with_format("torch", columns=["input_frames", "output_frames"])
+for batch in DataLoader(train, batch_size=32, shuffle=True):
+    x = batch["input_frames"].float() / 255    # (32, T_in, H, W)
+    y = batch["output_frames"].float() / 255   # (32, T_out, H, W)
+```"""
+
+
+def _fields(generation: list[dict]) -> str:
+    rows = [
+        ("input_frames", "(T_in, H, W)", "uint8", "the frames given to the model"),
+        ("output_frames", "(T_out, H, W)", "uint8", "the frames to predict, right after the inputs"),
+        ("labels", "(K,)", "class label", "the class of each sprite (digit or garment)"),
+        ("source_indices", "(K,)", "int32",
+         "each sprite's index in the source's train images (train split) or test images (validation and test)"),
+        ("positions", "(T, K, 2)", "int16", "(row, column) of each sprite's top-left corner in each frame"),
+        ("index", "()", "int64", "the sequence's position in its split; it alone decides the sequence"),
+    ]
+    table = "| field | shape | type | meaning |\n|---|---|---|---|\n" + "\n".join(
+        f"| `{name}` | {shape} | {dtype} | {meaning} |" for name, shape, dtype, meaning in rows
+    )
+    shapes = "\n".join(
+        f"- `{g['config_name']}`: T_in = {p['num_input_frames']}, T_out = {p['num_frames'] - p['num_input_frames']}, "
+        f"H = W = {p['image_size']}, K = {p['num_objects']}"
+        for g in generation
+        for p in [g["parameters"]]
+    )
+    return f"{table}\n\n{shapes}"
+
+
+def _parameters(generation: list[dict]) -> str:
+    keys = list(generation[0]["parameters"])
+    header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
+    rule = "|---|" + "---|" * len(generation)
+    rows = [f"| `{key}` | " + " | ".join(str(g["parameters"][key]) for g in generation) + " |" for key in keys]
+    for label, key in (("moving-mnist version", "package_version"), ("code hash", "code_hash"),
+                       ("git commit", "git_commit")):
+        rows.append(f"| {label} | " + " | ".join(f"`{g[key]}`" for g in generation) + " |")
+    descriptions = "\n".join(f"- `{g['config_name']}`: {g['description']}" for g in generation)
+    return f"{header}\n{rule}\n" + "\n".join(rows) + f"\n\n{descriptions}\n\n" + _PARAMETER_MEANINGS
+
+
+def _regenerate(generation: list[dict], repo_id: str) -> str:
+    blocks = []
+    for g in generation:
+        sets = " ".join(f"--set {k}={v}" for k, v in g["parameters"].items())
+        blocks.append(
+            f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
+            f"```bash\nmoving-mnist build {g['config_name']} {sets}\n"
+            f"python scripts/publish.py --repo-id {repo_id} {g['config_name']} {sets} --dry-run\n```"
+        )
+    return (
+        "The first command builds the same sequences into the local Arrow cache; the second writes this "
+        "repository's files for the config into a staging folder (the Parquet files are byte-identical "
+        "with the same pyarrow version). A sequence depends only on the parameters, its split and its "
+        "index, never on the number of processes or shards.\n\n" + "\n\n".join(blocks)
+    )
+
+
+def _statistics(generation: list[dict]) -> str:
+    figures = (
+        ("frame_differences", "per-pixel mean and standard deviation of absolute frame differences"),
+        ("positions", "where the sprites are"),
+        ("speed", "per-frame speed"),
+        ("labels", "labels per split"),
+    )
+    return "\n\n".join(
+        f"`{g['config_name']}`: " + ", ".join(f"{what}" for _, what in figures) + ".\n\n"
+        + " ".join(f"![{g['config_name']} {name}](previews/{g['config_name']}/{name}.png)" for name, _ in figures)
+        for g in generation
+    )
+
+
+def _sources(generation: list[dict]) -> str:
+    sources = sorted({g["parameters"]["source"] for g in generation})
+    lines = [
+        f"- **{SOURCES[s].pretty_name}** (`{_HUB_IDS[s]}`), licence `{SOURCES[s].license}`: the sprites "
+        f"are its images. Used by: " + ", ".join(f"`{g['config_name']}`" for g in generation if g["parameters"]["source"] == s)
+        for s in sources
+    ]
+    citations = "\n\n".join([_SRIVASTAVA] + [SOURCES[s].citation for s in sources])
+    return "\n".join(lines) + (
+        "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
+        "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
+    )
+
+
+def _split_sizes(parameters: dict) -> dict:
+    return {s: parameters[f"num_{s}"] for s in ("train", "validation", "test") if parameters[f"num_{s}"]}
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "1M<n<10M" if n < 10_000_000 else "10M<n<100M"
+
+
+_PARAMETER_MEANINGS = """What the parameters mean: `source` is where the sprites come from; `num_objects` sprites (K)
+move in each sequence of `num_frames` frames (T), the first `num_input_frames` of which are inputs;
+the canvas is `image_size` pixels square; `motion` is `classic` (Srivastava et al.: start uniform,
+direction uniform, move then bounce off the walls) or `notebook` (the seed notebook's variant);
+`step_length` is the distance per frame as a fraction of the free space; sprites combine by
+`compositing` (`max`, as in the original, or `sum` clipped at 255); `sampling` picks sprite images
+at random or in order; `num_train`, `num_validation` and `num_test` are the split sizes; every
+random stream is keyed by `seed`, the split and the sequence's block of 1024."""
+
+_LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
+only from its test images (they use independent random streams). No image seen in training appears
+in an evaluation split. `source_indices` records which image each sprite is, so this can be checked."""
+
+_LIMITATIONS = """- The data is synthetic: simple, rigid motion of gray sprites on a black background. Good
+  scores here do not imply good scores on natural video.
+- Sprites may overlap and occlude each other; nothing prevents it, as in the original.
+- Validation and test sequences share the source's test images (independent draws), so they are
+  not independent of each other at the image level.
+- Bytes are reproducible with the same moving-mnist version; a changed generator gets a new code
+  hash, shown above.
+- The sprite images keep the biases and licences of their source datasets."""
+
+
+def dumps(data: DatasetCardData) -> str:
+    """The YAML of a card as sorted JSON, for comparing cards in tests and logs."""
+    return json.dumps(data.to_dict(), sort_keys=True)

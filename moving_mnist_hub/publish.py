@@ -1,0 +1,168 @@
+"""Publishing: build configs, stage the repository tree, then push it to the Hub in one commit.
+
+    publish(["classic", "notebook"], "ORG/NAME", stage=Path("hub-staging/ORG--NAME"))
+
+Anything that stops a publish (a bad repo id, a refused token, the network) raises
+`PublishError` with one line for the user; the staging folder stays, so a re-run resumes
+from the Arrow cache and the staged shards instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+from pathlib import Path
+
+import datasets
+import httpx2
+from huggingface_hub import HfApi, get_token
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.utils import validate_repo_id
+
+import moving_mnist
+from moving_mnist_hub import card, push, staging
+
+
+class PublishError(RuntimeError):
+    """A publish that cannot go on; the message is one line for the user."""
+
+
+def publish(
+    names: list[str],
+    repo_id: str,
+    *,
+    stage: Path,
+    overrides: dict | None = None,
+    private: bool = False,
+    max_shard_size: str | int = "500MB",
+    dry_run: bool = False,
+    cache_dir: str | None = None,
+    data_dir: str | None = None,
+    num_proc: int | None = None,
+) -> str:
+    """Build, stage and (unless `dry_run`) push `names`; return what happened, in one line."""
+    check_repo_id(repo_id)
+    max_bytes = _shard_size(max_shard_size)
+    for name in names:
+        if name not in moving_mnist.PRESETS:
+            raise ValueError(f"unknown config {name!r}; presets: {', '.join(moving_mnist.PRESETS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"configs {' '.join(names)}: each config may be named once")
+
+    stage.mkdir(parents=True, exist_ok=True)
+    records = []
+    for name in names:
+        builder = moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
+        builder.download_and_prepare(num_proc=num_proc)
+        spec = builder.config.spec
+        identity = staging.identity(spec, builder.hash, max_bytes)
+        parquet_bytes = staging.stage_config(stage, name, builder.as_dataset(), spec, identity, max_bytes)
+        info = datasets.DatasetInfo(
+            features=builder.info.features,
+            splits=builder.info.splits,
+            download_size=parquet_bytes,
+            dataset_size=builder.info.dataset_size,
+        )
+        records.append(card.ConfigRecord(
+            name, builder.config.description, spec, info, _package_version(), builder.hash, _git_commit()
+        ))
+    if dry_run:
+        _write_card(stage, card.card_data(records), repo_id)
+        return f"staged {', '.join(names)} in {stage} (dry run: nothing pushed)"
+    try:
+        return _push(stage, repo_id, records, private)
+    except HfHubHTTPError as error:
+        raise PublishError(_http_message(error, repo_id, stage)) from None
+    except (httpx2.TransportError, ConnectionError, OSError) as error:
+        raise PublishError(
+            f"network failure while publishing to {repo_id} ({type(error).__name__}: {_first_line(error)}); "
+            f"{stage} is kept: run the same command again to resume"
+        ) from None
+
+
+def check_repo_id(repo_id: str) -> None:
+    """`ORG/NAME` as the Hub allows it, or `ValueError`."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        raise ValueError(f"--repo-id {repo_id!r} is not a valid repository id: {_first_line(error)}") from None
+    if repo_id.count("/") != 1:
+        raise ValueError(f"--repo-id {repo_id!r} must be ORG/NAME (a user or organisation, a slash, a name)")
+
+
+def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: bool) -> str:
+    if get_token() is None:
+        raise PublishError(
+            f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage} is kept for the next run"
+        )
+    api = HfApi()
+    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    remote = push.Remote(api, repo_id)
+    _write_card(stage, card.card_data(records, existing=remote.card), repo_id)
+    names = [r.name for r in records]
+    operations = push.operations(stage, remote, names)
+    if not operations:
+        return f"{repo_id} already holds exactly this data (commit {remote.head[:8]}): no new commit"
+    summary = ", ".join(f"{r.name} (seed {r.spec.seed})" for r in records)
+    description = "\n".join(
+        f"{r.name}: " + ", ".join(f"{k}={v}" for k, v in r.spec.as_dict().items()) for r in records
+    ) + f"\n\nmoving-mnist {_package_version()}, commit {_git_commit()}"
+    commit = api.create_commit(
+        repo_id,
+        operations,
+        commit_message=f"Publish {summary}",
+        commit_description=description,
+        repo_type="dataset",
+        parent_commit=remote.head,
+    )
+    return f"published {summary} to {repo_id}: {commit.commit_url} ({len(operations)} files changed)"
+
+
+def _write_card(stage: Path, data, repo_id: str) -> None:
+    (stage / "README.md").write_text(card.render(data, repo_id), encoding="utf-8")
+
+
+def _http_message(error: HfHubHTTPError, repo_id: str, stage: Path) -> str:
+    status = error.response.status_code if error.response is not None else None
+    kept = f"{stage} is kept for the next run"
+    if status == 401:
+        return f"the Hub refused the token (401 Unauthorized): set a valid HF_TOKEN or run `hf auth login`; {kept}"
+    if status == 403:
+        return f"the token may not write to {repo_id} (403 Forbidden): use a write token of that namespace; {kept}"
+    return f"the Hub answered {status} for {repo_id}: {_first_line(error)}; {kept}"
+
+
+def _shard_size(value: str | int) -> int:
+    try:
+        size = datasets.utils.py_utils.convert_file_size_to_int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"--max-shard-size {value!r} must be a size such as 500MB, 2GB or a number of bytes")
+    return size
+
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("moving-mnist")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str:
+    """The commit of the code that made the data, "-dirty" if it was edited, or "unknown"."""
+    folder = Path(moving_mnist.__file__).parent
+    git = lambda *args: subprocess.run(  # noqa: E731
+        ["git", *args], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    try:
+        if Path(git("rev-parse", "--show-toplevel")) != folder:  # an installed copy, not the checkout
+            return "unknown"
+        dirty = git("status", "--porcelain", "--", "generator", "moving_mnist.py")
+        return git("rev-parse", "HEAD") + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
