@@ -49,10 +49,13 @@ def publish(
     if len(set(names)) != len(names):
         raise ValueError(f"configs {' '.join(names)}: each config may be named once")
 
+    builders = [  # each validates its parameters before anything is built or written
+        moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
+        for name in names
+    ]
     stage.mkdir(parents=True, exist_ok=True)
     records = []
-    for name in names:
-        builder = moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
+    for name, builder in zip(names, builders):
         builder.download_and_prepare(num_proc=num_proc)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
@@ -134,7 +137,7 @@ def _http_message(error: HfHubHTTPError, repo_id: str, stage: Path) -> str:
 
 def _shard_size(value: str | int) -> int:
     try:
-        size = datasets.utils.py_utils.convert_file_size_to_int(value)
+        size = int(value) if str(value).isdigit() else datasets.utils.py_utils.convert_file_size_to_int(value)
     except ValueError:
         size = 0
     if size < 1:

@@ -50,13 +50,12 @@ def stage_config(stage: Path, name: str, splits, spec, identity: str, max_shard_
     splits: `datasets.DatasetDict` of the built config. identity: a digest of everything that
     decides the shards' bytes; shards already staged with the same identity are kept.
     """
-    folder = stage / name
+    folder, partial = stage / name, stage / f".{name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)  # an interrupted run's leftovers are never trusted
     wanted = {split: _num_shards(ds, max_shard_size) for split, ds in splits.items()}
     if _staged(folder, identity, wanted):
         print(f"{folder}: already staged, kept")
     else:
-        partial = stage / f".{name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         jobs = [
             (ds, partial / f"{split}-{i:05d}-of-{n:05d}.parquet", i, n, identity)

@@ -1,0 +1,131 @@
+"""The dataset card: Hub metadata, merging with a repository's other configs, and what the body says."""
+
+import json
+from pathlib import Path
+
+import datasets
+import pytest
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard
+
+import moving_mnist
+from generator import SOURCES
+from moving_mnist_hub import card
+
+SIZE_CATEGORIES = json.loads((Path(datasets.__file__).parent / "utils/resources/size_categories.json").read_text())
+
+
+def _record(name, data_dir, tmp_path, **overrides):
+    builder = moving_mnist.MovingMNIST(
+        config_name=name, data_dir=str(data_dir), cache_dir=str(tmp_path / "cache"),
+        **{"num_train": 6, "num_validation": 2, "num_test": 3, **overrides},
+    )
+    builder.download_and_prepare()
+    info = datasets.DatasetInfo(
+        features=builder.info.features, splits=builder.info.splits, download_size=1234,
+        dataset_size=builder.info.dataset_size,
+    )
+    return card.ConfigRecord(name, builder.config.description, builder.config.spec, info, "1.0.0", builder.hash, "abc123")
+
+
+@pytest.fixture
+def classic(mnist_dir, tmp_path):
+    return _record("classic", mnist_dir, tmp_path)
+
+
+@pytest.fixture
+def notebook(mnist_dir, tmp_path):
+    return _record("notebook", mnist_dir, tmp_path)
+
+
+def test_yaml_has_the_hub_metadata_a_researcher_searches_by(classic):
+    data = DatasetCard(card.render(card.card_data([classic]), "alice/mm")).data
+    assert data.license == "cc-by-sa-3.0"
+    assert data.pretty_name == "Moving MNIST"
+    assert data.size_categories == ["n<1K"] and data.size_categories[0] in SIZE_CATEGORIES
+    assert data.source_datasets == ["ylecun/mnist"]
+    assert data.task_categories == ["image-to-video"]
+    assert {"moving-mnist", "video-prediction", "synthetic", "mnist"} <= set(data.tags)
+
+
+def test_yaml_lists_data_files_and_dataset_info_per_split(classic):
+    data = DatasetCard(card.render(card.card_data([classic]), "alice/mm")).data
+    assert MetadataConfigs.from_dataset_card_data(data) == {
+        "classic": {
+            "data_files": [{"split": s, "path": f"classic/{s}-*"} for s in ("train", "validation", "test")],
+            "default": True,
+        }
+    }
+    infos = datasets.info.DatasetInfosDict.from_dataset_card_data(data)
+    assert infos["classic"].features == classic.info.features
+    assert {s: infos["classic"].splits[s].num_examples for s in infos["classic"].splits} == {
+        "train": 6, "validation": 2, "test": 3
+    }
+    assert infos["classic"].download_size == 1234
+
+
+def test_generation_records_every_parameter_version_code_and_commit(classic):
+    data = DatasetCard(card.render(card.card_data([classic]), "alice/mm")).data
+    assert data["generation"] == [{
+        "config_name": "classic",
+        "description": moving_mnist.PRESETS["classic"].description,
+        "parameters": classic.spec.as_dict(),
+        "package_version": "1.0.0",
+        "code_hash": classic.code_hash,
+        "git_commit": "abc123",
+    }]
+
+
+def test_size_category_follows_the_largest_config(mnist_dir, tmp_path):
+    big = _record("classic", mnist_dir, tmp_path, num_train=1000)
+    assert card.card_data([big]).size_categories == ["1K<n<10K"]
+
+
+def test_merging_keeps_the_repositorys_other_configs(classic, notebook):
+    existing = DatasetCard(card.render(card.card_data([classic]), "alice/mm")).data
+    merged = card.card_data([notebook], existing=existing)
+    assert [c["config_name"] for c in merged["configs"]] == ["classic", "notebook"]
+    assert [c["config_name"] for c in merged["dataset_info"]] == ["classic", "notebook"]
+    assert [g["config_name"] for g in merged["generation"]] == ["classic", "notebook"]
+    assert merged["dataset_info"][0] == existing["dataset_info"] | {"config_name": "classic"}
+    assert [c.get("default") for c in merged["configs"]] == [True, None]
+
+
+def test_republishing_a_config_replaces_its_entries(classic, mnist_dir, tmp_path):
+    existing = card.card_data([classic])
+    reseeded = _record("classic", mnist_dir, tmp_path, seed=9)
+    merged = card.card_data([reseeded], existing=existing)
+    assert [g["parameters"]["seed"] for g in merged["generation"]] == [9]
+    assert len(merged["configs"]) == 1
+
+
+def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic, notebook):
+    text = card.render(card.card_data([classic, notebook]), "alice/mm")
+    body = text.split("\n---\n", 1)[1]
+    for needle in (
+        "![classic](previews/classic.gif)", "![notebook](previews/notebook.gif)",
+        'load_dataset("alice/mm", "classic")', 'dtype="uint8"', "DataLoader",
+        "| `input_frames` | (T_in, H, W) | uint8 |", "| `positions` | (T, K, 2) | int16 |",
+        "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2",
+        "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1",
+        "| `seed` | 0 | 0 |", "| `step_length` | 0.1 | 0.5 |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
+        "| git commit | `abc123` | `abc123` |", f"| code hash | `{classic.code_hash}` |",
+        "## No train/test leakage", "## Limitations",
+        "previews/classic/frame_differences.png", "previews/notebook/speed.png",
+        "srivastava2015unsupervised", "lecun1998gradient",
+    ):
+        assert needle in body, needle
+    sets = " ".join(f"--set {k}={v}" for k, v in notebook.spec.as_dict().items())
+    assert f"moving-mnist build notebook {sets}\n" in body
+    assert "xiao2017" not in body
+
+
+def test_fashion_mnist_configs_carry_its_licence_and_citation(classic, fashion_dir, tmp_path):
+    fashion = _record("notebook", fashion_dir, tmp_path, source="fashion_mnist")
+    data = card.card_data([fashion])
+    assert data.license == SOURCES["fashion_mnist"].license == "mit"
+    assert data.source_datasets == ["zalando-datasets/fashion_mnist"]
+    assert "xiao2017fashion" in card.render(data, "alice/mm")
+    both = card.card_data([classic], existing=data)
+    assert both.license == ["cc-by-sa-3.0", "mit"]
+    assert both.source_datasets == ["zalando-datasets/fashion_mnist", "ylecun/mnist"]  # by source name

@@ -1,0 +1,172 @@
+"""Staging (`publish --dry-run`): the Hub tree on disk, readable by `load_dataset`, resumable."""
+
+import os
+import re
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+
+import moving_mnist
+from moving_mnist_cli import main
+from moving_mnist_hub import pictures, staging
+
+SIZES = {"num_train": 40, "num_validation": 8, "num_test": 16}
+SETS = [arg for key, value in SIZES.items() for arg in ("--set", f"{key}={value}")]
+
+
+def _argv(mnist_dir, tmp_path, names=("classic", "notebook")):
+    return [
+        "publish", *names, "--repo-id", "alice/moving-mnist", "--dry-run", *SETS,
+        "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "cache"), "--stage", str(tmp_path / "stage"),
+    ]
+
+
+@pytest.fixture
+def args(mnist_dir, tmp_path):
+    """A dry-run publish of small classic and notebook configs; the stage is tmp_path / "stage"."""
+    return _argv(mnist_dir, tmp_path)
+
+
+def _local(name, mnist_dir, tmp_path):
+    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES)
+
+
+def _files(stage):
+    return sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+
+
+def _fails(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    return err
+
+
+def test_stage_holds_exactly_the_hub_tree(args, tmp_path, capsys):
+    assert main(args) == 0
+    assert "dry run: nothing pushed" in capsys.readouterr().out
+    figures = [f"previews/{name}/{figure}" for name in ("classic", "notebook") for figure in pictures.STATS_FILES]
+    shards = [f"{name}/{split}-00000-of-00001.parquet" for name in ("classic", "notebook")
+              for split in ("test", "train", "validation")]
+    assert _files(tmp_path / "stage") == sorted(
+        ["README.md", "previews/classic.gif", "previews/notebook.gif", *figures, *shards]
+    )
+
+
+def test_load_dataset_of_the_stage_equals_the_local_build(args, mnist_dir, tmp_path):
+    main(args)
+    for name in ("classic", "notebook"):
+        local = _local(name, mnist_dir, tmp_path)
+        staged = datasets.load_dataset(str(tmp_path / "stage"), name, cache_dir=str(tmp_path / "read"))
+        assert list(staged) == list(local) == ["train", "validation", "test"]
+        for split in local:
+            assert staged[split].features == local[split].features
+            assert staged[split].data.table.equals(local[split].data.table), (name, split)
+
+
+def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_dir, tmp_path):
+    local = _local("classic", mnist_dir, tmp_path)
+    per_row = local["train"].data.nbytes // local["train"].num_rows
+    assert main([*args, "--max-shard-size", str(per_row * 15)]) == 0  # 40 train rows -> 3 shards
+    names = sorted(p.name for p in (tmp_path / "stage" / "classic").glob("train-*"))
+    assert names == [f"train-{i:05d}-of-00003.parquet" for i in range(3)]
+    rows = [pq.read_metadata(tmp_path / "stage" / "classic" / n).num_rows for n in names]
+    assert rows == [13, 13, 14]  # 40 * i // 3 boundaries
+    staged = datasets.load_dataset(str(tmp_path / "stage"), "classic", cache_dir=str(tmp_path / "read"))
+    assert staged["train"].data.table.equals(local["train"].data.table)
+
+
+def test_parquet_settings_are_the_documented_ones(args, tmp_path):
+    main(args)
+    metadata = pq.read_metadata(tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet")
+    assert metadata.num_row_groups == 1 and metadata.row_group(0).num_rows == 40
+    frames = metadata.row_group(0).column(0)
+    assert frames.path_in_schema.startswith("input_frames")
+    assert frames.compression == "ZSTD"
+    assert "RLE_DICTIONARY" not in frames.encodings and "PLAIN_DICTIONARY" not in frames.encodings
+    assert not frames.is_stats_set  # statistics of pixels help no reader
+    index = [metadata.row_group(0).column(i) for i in range(metadata.num_columns)][-1]
+    assert index.path_in_schema == "index" and index.is_stats_set
+    assert (index.statistics.min, index.statistics.max) == (0, 39)
+    assert staging.ROW_GROUP_SIZE == 256
+
+
+def test_a_rerun_keeps_the_staged_shards(args, tmp_path, capsys):
+    main(args)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    before = shard.stat()
+    capsys.readouterr()
+    main(args)
+    assert "classic: already staged, kept" in capsys.readouterr().out
+    after = shard.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_changed_parameters_restage_the_config(args, tmp_path):
+    main(args)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    before = shard.read_bytes()
+    main([*args, "--set", "seed=1"])
+    assert shard.read_bytes() != before
+
+
+def test_a_truncated_shard_or_leftover_partial_folder_is_not_trusted(args, tmp_path, capsys):
+    main(args)
+    stage = tmp_path / "stage"
+    shard = stage / "classic" / "test-00000-of-00001.parquet"
+    good = shard.read_bytes()
+    shard.write_bytes(good[: len(good) // 2])  # an interrupted copy
+    (stage / ".notebook.partial").mkdir()  # an interrupted run's working folder
+    (stage / ".notebook.partial" / "train-00000-of-00001.parquet").write_bytes(b"half")
+    capsys.readouterr()
+    main(args)
+    assert "classic: already staged" not in capsys.readouterr().out
+    assert shard.read_bytes() == good
+    assert not (stage / ".notebook.partial").exists()
+
+
+def test_staged_bytes_do_not_depend_on_the_number_of_processes(args, tmp_path):
+    main(args)
+    first = {p: (tmp_path / "stage" / p).read_bytes() for p in _files(tmp_path / "stage") if p.endswith(".parquet")}
+    again = [a if a != str(tmp_path / "stage") else str(tmp_path / "stage2") for a in args]
+    again = [a if a != str(tmp_path / "cache") else str(tmp_path / "cache2") for a in again]
+    main([*again, "--num-proc", "2"])
+    assert {p: (tmp_path / "stage2" / p).read_bytes() for p in first} == first
+
+
+def test_the_cards_regenerate_command_rebuilds_identical_files(args, mnist_dir, tmp_path):
+    main(args)
+    card = (tmp_path / "stage" / "README.md").read_text()
+    command = re.search(r"^python scripts/publish.py (.*classic .*)$", card, re.M).group(1).split()
+    out = tmp_path / "again"
+    main(["publish", *command, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "c2"), "--stage", str(out)])
+    for path in _files(out):
+        if path.startswith(("classic/", "previews/classic")):
+            assert (out / path).read_bytes() == (tmp_path / "stage" / path).read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (["--repo-id", "alice/bad name"], ["--repo-id", "'alice/bad name'"]),
+        (["--repo-id", "no-namespace"], ["--repo-id", "ORG/NAME"]),
+        (["--repo-id", "a/b/c"], ["--repo-id", "'a/b/c'"]),
+        (["--max-shard-size", "lots"], ["--max-shard-size", "'lots'", "500MB"]),
+        (["--max-shard-size", "0"], ["--max-shard-size", "'0'"]),
+        (["--num-proc", "0"], ["--num-proc", "0"]),
+        (["--set", "seed=-1"], ["seed=-1", ">= 0"]),
+    ],
+)
+def test_bad_options_print_one_line_exit_2_and_build_nothing(args, tmp_path, change, words, capsys):
+    err = _fails([*args, *change], capsys)
+    assert all(word in err for word in words), err
+    assert not (tmp_path / "stage").exists()
+
+
+def test_unknown_or_repeated_configs_are_refused(mnist_dir, tmp_path, capsys):
+    assert "'nope'" in _fails(_argv(mnist_dir, tmp_path, ["classic", "nope"]), capsys)
+    assert "once" in _fails(_argv(mnist_dir, tmp_path, ["classic", "classic"]), capsys)
+    assert not os.path.exists(tmp_path / "stage")
