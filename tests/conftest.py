@@ -1,13 +1,16 @@
-"""Shared fixtures: real MNIST and Fashion-MNIST files, and a private Hugging Face cache."""
+"""Shared fixtures: real MNIST and Fashion-MNIST files, a private Hugging Face cache, and a loopback Hub."""
 
 import atexit
 import importlib.util
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
+
+from hubserver import TEST_TOKENS, HubServer
 
 # Before anything imports datasets (it reads these once): keep caches out of the user's home.
 _HF_HOME = tempfile.mkdtemp(prefix="moving-mnist-tests-")
@@ -16,7 +19,24 @@ os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
 os.environ.pop("MOVING_MNIST_MIRROR", None)
 
+# The same for huggingface_hub and datasets: they talk to a loopback Hub (tests/hubserver.py), never to
+# huggingface.co, with no real token; Xet storage is not emulated, so uploads take the Git LFS path.
+HUB = HubServer(TEST_TOKENS).start()
+atexit.register(HUB.stop)
+os.environ["HF_ENDPOINT"] = HUB.url
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_OIDC_RESOURCE", "HUGGINGFACE_CO_STAGING",
+              "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+    os.environ.pop(_name, None)
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_UPDATE_DOWNLOAD_COUNTS"] = "0"  # else load_dataset pings s3.amazonaws.com
+
+import datasets  # noqa: E402
+
 from generator import SOURCES, load_pools  # noqa: E402
+
+# datasets >= 4 refuses dataset scripts; scripts/test-datasets3.sh runs this folder under datasets 3.6.
+collect_ignore = ["datasets3"] if int(datasets.__version__.split(".")[0]) >= 4 else []
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -42,3 +62,45 @@ def fashion_dir() -> Path:
 def mnist_pools(mnist_dir):
     """{"train": Pool, "test": Pool} of real MNIST digits."""
     return load_pools({role: str(mnist_dir / f.name) for role, f in SOURCES["mnist"].files.items()})
+
+
+class _InstantSleep:
+    """The `time` module, except that `sleep` returns at once and records how long it was asked to sleep."""
+
+    def __init__(self):
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def backoff_sleeps(monkeypatch) -> list[float]:
+    """The sleeps huggingface_hub's retries asked for (1, 2, 4, 8, 8 s), recorded instead of slept."""
+    import huggingface_hub.utils._http
+
+    instant = _InstantSleep()
+    monkeypatch.setattr(huggingface_hub.utils._http, "time", instant)
+    return instant.slept
+
+
+@pytest.fixture
+def hub(monkeypatch, tmp_path_factory, backoff_sleeps) -> HubServer:
+    """The loopback Hub (HF_ENDPOINT), emptied, with fresh client caches; fails the test if a client called
+    what it does not emulate (`hub.unexpected`)."""
+    import datasets
+    import huggingface_hub
+    from huggingface_hub import HfFileSystem
+
+    HUB.reset()
+    HfFileSystem.clear_instance_cache()  # a cached instance would remember listings from before the reset
+    # When the Hub says no, load_dataset quietly falls back to whatever it cached for that repo name
+    caches = tmp_path_factory.mktemp("hf-caches")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", caches / "datasets")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(caches / "hub"))
+    monkeypatch.setattr(datasets.config, "USE_PARQUET_EXPORT", False)  # no refs/convert/parquet here
+    yield HUB
+    assert HUB.unexpected == [], f"requests the test Hub does not emulate: {HUB.unexpected}"
