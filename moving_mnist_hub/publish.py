@@ -76,9 +76,12 @@ def publish(
         return _push(stage, repo_id, records, private)
     except HfHubHTTPError as error:
         raise PublishError(_http_message(error, repo_id, stage)) from None
-    except (httpx2.TransportError, ConnectionError, OSError) as error:
+    except Exception as error:
+        network = _network_error(error)
+        if network is None:
+            raise
         raise PublishError(
-            f"network failure while publishing to {repo_id} ({type(error).__name__}: {_first_line(error)}); "
+            f"network failure while publishing to {repo_id} ({type(network).__name__}: {_first_line(network)}); "
             f"{stage} is kept: run the same command again to resume"
         ) from None
 
@@ -133,6 +136,16 @@ def _http_message(error: HfHubHTTPError, repo_id: str, stage: Path) -> str:
     if status == 403:
         return f"the token may not write to {repo_id} (403 Forbidden): use a write token of that namespace; {kept}"
     return f"the Hub answered {status} for {repo_id}: {_first_line(error)}; {kept}"
+
+
+def _network_error(error: BaseException | None) -> BaseException | None:
+    """The network failure behind `error`, if any: huggingface_hub wraps a failed upload, after
+    its retries, in a RuntimeError whose cause is the transport error."""
+    while error is not None:
+        if isinstance(error, (httpx2.TransportError, ConnectionError, OSError)):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _shard_size(value: str | int) -> int:

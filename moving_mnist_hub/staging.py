@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
+from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 
 from moving_mnist_hub import dataset_pictures
 
-# Chosen by measurement (see README, "Publish to the Hub"): zstd level 1 without dictionaries
-# writes faster than datasets' default (snappy + dictionaries + content-defined chunking) and
-# gives smaller files; 256 sequences (about 22 MB of classic frames) per row group keeps random
-# access cheap. Statistics only where a reader can use them.
+# Chosen by measurement (scripts/benchmark.py (e), README "Publish to the Hub"): zstd level 1 without
+# dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries, content-defined
+# chunking) and gives 28% smaller files; faster zstd levels give bigger files and no speed, as the
+# nested-list encoding of Array3D dominates. 256 sequences (about 22 MB of classic frames) per row
+# group keeps random access cheap. Statistics only where a reader can use them (`index`).
 PARQUET_OPTIONS = {
     "compression": "zstd",
     "compression_level": 1,
@@ -56,17 +57,7 @@ def stage_config(stage: Path, name: str, splits, spec, identity: str, max_shard_
     if _staged(folder, identity, wanted):
         print(f"{folder}: already staged, kept")
     else:
-        partial.mkdir(parents=True)
-        jobs = [
-            (ds, partial / f"{split}-{i:05d}-of-{n:05d}.parquet", i, n, identity)
-            for split, ds in splits.items()
-            for n in [wanted[split]]
-            for i in range(n)
-        ]
-        # pyarrow encodes without the GIL: one thread per core
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            for _ in tqdm(pool.map(_write_shard, jobs), total=len(jobs), desc=f"Parquet {name}", unit=" shards"):
-                pass
+        write_shards(splits, partial, identity, max_shard_size)
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(partial, folder)
     previews = stage / "previews"
@@ -75,6 +66,21 @@ def stage_config(stage: Path, name: str, splits, spec, identity: str, max_shard_
     dataset_pictures.write_preview(first, spec, previews / f"{name}.gif")
     dataset_pictures.write_split_stats(splits, spec, previews / name)
     return sum(p.stat().st_size for p in folder.glob("*.parquet"))
+
+
+def write_shards(splits, folder: Path, identity: str, max_shard_size: int) -> None:
+    """Write `{split}-{i:05d}-of-{n:05d}.parquet` files of each split into a new `folder`."""
+    folder.mkdir(parents=True)
+    jobs = [
+        (ds, folder / f"{split}-{i:05d}-of-{n:05d}.parquet", i, n, identity)
+        for split, ds in splits.items()
+        for n in [_num_shards(ds, max_shard_size)]
+        for i in range(n)
+    ]
+    # pyarrow encodes without holding the GIL: one thread per core
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for _ in tqdm(pool.map(_write_shard, jobs), total=len(jobs), desc="Writing Parquet shards", unit=" shards"):
+            pass
 
 
 def identity(spec, code_hash: str, max_shard_size: int) -> str:

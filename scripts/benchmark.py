@@ -1,13 +1,16 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--repeats 5]
+                                [--skip-memory] [--skip-parquet] [--repeats 5]
 
 (a) `generate` frames/s for the `classic` preset on one process, in chunks of `moving_mnist._CHUNK`;
 (b) the same algorithm as a plain per-sequence Python loop (the original data handler), and a/b;
 (c) building N sequences into the Arrow cache, against (c1) a bare `GeneratorBasedBuilder` yielding the
     same examples precomputed in memory and (c2) pyarrow writing the same table to one IPC file;
-(d) the peak RSS of a child process building many sequences into the Arrow cache.
+(d) the peak RSS of a child process building many sequences into the Arrow cache;
+(e) staging the same N sequences as Parquet shards for the Hub (`moving_mnist_hub.staging`), against
+    (e1) `Dataset.to_parquet` with datasets' defaults (what `push_to_hub` writes) and (e2) our settings
+    on one thread, with file sizes, and against the build itself (c).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 """
@@ -29,10 +32,12 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 import moving_mnist  # the project, installed with `pip install -e .`
 from generator import BLOCK_SIZE, SOURCES, generate, load_pools
 from generator.sources import local_files
+from moving_mnist_hub import staging
 
 GENERATOR_SEQUENCES = 10_240  # (a): 204,800 frames
 REFERENCE_SEQUENCES = 2_048  # (b): 40,960 frames, two random blocks
@@ -227,6 +232,45 @@ def disk_needed(n: int) -> int:
     return int(1.1 * n * spec.num_frames * spec.image_size**2)
 
 
+# (e): Parquet for the Hub
+
+
+def measure_parquet(n: int, data_dir: str, repeats: int) -> dict[str, tuple[float, int]]:
+    """(e), (e1), (e2): (seconds, bytes) to write n built classic sequences as Parquet."""
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as cache:
+        builder = moving_mnist.MovingMNIST(
+            config_name="classic", num_train=n, num_validation=0, num_test=0, data_dir=data_dir, cache_dir=cache
+        )
+        builder.download_and_prepare()
+        ds = builder.as_dataset()["train"]
+        shard_size = 500 * 10**6  # publish's default --max-shard-size
+
+        def ours(folder):
+            staging.write_shards({"train": ds}, Path(folder) / "classic", "benchmark", shard_size)
+
+        def ours_one_thread(folder):
+            pq.write_table(ds.data.table, os.path.join(folder, "a.parquet"), row_group_size=staging.ROW_GROUP_SIZE,
+                           **staging.PARQUET_OPTIONS)
+
+        def defaults(folder):
+            ds.to_parquet(os.path.join(folder, "a.parquet"))
+
+        return {name: measure_files(run, repeats) for name, run in
+                (("ours", ours), ("defaults", defaults), ("one thread", ours_one_thread))}
+
+
+def measure_files(run, repeats: int) -> tuple[float, int]:
+    """Best time of `run(folder)` in fresh folders, and the bytes it wrote."""
+    times, size = [], 0
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+            start = time.perf_counter()
+            run(folder)
+            times.append(time.perf_counter() - start)
+            size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    return min(times), size
+
+
 # report: rows of (figure, value, target, verdict)
 
 
@@ -254,9 +298,8 @@ def speed_rows(data_dir: str, repeats: int) -> list[tuple]:
     ]
 
 
-def build_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
-    """(c), (c1) and (c2)."""
-    times = measure_build(n, data_dir, repeats)
+def build_rows(n: int, times: dict[str, float]) -> list[tuple]:
+    """(c), (c1) and (c2), from `measure_build`."""
     over_floor, cold_over_floor = times["build"] / times["floor"], times["cold build"] / times["floor"]
     target = f"<= {TARGET_BUILD_RATIO}x"
     return [
@@ -268,6 +311,21 @@ def build_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
         ("    c / c1, first in a process", f"{cold_over_floor:.2f}x", target, verdict(cold_over_floor <= TARGET_BUILD_RATIO)),
         ("    c / c2", f"{times['build'] / times['pyarrow']:.1f}x", "", ""),
     ]
+
+
+def parquet_rows(n: int, data_dir: str, repeats: int, build_seconds: float | None) -> list[tuple]:
+    """(e), (e1), (e2), and e / c where (c) was measured."""
+    times = measure_parquet(n, data_dir, repeats)
+    (ours, ours_size), (default, default_size), (one, _) = times["ours"], times["defaults"], times["one thread"]
+    rows = [
+        (f"(e) Parquet shards for the Hub, {n} sequences", f"{ours:.2f} s, {ours_size / 1e6:.1f} MB", "", ""),
+        ("(e1) to_parquet, datasets' defaults", f"{default:.2f} s, {default_size / 1e6:.1f} MB", "", ""),
+        ("(e2) our settings, one thread", f"{one:.2f} s", "", ""),
+        ("    e1 / e", f"{default / ours:.1f}x", "> 1x", verdict(default > ours)),
+    ]
+    if build_seconds:
+        rows.append(("    e / c (Parquet time per build time)", f"{ours / build_seconds:.2f}x", "", ""))
+    return rows
 
 
 def memory_rows(n: int, data_dir: str) -> list[tuple]:
@@ -290,6 +348,8 @@ def main() -> None:
     parser.add_argument("--num-sequences", type=int, default=10_000, help="sequences built for (c)")
     parser.add_argument("--memory-sequences", type=int, default=100_000, help="sequences built for (d)")
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
+    parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
+    parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
@@ -302,11 +362,17 @@ def main() -> None:
         print(peak_rss())
         return
 
-    rows = []
-    print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
-    rows += speed_rows(data_dir, args.repeats)
-    print("(c): build times ...", file=sys.stderr, flush=True)
-    rows += build_rows(args.num_sequences, data_dir, args.repeats)
+    rows, build_seconds = [], None
+    if not args.skip_speed:
+        print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
+        rows += speed_rows(data_dir, args.repeats)
+        print("(c): build times ...", file=sys.stderr, flush=True)
+        times = measure_build(args.num_sequences, data_dir, args.repeats)
+        rows += build_rows(args.num_sequences, times)
+        build_seconds = times["build"]
+    if not args.skip_parquet:
+        print("(e): Parquet ...", file=sys.stderr, flush=True)
+        rows += parquet_rows(args.num_sequences, data_dir, args.repeats, build_seconds)
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)

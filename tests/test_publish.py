@@ -1,0 +1,185 @@
+"""Publishing to the Hub (the loopback Hub of tests/hubserver.py, through the real clients)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+from huggingface_hub import DatasetCard, HfApi
+from hubserver import ALICE_READ_TOKEN, ALICE_TOKEN, BOB_TOKEN
+
+import moving_mnist
+from moving_mnist_cli import main
+
+# huggingface_hub 2.4.0's LFS PUT passes its file object as `data=`, which httpx2 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
+
+REPO = "alice/moving-mnist"
+SIZES = {"num_train": 40, "num_validation": 8, "num_test": 16}
+SETS = [arg for key, value in SIZES.items() for arg in ("--set", f"{key}={value}")]
+
+
+@pytest.fixture
+def publish(hub, mnist_dir, tmp_path, monkeypatch, capsys):
+    """`publish(*names, *options)`: run `moving-mnist publish` as alice; returns its printed output."""
+    monkeypatch.setenv("HF_TOKEN", ALICE_TOKEN)
+
+    def run(*argv, repo=REPO):
+        main([
+            "publish", *argv, "--repo-id", repo, *SETS, "--data-dir", str(mnist_dir),
+            "--cache-dir", str(tmp_path / "cache"), "--stage", str(tmp_path / "stage"),
+        ])
+        return capsys.readouterr().out
+
+    return run
+
+
+def _local(name, mnist_dir, tmp_path):
+    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES)
+
+
+def _staged(stage: Path, name: str) -> dict[str, bytes]:
+    return {
+        p.relative_to(stage).as_posix(): p.read_bytes()
+        for p in sorted(stage.rglob("*"))
+        if p.is_file() and p.relative_to(stage).as_posix().startswith((f"{name}/", f"previews/{name}"))
+    }
+
+
+def _fails(run, *argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        run(*argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+def test_publish_then_load_dataset_from_the_hub_equals_the_local_build(hub, publish, mnist_dir, tmp_path):
+    out = publish("classic")
+    assert f"published classic (seed 0) to {REPO}" in out
+    local = _local("classic", mnist_dir, tmp_path)
+    remote = datasets.load_dataset(REPO, "classic", cache_dir=str(tmp_path / "read"))
+    assert list(remote) == ["train", "validation", "test"]
+    for split in local:
+        assert remote[split].features == local[split].features
+        assert remote[split].data.table.equals(local[split].data.table), split
+
+
+def test_one_commit_holds_exactly_the_staged_tree(hub, publish, tmp_path):
+    publish("classic")
+    commits = hub.commits(REPO)
+    assert [c.title for c in commits] == ["initial commit", "Publish classic (seed 0)"]
+    assert "classic: source=mnist, num_objects=2" in commits[-1].message
+    stage = tmp_path / "stage"
+    expected = {**_staged(stage, "classic"), "README.md": (stage / "README.md").read_bytes()}
+    files = hub.files(REPO)
+    assert files.pop(".gitattributes")
+    assert files == expected
+    assert not any(path.endswith(".py") for path in files)  # a script at the root would make datasets refuse it
+
+
+def test_the_same_data_again_makes_no_commit_and_says_so(hub, publish):
+    publish("classic")
+    out = publish("classic")
+    assert f"{REPO} already holds exactly this data" in out and "no new commit" in out
+    assert len(hub.commits(REPO)) == 2
+    assert "already staged, kept" in out  # and nothing was rebuilt or rewritten
+
+
+def test_a_second_config_keeps_the_first_and_the_card_lists_both(hub, publish, mnist_dir, tmp_path):
+    publish("classic")
+    classic_files = {p: b for p, b in hub.files(REPO).items() if p.startswith(("classic/", "previews/classic"))}
+    (tmp_path / "stage").rename(tmp_path / "elsewhere")  # the second run knows nothing of the first
+    publish("notebook")
+    files = hub.files(REPO)
+    assert {p: b for p, b in files.items() if p.startswith(("classic/", "previews/classic"))} == classic_files
+    card = DatasetCard(files["README.md"].decode())
+    assert [c["config_name"] for c in card.data["configs"]] == ["classic", "notebook"]
+    assert [c["config_name"] for c in card.data["dataset_info"]] == ["classic", "notebook"]
+    assert "![classic](previews/classic.gif)" in card.text and "![notebook](previews/notebook.gif)" in card.text
+    card.validate(repo_type="dataset")  # the Hub's validate-yaml endpoint
+    for name in ("classic", "notebook"):
+        remote = datasets.load_dataset(REPO, name, cache_dir=str(tmp_path / "read"))
+        assert remote["train"].data.table.equals(_local(name, mnist_dir, tmp_path)["train"].data.table), name
+
+
+def test_stale_shards_of_a_republished_config_are_deleted(hub, publish, mnist_dir, tmp_path):
+    per_row = _local("classic", mnist_dir, tmp_path)["train"].data.nbytes // SIZES["num_train"]
+    publish("classic", "--max-shard-size", str(per_row * 15))
+    assert [p for p in hub.files(REPO) if p.startswith("classic/train")] == [
+        f"classic/train-{i:05d}-of-00003.parquet" for i in range(3)
+    ]
+    publish("classic")
+    assert [p for p in hub.files(REPO) if p.startswith("classic/train")] == ["classic/train-00000-of-00001.parquet"]
+    assert len(hub.commits(REPO)) == 3
+    remote = datasets.load_dataset(REPO, "classic", cache_dir=str(tmp_path / "read"))
+    assert remote["train"].num_rows == SIZES["num_train"]
+
+
+def test_private_creates_a_private_repository(hub, publish):
+    publish("classic", "--private")
+    assert hub.repos[REPO] is True
+
+
+def test_the_token_is_never_printed_uploaded_or_staged(hub, publish, tmp_path, capsys):
+    out = publish("classic")
+    publish("notebook")
+    assert hub.leaks(ALICE_TOKEN) == []
+    assert ALICE_TOKEN not in out
+    for path in (tmp_path / "stage").rglob("*"):
+        if path.is_file():
+            assert ALICE_TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_scripts_publish_py_publishes(hub, mnist_dir, tmp_path):
+    script = Path(__file__).parents[1] / "scripts" / "publish.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--repo-id", "lab/mm", "classic", *SETS, "--data-dir", str(mnist_dir),
+         "--cache-dir", str(tmp_path / "cache"), "--stage", str(tmp_path / "stage")],
+        capture_output=True, text=True, env={**os.environ, "HF_TOKEN": ALICE_TOKEN},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "published classic (seed 0) to lab/mm" in result.stdout
+    assert ALICE_TOKEN not in result.stdout + result.stderr
+    assert "classic/train-00000-of-00001.parquet" in hub.files("lab/mm")
+
+
+def test_no_token_exits_2_and_keeps_the_stage(hub, publish, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("HF_TOKEN")
+    err = _fails(publish, "classic", capsys=capsys)
+    assert "no Hugging Face token" in err and "HF_TOKEN" in err
+    assert (tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet").is_file()
+    assert REPO not in hub.repos
+
+
+def test_an_invalid_token_exits_2_with_401(hub, publish, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_token")
+    err = _fails(publish, "classic", capsys=capsys)
+    assert "401" in err and "refused the token" in err
+    assert "hf_not_a_token" not in err
+
+
+@pytest.mark.parametrize("token", [BOB_TOKEN, ALICE_READ_TOKEN])
+def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, capsys):
+    HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
+    monkeypatch.setenv("HF_TOKEN", token)
+    err = _fails(publish, "classic", capsys=capsys)
+    assert "403" in err and f"may not write to {REPO}" in err
+    assert len(hub.commits(REPO)) == 1
+
+
+def test_a_network_failure_mid_upload_exits_2_and_a_rerun_resumes(hub, publish, tmp_path, capsys):
+    hub.fail_lfs_uploads()
+    err = _fails(publish, "classic", capsys=capsys)
+    assert "network failure" in err and "run the same command again" in err
+    assert len(hub.commits(REPO)) == 1  # nothing half-committed
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    staged = shard.stat().st_mtime_ns
+    hub.fail_lfs_uploads(0)
+    out = publish("classic")
+    assert "already staged, kept" in out and "published classic" in out
+    assert shard.stat().st_mtime_ns == staged
+    assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == shard.read_bytes()
