@@ -2,6 +2,7 @@
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import strategies as st
 
 from generator import Spec
@@ -61,3 +62,17 @@ def valid_spec(draw):
         num_test=sizes[2],
         seed=draw(st.integers(0, 2**64)),
     )
+
+
+def cli_fails(argv, capsys) -> str:
+    """Run `moving-mnist ARGV`, expect exit status 2 and one line of error output, and return that line."""
+    from moving_mnist_cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    line = err.splitlines()[-1]  # progress bars may come before it
+    assert line.startswith("moving-mnist") and ": error: " in line, line  # ours, or argparse's
+    return line

@@ -22,10 +22,52 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["FileServer"]
+__all__ = ["FileServer", "LoopbackServer"]
 
 
-class FileServer:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 at an ephemeral port, in a daemon thread; subclasses give `_handler()`."""
+
+    _httpd: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        if self._httpd is not None:
+            return self
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+        self._httpd = self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class FileServer(LoopbackServer):
     """Serve `files` (URL path -> bytes) on 127.0.0.1 at an ephemeral port, recording requests."""
 
     def __init__(self, files: dict[str, bytes] | None = None, *, etag: bool = True):
@@ -37,8 +79,6 @@ class FileServer:
         self._heads: list[str] = []
         for path, data in (files or {}).items():
             self.set(path, data)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_folder(cls, folder, prefix: str = "", *, etag: bool = True) -> "FileServer":
@@ -100,39 +140,8 @@ class FileServer:
             self._gets.clear()
             self._heads.clear()
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "FileServer":
-        if self._httpd is not None:
-            return self
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-file-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=10)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> "FileServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- used by the handler -----------------------------------------------------------------
 

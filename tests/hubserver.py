@@ -51,12 +51,13 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import MappingProxyType
 from typing import Iterable, Mapping
 from urllib.parse import parse_qs, unquote
 
 import yaml  # a dependency of huggingface_hub itself: README metadata is YAML
+from httpserver import LoopbackServer
 
 __all__ = ["ALICE_READ_TOKEN", "ALICE_TOKEN", "BOB_TOKEN", "TEST_TOKENS",
            "Commit", "HubRequest", "HubServer", "HubToken"]
@@ -154,7 +155,7 @@ class _Answer:
         return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
-class HubServer:
+class HubServer(LoopbackServer):
     """Serve an in-memory Hugging Face Hub on 127.0.0.1 at an ephemeral port, recording requests."""
 
     def __init__(
@@ -168,8 +169,6 @@ class HubServer:
         self.lfs_suffixes = tuple(lfs_suffixes)
         self.lfs_threshold = lfs_threshold
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
 
     # -- setting the scene -------------------------------------------------------------------
@@ -279,39 +278,8 @@ class HubServer:
                 found += [f"{repo.repo_id} LFS object {oid}" for oid, d in repo.lfs_objects.items() if needle in d]
         return list(dict.fromkeys(found))
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "HubServer":
-        if self._httpd is not None:
-            return self
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-hub-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=10)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> "HubServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- state helpers (callers hold the lock) -----------------------------------------------
 

@@ -11,6 +11,7 @@ import pytest
 
 import moving_mnist
 from moving_mnist_cli import main
+from helpers import cli_fails
 
 SMALL = ["--set", "num_train=30", "--set", "num_validation=5", "--set", "num_test=12", "--set", "seed=5"]
 
@@ -26,16 +27,6 @@ def _load(mnist_dir, tmp_path):
         "classic", num_train=30, num_validation=5, num_test=12, seed=5,
         data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"),
     )
-
-
-def _fails(argv, capsys) -> str:
-    """Run the command, expect exit status 2 and return its single line of error output."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err
-    return err.splitlines()[-1]
 
 
 def test_console_script_is_installed():
@@ -115,19 +106,19 @@ def test_export_parquet_holds_every_field(build_args, mnist_dir, tmp_path):
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(argv, words, capsys):
-    line = _fails(argv, capsys)
+    line = cli_fails(argv, capsys)
     assert line.startswith(("moving-mnist: error:", "moving-mnist export: error:")), line
     for word in words:
         assert word in line, (word, line)
 
 
 def test_data_dir_without_the_files_is_a_one_line_error(tmp_path, capsys):
-    line = _fails(["build", *SMALL, "--data-dir", str(tmp_path), "--cache-dir", str(tmp_path / "c")], capsys)
+    line = cli_fails(["build", *SMALL, "--data-dir", str(tmp_path), "--cache-dir", str(tmp_path / "c")], capsys)
     assert "train-images-idx3-ubyte.gz" in line and str(tmp_path) in line
 
 
 def test_unwritable_output_is_a_one_line_error(build_args, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    line = _fails(["export", "classic", "--format", "npy", "--output", str(blocker / "out"), *build_args], capsys)
+    line = cli_fails(["export", "classic", "--format", "npy", "--output", str(blocker / "out"), *build_args], capsys)
     assert str(blocker) in line

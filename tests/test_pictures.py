@@ -13,6 +13,7 @@ from generator import SOURCES, Spec, generate
 from moving_mnist_cli import main
 from moving_mnist_hub import dataset_pictures, pictures
 from moving_mnist_hub.pictures import BORDER, HEADER_HEIGHT, INPUT_COLOUR, TARGET_COLOUR
+from helpers import cli_fails
 
 CLASSIC = Spec(
     source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
@@ -47,15 +48,6 @@ def _tile(video, i, t, frame_shape, scale):
     h, w = frame_shape
     top = HEADER_HEIGHT + i * (h * scale + 2 * BORDER) + BORDER
     return video[t, top : top + h * scale, BORDER : BORDER + w * scale]
-
-
-def _fails(argv, capsys) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err
-    return err.splitlines()[-1]
 
 
 # --- preview ---------------------------------------------------------------------------------------
@@ -298,7 +290,7 @@ def test_stats_command_writes_the_four_figures(build_args, tmp_path, capsys):
     ],
 )
 def test_bad_picture_options_print_one_line_and_exit_2(build_args, argv, words, capsys):
-    line = _fails([argv[0], *build_args, *argv[1:]], capsys)  # argv's --set after build_args', so that it wins
+    line = cli_fails([argv[0], *build_args, *argv[1:]], capsys)  # argv's --set after build_args', so that it wins
     assert line.startswith(("moving-mnist: error:", "moving-mnist preview: error:", "moving-mnist stats: error:")), line
     for word in words:
         assert word in line, (word, line)

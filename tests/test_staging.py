@@ -10,6 +10,7 @@ import pytest
 import moving_mnist
 from moving_mnist_cli import main
 from moving_mnist_hub import pictures, staging
+from helpers import cli_fails
 
 SIZES = {"num_train": 40, "num_validation": 8, "num_test": 16}
 SETS = [arg for key, value in SIZES.items() for arg in ("--set", f"{key}={value}")]
@@ -34,15 +35,6 @@ def _local(name, mnist_dir, tmp_path):
 
 def _files(stage):
     return sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
-
-
-def _fails(argv, capsys) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    return err
 
 
 def test_stage_holds_exactly_the_hub_tree(args, tmp_path, capsys):
@@ -161,12 +153,12 @@ def test_the_cards_regenerate_command_rebuilds_identical_files(args, mnist_dir, 
     ],
 )
 def test_bad_options_print_one_line_exit_2_and_build_nothing(args, tmp_path, change, words, capsys):
-    err = _fails([*args, *change], capsys)
+    err = cli_fails([*args, *change], capsys)
     assert all(word in err for word in words), err
     assert not (tmp_path / "stage").exists()
 
 
 def test_unknown_or_repeated_configs_are_refused(mnist_dir, tmp_path, capsys):
-    assert "'nope'" in _fails(_argv(mnist_dir, tmp_path, ["classic", "nope"]), capsys)
-    assert "once" in _fails(_argv(mnist_dir, tmp_path, ["classic", "classic"]), capsys)
+    assert "'nope'" in cli_fails(_argv(mnist_dir, tmp_path, ["classic", "nope"]), capsys)
+    assert "once" in cli_fails(_argv(mnist_dir, tmp_path, ["classic", "classic"]), capsys)
     assert not os.path.exists(tmp_path / "stage")
