@@ -9,6 +9,7 @@ from the Arrow cache and the staged shards instead of rebuilding.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import subprocess
 from pathlib import Path
@@ -67,7 +68,7 @@ def publish(
             dataset_size=builder.info.dataset_size,
         )
         records.append(card.ConfigRecord(
-            name, builder.config.description, spec, info, _package_version(), builder.hash, _git_commit()
+            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit()
         ))
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
@@ -124,6 +125,14 @@ def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: 
     return f"published {summary} to {repo_id}: {commit.commit_url} ({len(operations)} files changed)"
 
 
+def _description(name: str, spec) -> str:
+    """The preset's description, and which of its parameters this publish changed (so the card never
+    describes a preset the data does not follow)."""
+    preset = moving_mnist.PRESETS[name]
+    changed = [f"{k}={v}" for k, v in spec.as_dict().items() if v != getattr(preset, k)]
+    return preset.description + (f" Changed from the preset: {', '.join(changed)}." if changed else "")
+
+
 def _write_card(stage: Path, data, repo_id: str) -> None:
     (stage / "README.md").write_text(card.render(data, repo_id), encoding="utf-8")
 
@@ -142,7 +151,7 @@ def _network_error(error: BaseException | None) -> BaseException | None:
     """The network failure behind `error`, if any: huggingface_hub wraps a failed upload, after
     its retries, in a RuntimeError whose cause is the transport error."""
     while error is not None:
-        if isinstance(error, (httpx2.TransportError, ConnectionError, OSError)):
+        if isinstance(error, (httpx2.TransportError, ConnectionError)):
             return error
         error = error.__cause__ or error.__context__
     return None
@@ -165,6 +174,7 @@ def _package_version() -> str:
         return "unknown"
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str:
     """The commit of the code that made the data, "-dirty" if it was edited, or "unknown"."""
     folder = Path(moving_mnist.__file__).parent

@@ -62,7 +62,11 @@ def operations(stage: Path, remote: Remote, names: list[str]) -> list:
         for path, file in wanted.items()
         if not remote.holds(path, file)
     ]
-    deletions = [CommitOperationDelete(path_in_repo=path) for path in remote.files if path.startswith(prefixes) and path not in wanted]
+    deletions = [
+        CommitOperationDelete(path_in_repo=path)
+        for path in remote.files
+        if path.startswith(prefixes) and path not in wanted
+    ]
     return additions + deletions
 
 

@@ -6,6 +6,7 @@ import re
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from huggingface_hub import DatasetCard
 
 import moving_mnist
 from moving_mnist_cli import main
@@ -162,3 +163,14 @@ def test_unknown_or_repeated_configs_are_refused(mnist_dir, tmp_path, capsys):
     assert "'nope'" in cli_fails(_argv(mnist_dir, tmp_path, ["classic", "nope"]), capsys)
     assert "once" in cli_fails(_argv(mnist_dir, tmp_path, ["classic", "classic"]), capsys)
     assert not os.path.exists(tmp_path / "stage")
+
+
+def test_the_card_says_which_preset_parameters_were_changed(args, tmp_path):
+    main(args)
+    card = DatasetCard((tmp_path / "stage" / "README.md").read_text()).data
+    descriptions = {g["config_name"]: g["description"] for g in card["generation"]}
+    assert descriptions["classic"] == (
+        moving_mnist.PRESETS["classic"].description
+        + " Changed from the preset: num_train=40, num_validation=8, num_test=16."
+    )
+    assert descriptions["notebook"].endswith("Changed from the preset: num_train=40, num_validation=8, num_test=16.")
