@@ -4,6 +4,7 @@ import os
 import re
 
 import datasets
+import imageio.v3 as iio
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
@@ -174,3 +175,11 @@ def test_the_card_says_which_preset_parameters_were_changed(args, tmp_path):
         + " Changed from the preset: num_train=40, num_validation=8, num_test=16."
     )
     assert descriptions["notebook"].endswith("Changed from the preset: num_train=40, num_validation=8, num_test=16.")
+
+
+def test_staged_previews_show_the_first_8_sequences_of_the_first_split(args, tmp_path):
+    main(args)
+    for name, frames in (("classic", 20), ("notebook", 40)):
+        gif = iio.imread(tmp_path / "stage" / "previews" / f"{name}.gif", index=None)
+        tile = 64 * 2 + 2 * pictures.BORDER
+        assert gif.shape[:3] == (frames, pictures.HEADER_HEIGHT + 8 * tile, tile), name
