@@ -80,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     stats.set_defaults(run=_stats)
 
     push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
-    push.add_argument("names", nargs="+", metavar="NAME")
-    push.add_argument("--repo-id", required=True, metavar="ORG/NAME")
+    push.add_argument("names", nargs="+", metavar="NAME", help=f"presets to publish: {', '.join(moving_mnist.PRESETS)}")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")
     push.add_argument("--stage", type=Path, default=None, metavar="DIR",
