@@ -133,10 +133,7 @@ def _prepare(args):
     """Validate the options, build (or reuse) the dataset and return (builder, DatasetDict, seconds)."""
     if args.name not in moving_mnist.PRESETS:
         raise ValueError(f"unknown config {args.name!r}; presets: {', '.join(moving_mnist.PRESETS)}")
-    if args.data_dir is not None and not os.access(args.data_dir, os.R_OK | os.X_OK):
-        raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
-    if args.num_proc is not None and args.num_proc < 1:
-        raise ValueError(f"--num-proc {args.num_proc}: must be at least 1")
+    _check_build_options(args)
     builder = moving_mnist.MovingMNIST(
         config_name=args.name,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
@@ -202,9 +199,15 @@ def _stats(args) -> int:
     return 0
 
 
-def _publish(args) -> int:
+def _check_build_options(args) -> None:
+    if args.data_dir is not None and not os.access(args.data_dir, os.R_OK | os.X_OK):
+        raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
     if args.num_proc is not None and args.num_proc < 1:
         raise ValueError(f"--num-proc {args.num_proc}: must be at least 1")
+
+
+def _publish(args) -> int:
+    _check_build_options(args)
     stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
     print(publish(
         args.names,

@@ -10,7 +10,6 @@ that already holds others merges the metadata and renders one card that describe
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 
 import datasets
@@ -77,7 +76,7 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
             if config["config_name"] == "classic":
                 config["default"] = True
     sources = sorted({g["parameters"]["source"] for g in data["generation"]})
-    largest = max(sum(_split_sizes(g["parameters"]).values()) for g in data["generation"])
+    largest = max(sum(Spec(**g["parameters"]).split_sizes().values()) for g in data["generation"])
     data.license = sorted({SOURCES[s].license for s in sources}) if len(sources) > 1 else SOURCES[sources[0]].license
     data.pretty_name = data.pretty_name or "Moving MNIST"
     data.size_categories = [_size_category(largest)]
@@ -219,7 +218,7 @@ def _statistics(generation: list[dict]) -> str:
         ("labels", "labels per split"),
     )
     return "\n\n".join(
-        f"`{g['config_name']}`: " + ", ".join(f"{what}" for _, what in figures) + ".\n\n"
+        f"`{g['config_name']}`: " + ", ".join(what for _, what in figures) + ".\n\n"
         + " ".join(f"![{g['config_name']} {name}](previews/{g['config_name']}/{name}.png)" for name, _ in figures)
         for g in generation
     )
@@ -237,10 +236,6 @@ def _sources(generation: list[dict]) -> str:
         "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
         "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
     )
-
-
-def _split_sizes(parameters: dict) -> dict:
-    return {s: parameters[f"num_{s}"] for s in ("train", "validation", "test") if parameters[f"num_{s}"]}
 
 
 def _size_category(n: int) -> str:
@@ -271,8 +266,3 @@ _LIMITATIONS = """- The data is synthetic: simple, rigid motion of gray sprites 
 - Bytes are reproducible with the same moving-mnist version; a changed generator gets a new code
   hash, shown above.
 - The sprite images keep the biases and licences of their source datasets."""
-
-
-def dumps(data: DatasetCardData) -> str:
-    """The YAML of a card as sorted JSON, for comparing cards in tests and logs."""
-    return json.dumps(data.to_dict(), sort_keys=True)

@@ -173,14 +173,17 @@ def write_ipc(table: pa.Table, path: str) -> None:
         writer.write_table(table)
 
 
-def time_in_fresh_dir(run, repeats: int) -> float:
-    """Best time of `run(folder)`, each call into a new empty temporary folder (deleted afterwards)."""
+def time_in_fresh_dir(run, repeats: int, after=None) -> float:
+    """Best time of `run(folder)`, each call into a new empty temporary folder (deleted afterwards);
+    `after(folder)`, if given, runs on each folder once the clock has stopped."""
     times = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
             start = time.perf_counter()
             run(folder)
             times.append(time.perf_counter() - start)
+            if after:
+                after(folder)
     return min(times)
 
 
@@ -261,14 +264,12 @@ def measure_parquet(n: int, data_dir: str, repeats: int) -> dict[str, tuple[floa
 
 def measure_files(run, repeats: int) -> tuple[float, int]:
     """Best time of `run(folder)` in fresh folders, and the bytes it wrote."""
-    times, size = [], 0
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
-            start = time.perf_counter()
-            run(folder)
-            times.append(time.perf_counter() - start)
-            size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-    return min(times), size
+    sizes = []
+
+    def measure(folder):
+        sizes.append(sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()))
+
+    return time_in_fresh_dir(run, repeats, measure), sizes[-1]
 
 
 # report: rows of (figure, value, target, verdict)

@@ -8,6 +8,7 @@ from pathlib import Path
 import datasets
 import pytest
 from huggingface_hub import DatasetCard, HfApi
+from helpers import cli_fails
 from hubserver import ALICE_READ_TOKEN, ALICE_TOKEN, BOB_TOKEN
 
 import moving_mnist
@@ -26,13 +27,17 @@ def publish(hub, mnist_dir, tmp_path, monkeypatch, capsys):
     """`publish(*names, *options)`: run `moving-mnist publish` as alice; returns its printed output."""
     monkeypatch.setenv("HF_TOKEN", ALICE_TOKEN)
 
-    def run(*argv, repo=REPO):
-        main([
-            "publish", *argv, "--repo-id", repo, *SETS, "--data-dir", str(mnist_dir),
+    def argv(*args, repo=REPO):
+        return [
+            "publish", *args, "--repo-id", repo, *SETS, "--data-dir", str(mnist_dir),
             "--cache-dir", str(tmp_path / "cache"), "--stage", str(tmp_path / "stage"),
-        ])
+        ]
+
+    def run(*args, repo=REPO):
+        main(argv(*args, repo=repo))
         return capsys.readouterr().out
 
+    run.argv = argv  # for cli_fails
     return run
 
 
@@ -46,15 +51,6 @@ def _staged(stage: Path, name: str) -> dict[str, bytes]:
         for p in sorted(stage.rglob("*"))
         if p.is_file() and p.relative_to(stage).as_posix().startswith((f"{name}/", f"previews/{name}"))
     }
-
-
-def _fails(run, *argv, capsys) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        run(*argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
 
 
 def test_publish_then_load_dataset_from_the_hub_equals_the_local_build(hub, publish, mnist_dir, tmp_path):
@@ -149,7 +145,7 @@ def test_scripts_publish_py_publishes(hub, mnist_dir, tmp_path):
 
 def test_no_token_exits_2_and_keeps_the_stage(hub, publish, monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("HF_TOKEN")
-    err = _fails(publish, "classic", capsys=capsys)
+    err = cli_fails(publish.argv("classic"), capsys)
     assert "no Hugging Face token" in err and "HF_TOKEN" in err
     assert (tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet").is_file()
     assert REPO not in hub.repos
@@ -157,7 +153,7 @@ def test_no_token_exits_2_and_keeps_the_stage(hub, publish, monkeypatch, tmp_pat
 
 def test_an_invalid_token_exits_2_with_401(hub, publish, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", "hf_not_a_token")
-    err = _fails(publish, "classic", capsys=capsys)
+    err = cli_fails(publish.argv("classic"), capsys)
     assert "401" in err and "refused the token" in err
     assert "hf_not_a_token" not in err
 
@@ -166,14 +162,14 @@ def test_an_invalid_token_exits_2_with_401(hub, publish, monkeypatch, capsys):
 def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, capsys):
     HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
     monkeypatch.setenv("HF_TOKEN", token)
-    err = _fails(publish, "classic", capsys=capsys)
+    err = cli_fails(publish.argv("classic"), capsys)
     assert "403" in err and f"may not write to {REPO}" in err
     assert len(hub.commits(REPO)) == 1
 
 
 def test_a_network_failure_mid_upload_exits_2_and_a_rerun_resumes(hub, publish, tmp_path, capsys):
     hub.fail_lfs_uploads()
-    err = _fails(publish, "classic", capsys=capsys)
+    err = cli_fails(publish.argv("classic"), capsys)
     assert "network failure" in err and "run the same command again" in err
     assert len(hub.commits(REPO)) == 1  # nothing half-committed
     shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
