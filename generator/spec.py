@@ -14,17 +14,22 @@ CHOICES = {
     "sampling": ("random", "sequential"),
 }
 
-# field -> smallest allowed value
-MINIMUMS = {
-    "num_objects": 1,
-    "num_frames": 2,
-    "num_input_frames": 1,
-    "image_size": 1,
-    "num_train": 0,
-    "num_validation": 0,
-    "num_test": 0,
-    "seed": 0,
+# field -> (smallest, largest) allowed value. The maxima are far beyond any published use and are
+# checked before any memory is taken, so that a typo fails at once instead of eating the machine.
+BOUNDS = {
+    "num_objects": (1, 64),
+    "num_frames": (2, 1000),
+    "num_input_frames": (1, 999),
+    "image_size": (1, 1024),
+    "num_train": (0, 10_000_000),
+    "num_validation": (0, 10_000_000),
+    "num_test": (0, 10_000_000),
+    "seed": (0, 2**128 - 1),
 }
+
+# Pixels of one whole sequence at most (256 MiB of uint8): a sequence is generated, encoded and
+# written as one piece, and Arrow's 32-bit list offsets must hold a batch of them.
+MAX_SEQUENCE_PIXELS = 2**28
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,10 @@ class Spec:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not allowed: choose one of {', '.join(allowed)}")
-        for name, minimum in MINIMUMS.items():
+        for name, (minimum, maximum) in BOUNDS.items():
             value = getattr(self, name)
-            if not _is_integer(value) or value < minimum:
-                raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+            if not _is_integer(value) or not minimum <= value <= maximum:
+                raise ValueError(f"{name}={value!r} must be an integer from {minimum} to {maximum}")
             object.__setattr__(self, name, int(value))  # numpy integers become plain ints
         step = self.step_length
         if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 < step <= 1:
@@ -79,6 +84,12 @@ class Spec:
         if self.image_size < sprite:
             raise ValueError(
                 f"image_size={self.image_size!r} must be at least the {self.source} sprite size {sprite}"
+            )
+        pixels = self.num_frames * self.image_size**2
+        if pixels > MAX_SEQUENCE_PIXELS:
+            raise ValueError(
+                f"num_frames={self.num_frames} x image_size={self.image_size}^2 is {pixels:,} pixels per "
+                f"sequence; at most {MAX_SEQUENCE_PIXELS:,} (256 MiB) are allowed"
             )
         if self.num_train + self.num_validation + self.num_test == 0:
             raise ValueError("num_train, num_validation and num_test are all 0: no split to build")

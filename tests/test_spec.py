@@ -27,6 +27,11 @@ INT_MINIMUMS = {
     "num_objects": 1, "num_frames": 2, "num_input_frames": 1, "image_size": 28,
     "num_train": 0, "num_validation": 0, "num_test": 0, "seed": 0,
 }
+# the documented maxima (README, "Parameters")
+INT_MAXIMUMS = {
+    "num_objects": 64, "num_frames": 1000, "image_size": 1024,
+    "num_train": 10**7, "num_validation": 10**7, "num_test": 10**7, "seed": 2**128 - 1,
+}
 
 
 def _refused(field, value, base=BASE):
@@ -154,6 +159,29 @@ def test_all_splits_empty_is_refused():
         replace(BASE, num_train=0, num_validation=0, num_test=0)
     message = str(error.value)
     assert "num_train" in message and "num_validation" in message and "num_test" in message
+
+
+@pytest.mark.parametrize("field", sorted(INT_MAXIMUMS))
+def test_sizes_above_their_maximum_are_refused_before_any_memory_is_taken(field):
+    maximum = INT_MAXIMUMS[field]
+    base = replace(BASE, num_frames=2, num_input_frames=1, image_size=28)  # small sequences: only `field` is big
+    replace(base, **{field: maximum})  # the maximum itself is allowed
+    message = _refused(field, maximum + 1, base)
+    assert f"{field}={maximum + 1!r}" in message and f"to {maximum}" in message
+
+
+@pytest.mark.parametrize("num_frames, image_size", [(257, 1024), (1000, 520)])
+def test_a_sequence_of_more_than_256_mib_is_refused(num_frames, image_size):
+    with pytest.raises(ValueError) as error:
+        replace(BASE, num_frames=num_frames, image_size=image_size)
+    message = str(error.value)
+    assert f"num_frames={num_frames}" in message and f"image_size={image_size}" in message
+    assert "268,435,456" in message
+
+
+def test_the_largest_sequences_allowed_are_valid():
+    replace(BASE, num_frames=256, image_size=1024)
+    replace(BASE, num_frames=1000, image_size=518)
 
 
 def test_the_builder_config_validates_through_spec():
