@@ -11,9 +11,14 @@ A thin adapter from `MovingMNISTConfig` to the numpy engine in `generator/`:
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
+import json
 import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +43,16 @@ _DESCRIPTION = (
     "images and validation/test sequences only from source test images."
 )
 
-# Sequences generated at once: a few tens of MB, so that a split is never whole in memory.
-_CHUNK = 256
+# Frames generated and written at once: at most 256 sequences and about 64 MiB, so that memory stays
+# bounded whatever the frame size (classic and notebook keep 256 sequences per Arrow record batch).
+_CHUNK_SEQUENCES = 256
+_CHUNK_BYTES = 64 * 2**20
+
+# Written into each finished build: the size and sha256 of every Arrow file of every split.
+DIGESTS_FILE = "moving_mnist_digests.json"
+
+# A config name becomes a folder of the cache: nothing that could climb out of it.
+_CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @functools.lru_cache(maxsize=None)  # the sources do not change while the process runs
@@ -118,10 +131,23 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIG_CLASS = MovingMNISTConfig
     BUILDER_CONFIGS = list(PRESETS.values())
     DEFAULT_CONFIG_NAME = "classic"
-    DEFAULT_WRITER_BATCH_SIZE = _CHUNK
 
-    def __init__(self, *args, hash: str | None = None, **kwargs):
+    def __init__(self, *args, hash: str | None = None, data_dir: str | None = None, **kwargs):
+        for key, value in kwargs.items():
+            if value is None and key in Spec.__dataclass_fields__:  # datasets would silently keep the preset's
+                raise ValueError(f"{key}=None is not allowed: give a value, or leave {key} out to keep the preset's")
+        # Verified source files are the same data wherever they come from, so data_dir stays out of
+        # the config (and the cache key): a build from a mirror and one from a folder share one cache.
+        self.source_dir = os.path.expanduser(str(data_dir)) if data_dir else None
         super().__init__(*args, hash=_code_hash(hash), **kwargs)
+        name = self.config.name
+        if not (_CONFIG_NAME.fullmatch(name) and ".." not in name):
+            raise ValueError(
+                f"name={name!r} is not allowed: a config name is up to 64 letters, digits, '_', '-' or '.', "
+                f"starting with a letter or digit, without '..'"
+            )
+        if "writer_batch_size" not in kwargs:
+            self._writer_batch_size = chunk_size(self.config.spec)
 
     def _info(self) -> datasets.DatasetInfo:
         spec = self.config.spec  # validates overrides, which datasets sets after __post_init__
@@ -137,9 +163,14 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
                 "index": datasets.Value("int64"),
             }
         )
+        # the sizes are known before generation: progress bars get totals, and datasets checks them
+        splits = datasets.SplitDict()
+        for split, size in spec.split_sizes().items():
+            splits.add(datasets.SplitInfo(name=split, num_examples=size))
         return datasets.DatasetInfo(
             description=_DESCRIPTION,
             features=features,
+            splits=splits,
             citation=_CITATION + "\n" + SOURCES[spec.source].citation,
             license=SOURCES[spec.source].license,
         )
@@ -147,8 +178,8 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         spec = self.config.spec
         source = SOURCES[spec.source]
-        if self.config.data_dir:
-            files = local_files(source, os.path.expanduser(self.config.data_dir))
+        if self.source_dir:
+            files = local_files(source, self.source_dir)
             check_files(source, files)
         else:
             files = _download(self._local_download_manager(dl_manager), source)
@@ -165,13 +196,51 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
         download_config.cache_dir = self._cache_downloaded_dir  # the same place a prepared build uses
         return datasets.DownloadManager(dataset_name=self.name, download_config=download_config)
 
+    def download_and_prepare(self, *args, **kwargs):
+        global _builds
+        _builds += 1
+        try:
+            super().download_and_prepare(*args, **kwargs)
+        except _WriteError as failure:
+            raise failure.error from None
+        finally:
+            _builds -= 1
+
+    def _download_and_prepare(self, dl_manager, verification_mode, **prepare_split_kwargs):
+        # Here `_output_dir` is datasets' `<cache>.incomplete` folder, and datasets' lock is held.
+        # datasets reuses the folder a killed build left behind, and would move that build's stale
+        # shards into the cache along with the new ones: start from an empty folder.
+        for entry in Path(self._output_dir).iterdir() if self._output_dir.endswith(".incomplete") else ():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        _check_free_space(self.config, Path(self._output_dir).parent)
+        super()._download_and_prepare(dl_manager, verification_mode, **prepare_split_kwargs)
+        _write_digests(Path(self._output_dir), self.dataset_name, list(self.info.splits))
+
+    def _prepare_split_single(self, *args, **kwargs):
+        # This runs in each num_proc worker, where the cause of an error is still known
+        try:
+            yield from super()._prepare_split_single(*args, **kwargs)
+        except Exception as error:
+            cause = _os_error(error)
+            if cause is None:
+                raise
+            # datasets would report it as "Cannot find data file"; a full disk must say so
+            split = kwargs["split_info"].name if "split_info" in kwargs else "a"
+            folder = Path(self._output_dir).parent
+            raise _WriteError(OSError(cause.errno, f"{cause.strerror}: writing the {split} split into {folder}")) from None
+
+    def as_dataset(self, *args, **kwargs):
+        check_cache(self, full=False)  # sizes and presence only: a truncated file never reaches pyarrow
+        return super().as_dataset(*args, **kwargs)
+
     def _generate_examples(self, split, files, starts, stops):
         spec = self.config.spec
         pools = _pools(tuple(sorted(files.items())))
         t_in = spec.num_input_frames
+        chunk = chunk_size(spec)
         for start, stop in zip(starts, stops):
-            for lo in range(start, stop, _CHUNK):
-                seqs = generate(spec, pools, split, lo, min(stop, lo + _CHUNK))
+            for lo in range(start, stop, chunk):
+                seqs = generate(spec, pools, split, lo, min(stop, lo + chunk))
                 for j, index in enumerate(seqs.indices.tolist()):
                     yield index, {
                         "input_frames": seqs.frames[j, :t_in],
@@ -181,6 +250,130 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
                         "positions": seqs.positions[j],
                         "index": index,
                     }
+
+
+def chunk_size(spec: Spec) -> int:
+    """Sequences generated, and written to Arrow, at once."""
+    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * spec.image_size**2)))
+
+
+def estimated_size(spec: Spec) -> int:
+    """The bytes a build of `spec` takes in the Arrow cache, within a few percent.
+
+    Per sequence: the frames, then the int32 offsets of their nested lists (one per frame and one
+    per frame row), the positions with theirs, labels (int64), source indices (int32) and index.
+    """
+    t, size, k = spec.num_frames, spec.image_size, spec.num_objects
+    frames = t * size * size + 4 * (2 + t + t * size)
+    positions = t * k * 4 + 4 * (1 + t + t * k)
+    per_sequence = frames + positions + k * 8 + 4 + k * 4 + 4 + 8
+    return per_sequence * sum(spec.split_sizes().values())
+
+
+def check_cache(builder: MovingMNIST, full: bool = True) -> dict[str, str]:
+    """Check a built dataset's Arrow files against the digests recorded when it was built.
+
+    Returns {split: digest}. Raises `ChecksumError` naming the first missing, truncated or altered
+    file and saying how to rebuild. `full=False` checks presence and sizes only (no reading).
+    """
+    folder = Path(builder.cache_dir)
+    rebuild = (
+        f"rebuild it: `moving-mnist build {builder.config.name} --rebuild` with the same options, or "
+        f"download_and_prepare(download_mode=\"force_redownload\")"
+    )
+    try:
+        recorded = json.loads((folder / DIGESTS_FILE).read_text())
+    except (OSError, ValueError):
+        raise ChecksumError(f"{folder} has no readable {DIGESTS_FILE}, so its data cannot be trusted: {rebuild}") from None
+    files = [(name, entry) for split in recorded.values() for name, entry in split["files"].items()]
+    for name, entry in files:
+        path = folder / name
+        size = path.stat().st_size if path.is_file() else None
+        if size != entry["size"]:
+            state = "missing" if size is None else f"{size} bytes, {entry['size']} when built (truncated or altered)"
+            raise ChecksumError(f"{path} is {state}: {rebuild}")
+    if full:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # hashlib releases the GIL
+            actual = dict(zip([n for n, _ in files], pool.map(_sha256, [folder / n for n, _ in files])))
+        for name, entry in files:
+            if actual[name] != entry["sha256"]:
+                raise ChecksumError(
+                    f"{folder / name} is corrupt: sha256 {actual[name]}, {entry['sha256']} when built: {rebuild}"
+                )
+    return {split: entry["sha256"] for split, entry in recorded.items()}
+
+
+def _write_digests(folder: Path, dataset_name: str, splits: list[str]) -> None:
+    """Record the size and sha256 of each split's Arrow files, and a digest of each split."""
+    record = {}
+    for split in splits:
+        pattern = re.compile(rf"{re.escape(dataset_name)}-{split}(-\d{{5}}-of-\d{{5}})?\.arrow")
+        paths = sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            digests = list(pool.map(_sha256, paths))
+        files = {p.name: {"size": p.stat().st_size, "sha256": d} for p, d in zip(paths, digests)}
+        split_digest = hashlib.sha256("".join(f"{n} {e['sha256']}\n" for n, e in files.items()).encode())
+        record[split] = {"sha256": split_digest.hexdigest(), "files": files}
+    (folder / DIGESTS_FILE).write_text(json.dumps(record, indent=1))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_free_space(config: MovingMNISTConfig, folder: Path) -> None:
+    needed, free = estimated_size(config.spec), shutil.disk_usage(folder).free
+    if needed > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"No space left on device: building {config.name} needs about {needed / 1e9:.2f} GB in {folder}, "
+            f"which has {free / 1e9:.2f} GB free; free some space or choose another --cache-dir",
+        )
+
+
+class _WriteError(Exception):
+    """An OSError while writing a split, carried past datasets' own wrapping of it."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)  # as the only argument, so that it survives pickling from a worker
+        self.error = error
+
+
+def _os_error(error: BaseException | None) -> OSError | None:
+    """The OSError behind an error of datasets (which wraps errors of its workers), if any."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno is not None:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+# Builds under way in this process. While there are any, the processes it forks (datasets' num_proc
+# workers and its queue manager) die with it: datasets would leave them running after a `kill -9`.
+_builds = 0
+
+
+def _die_with_parent() -> None:
+    """In a child forked during a build: exit when the parent dies (Linux; elsewhere a no-op)."""
+    if not _builds:
+        return
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the prctl
+        os._exit(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_die_with_parent)
 
 
 def _shards(size: int) -> dict[str, list[int]]:
@@ -216,8 +409,13 @@ def _pools(files: tuple[tuple[str, str], ...]):
     return load_pools(dict(files))
 
 
-def load(name: str = "classic", *, cache_dir=None, data_dir=None, num_proc=None, **overrides) -> datasets.DatasetDict:
-    """Build (or reuse from the Arrow cache) a preset with any field overridden, and return its splits."""
+def load(
+    name: str = "classic", *, cache_dir=None, data_dir=None, num_proc=None, rebuild: bool = False, **overrides
+) -> datasets.DatasetDict:
+    """Build (or reuse from the Arrow cache) a preset with any field overridden, and return its splits.
+
+    `rebuild=True` builds again even if the cache holds the data (for a cache found corrupt).
+    """
     builder = MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **overrides)
-    builder.download_and_prepare(num_proc=num_proc)
+    builder.download_and_prepare(num_proc=num_proc, download_mode="force_redownload" if rebuild else None)
     return builder.as_dataset()
