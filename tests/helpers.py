@@ -9,7 +9,7 @@ from generator import Spec
 
 
 def reference_path(x, y, vx, vy, num_frames, free_space=64 - 28):
-    """The original per-sprite loop (NOTES.md section 2) in plain Python floats: ([row...], [col...])."""
+    """The original per-sprite loop (Srivastava et al. 2015's data handler) in plain Python floats: ([row...], [col...])."""
     rows, cols = [], []
     for _ in range(num_frames):
         y += vy

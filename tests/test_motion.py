@@ -1,6 +1,6 @@
 """Trajectories: `start_state`, `bounce` and `pixel_offsets` against the original algorithm.
 
-The original (Srivastava et al. 2015, see NOTES.md section 2): move first, then clamp to [0, 1]
+The original (Srivastava et al. 2015, the authors' released `BouncingMNISTDataHandler`): move first, then clamp to [0, 1]
 and flip the velocity at a wall (`<= 0`, `>= 1`), store `int(36 * position)`; y is the row, x the
 column; frame 0 is already one step from the start.
 """
@@ -149,7 +149,7 @@ def test_unknown_motion_is_rejected_by_name():
 
 # --- the seed notebook -------------------------------------------------------------------------
 
-# get_random_trajectory(30) as printed in /work/shared/seeds/000_221479cb9b26eb73.txt
+# get_random_trajectory(30) as printed in the "Moving MNIST from scratch" notebook (the `notebook` preset's origin)
 NOTEBOOK_X = [28, 31, 35, 36, 32, 29, 25, 22, 18, 15, 11, 8, 4, 1, 0, 3, 6,
               10, 13, 17, 20, 24, 27, 31, 34, 36, 32, 29, 25, 22]
 NOTEBOOK_Y = [34, 36, 24, 13, 2, 0, 11, 22, 33, 36, 24, 13, 2, 0, 11, 22, 33,
