@@ -5,7 +5,6 @@ Arrow files, sizes are checked whenever the data is opened and digests before it
 published; a build that cannot fit is refused before it starts.
 """
 
-import hashlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xxhash
 
 import moving_mnist
 from generator import ChecksumError, generate
@@ -58,19 +58,19 @@ def tmpfs(tmp_path):
 # -- the recorded digests ----------------------------------------------------------------------
 
 
-def test_a_build_records_the_size_and_sha256_of_every_arrow_file(mnist_dir, tmp_path):
+def test_a_build_records_the_size_and_digest_of_every_arrow_file(mnist_dir, tmp_path):
     builder = _build(mnist_dir, tmp_path, num_proc=2)
     recorded = json.loads((Path(builder.cache_dir) / DIGESTS_FILE).read_text())
     assert sorted(recorded) == ["test", "train", "validation"]
     files = {name: entry for split in recorded.values() for name, entry in split["files"].items()}
     assert sorted(files) == [p.name for p in _arrow_files(builder.cache_dir)]
     for path in _arrow_files(builder.cache_dir):
-        assert files[path.name] == {"size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        assert files[path.name] == {"size": path.stat().st_size, "xxh3_128": xxhash.xxh3_128_hexdigest(path.read_bytes())}
     # a split's digest covers its files, in order
     train = recorded["train"]
-    lines = "".join(f"{name} {entry['sha256']}\n" for name, entry in sorted(train["files"].items()))
-    assert train["sha256"] == hashlib.sha256(lines.encode()).hexdigest()
-    assert moving_mnist.check_cache(builder) == {split: entry["sha256"] for split, entry in recorded.items()}
+    lines = "".join(f"{name} {entry['xxh3_128']}\n" for name, entry in sorted(train["files"].items()))
+    assert train["xxh3_128"] == xxhash.xxh3_128_hexdigest(lines.encode())
+    assert moving_mnist.check_cache(builder) == {split: entry["xxh3_128"] for split, entry in recorded.items()}
 
 
 def test_flipped_bytes_in_the_cache_are_found_and_named(mnist_dir, tmp_path):
