@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from time import sleep
 
-from generator.sources import ChecksumError, RemoteFile, Source, verify
+from generator.sources import ChecksumError, Source, verify
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 30.0  # seconds the server may stay silent, before the answer or within the body
@@ -52,12 +52,12 @@ def _download_file(source: Source, role: str, folder: str, mirror: str | None) -
             return path
         except ChecksumError:
             os.remove(path)  # damaged since it was stored: fetch it again
-    partial = path + ".partial"
+    partial, advice = path + ".partial", _advice(source)
     try:
         for attempt in (1, 2):
-            _fetch(url, partial, file, _advice(source))
+            _fetch(url, partial, f"could not download {file.name} from {url}", advice)
             try:
-                verify(partial, file, origin=url)
+                verify(partial, file, origin=url, remedy=f"It was fetched twice and deleted. {advice}")
             except ChecksumError:
                 if attempt == 2:
                     raise
@@ -69,21 +69,21 @@ def _download_file(source: Source, role: str, folder: str, mirror: str | None) -
             os.remove(partial)
 
 
-def _fetch(url: str, partial: str, file: RemoteFile, advice: str) -> None:
-    """Write the body at `url` to `partial`, retrying transient faults; raise `DownloadError` if it fails."""
+def _fetch(url: str, partial: str, failed: str, advice: str) -> None:
+    """Write the body at `url` to `partial`, retrying transient faults; else raise `DownloadError(failed: why. advice)`."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _get(url, partial)
         except urllib.error.HTTPError as error:
             error.close()
             if error.code < 500 and error.code != 429:
-                raise DownloadError(f"{_failed(file, url)}: {_http_status(error)}. {advice}") from None
+                raise DownloadError(f"{failed}: {_http_status(error)}. {advice}") from None
             fault = _http_status(error)
         except _Transient as error:
             fault = str(error)
         if attempt < ATTEMPTS:
             sleep(BACKOFF * 2 ** (attempt - 1))
-    raise DownloadError(f"{_failed(file, url)}: {fault} ({ATTEMPTS} attempts). {advice}")
+    raise DownloadError(f"{failed}: {fault} ({ATTEMPTS} attempts). {advice}")
 
 
 def _get(url: str, partial: str) -> None:
@@ -110,7 +110,9 @@ def _connection_fault(error) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, TimeoutError):
-        return f"no answer within {READ_TIMEOUT:g} s"
+        return f"the server was silent for {READ_TIMEOUT:g} s"
+    if isinstance(error, http.client.IncompleteRead):
+        return "the connection closed before the end of the body"
     if isinstance(error, http.client.RemoteDisconnected):
         return "the server closed the connection without answering"
     if isinstance(error, OSError) and error.strerror:
@@ -119,13 +121,9 @@ def _connection_fault(error) -> str:
 
 
 def _http_status(error: urllib.error.HTTPError) -> str:
-    if 300 <= error.code < 400:
-        return f"too many redirects (HTTP {error.code}, a redirect loop?)"
+    if "infinite loop" in str(error.reason):  # urllib's words when it stops following redirects
+        return f"a redirect loop (HTTP {error.code} more than {MAX_REDIRECTS} times)"
     return f"HTTP {error.code} {error.reason}"
-
-
-def _failed(file: RemoteFile, url: str) -> str:
-    return f"could not download {file.name} from {url}"
 
 
 def _advice(source: Source) -> str:
