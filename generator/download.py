@@ -2,8 +2,9 @@
 
 Each file is fetched (stdlib `urllib`, proxies from the environment) into `<name>.partial`, checked
 against its published hash and only then renamed, so a cut, corrupt or interrupted download is never
-trusted. Transient faults are retried with exponential backoff; anything else fails at once with one
-line that names the file, says what happened and what to do.
+trusted. Transient faults are retried with exponential backoff; anything else (a 404, a redirect
+loop, an untrusted certificate) fails at once. Failures raise one line that names the file, says
+what happened and what to do.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import http.client
 import os
 import shutil
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from time import sleep
@@ -29,8 +31,12 @@ class DownloadError(ConnectionError):
     """A source file could not be downloaded; the message says which, why and what to do."""
 
 
-class _Transient(Exception):
-    """A fault worth another try: `str()` says what happened."""
+class _Fault(Exception):
+    """What went wrong with one GET, in words; `transient` if another try may go better."""
+
+    def __init__(self, what: str, transient: bool = True):
+        super().__init__(what)
+        self.transient = transient
 
 
 def download(source: Source, folder: str, mirror: str | None = None) -> dict[str, str]:
@@ -74,39 +80,40 @@ def _fetch(url: str, partial: str, failed: str, advice: str) -> None:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _get(url, partial)
-        except urllib.error.HTTPError as error:
-            error.close()
-            if error.code < 500 and error.code != 429:
-                raise DownloadError(f"{failed}: {_http_status(error)}. {advice}") from None
-            fault = _http_status(error)
-        except _Transient as error:
-            fault = str(error)
+        except _Fault as fault:
+            if not fault.transient:
+                raise DownloadError(f"{failed}: {fault}. {advice}") from None
+            what = str(fault)
         if attempt < ATTEMPTS:
             sleep(BACKOFF * 2 ** (attempt - 1))
-    raise DownloadError(f"{failed}: {fault} ({ATTEMPTS} attempts). {advice}")
+    raise DownloadError(f"{failed}: {what} ({ATTEMPTS} attempts). {advice}")
 
 
 def _get(url: str, partial: str) -> None:
-    """One GET of `url` into `partial`; transient faults raise `_Transient`, HTTP errors `HTTPError`."""
+    """One GET of `url` into `partial`; raise `_Fault` if it fails."""
     try:
         with _OPENER.open(url, timeout=CONNECT_TIMEOUT) as response, open(partial, "wb") as out:
             shutil.copyfileobj(response, out, 1 << 20)
             size, expected = out.tell(), response.headers.get("Content-Length")
-    except urllib.error.HTTPError:
-        raise
-    except urllib.error.URLError as error:  # while connecting: refused, unreachable, no such host, timeout
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise _Fault(_http_status(error), transient=error.code >= 500 or error.code == 429) from None
+    except urllib.error.URLError as error:  # while connecting: refused, unreachable, no such host, untrusted
         if isinstance(error.reason, TimeoutError):
-            raise _Transient(f"no connection within {CONNECT_TIMEOUT:g} s") from None
-        raise _Transient(_connection_fault(error.reason)) from None
+            raise _Fault(f"no connection within {CONNECT_TIMEOUT:g} s") from None
+        trusted = not isinstance(error.reason, ssl.SSLCertVerificationError)
+        raise _Fault(_connection_fault(error.reason), transient=trusted) from None
     except (OSError, http.client.HTTPException) as error:  # a silent, reset or closing server
-        raise _Transient(_connection_fault(error)) from None
+        raise _Fault(_connection_fault(error)) from None
     if expected is not None and size != int(expected):
-        raise _Transient(f"the connection closed after {size} of {expected} bytes")
+        raise _Fault(f"the connection closed after {size} of {expected} bytes")
 
 
 def _connection_fault(error) -> str:
     if isinstance(error, socket.gaierror):
         return f"cannot resolve the host name ({error.strerror}; no network?)"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"the server's TLS certificate is not trusted ({error.verify_message})"
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, TimeoutError):

@@ -10,6 +10,8 @@
         server.queue("/mnist/a.gz", Status(503), Cut(100))  # faults: a 503, then a body cut after 100 bytes
         server.set("/mnist/a.gz", Redirect("/mnist/a.gz"))  # a fault for every GET from now on
 
+    FileServer(files, tls=context)   # HTTPS, with an ssl.SSLContext holding a certificate for 127.0.0.1
+
 Answers GET and HEAD with Content-Length and, unless `etag=False`, an ETag derived from the
 bytes (so that clients which key their cache by ETag see a swap); 404 for unknown paths. A HEAD
 describes what the next GET of that path will get. The faults, in place of bytes: `Status(code)`,
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,10 +68,14 @@ def closed_port() -> int:
 
 
 class LoopbackServer:
-    """An HTTP server on 127.0.0.1 at an ephemeral port, in a daemon thread; subclasses give `_handler()`."""
+    """An HTTP server on 127.0.0.1 at an ephemeral port, in a daemon thread; subclasses give `_handler()`.
+
+    With `tls` (an `ssl.SSLContext` holding a certificate for 127.0.0.1) it speaks HTTPS.
+    """
 
     _httpd: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    tls: ssl.SSLContext | None = None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
@@ -80,13 +87,15 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self):
         if self._httpd is not None:
             return self
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
+        if self.tls:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(self).__name__, daemon=True)
         self._thread.start()
         return self
@@ -109,8 +118,8 @@ class LoopbackServer:
 class FileServer(LoopbackServer):
     """Serve `files` (URL path -> bytes) on 127.0.0.1 at an ephemeral port, recording requests."""
 
-    def __init__(self, files: dict[str, bytes] | None = None, *, etag: bool = True):
-        self.etag = etag
+    def __init__(self, files: dict[str, bytes] | None = None, *, etag: bool = True, tls: ssl.SSLContext | None = None):
+        self.etag, self.tls = etag, tls
         self._stopping = threading.Event()  # ends every Hang at stop()
         self._lock = threading.Lock()
         self._files: dict[str, bytes] = {}
@@ -121,7 +130,7 @@ class FileServer(LoopbackServer):
             self.set(path, data)
 
     @classmethod
-    def from_folder(cls, folder, prefix: str = "", *, etag: bool = True) -> "FileServer":
+    def from_folder(cls, folder, prefix: str = "", *, etag: bool = True, tls=None) -> "FileServer":
         """Serve every file below `folder` at `<prefix>/<relative path>`."""
         folder = Path(folder)
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
@@ -130,7 +139,7 @@ class FileServer(LoopbackServer):
             for p in sorted(folder.rglob("*"))
             if p.is_file()
         }
-        return cls(files, etag=etag)
+        return cls(files, etag=etag, tls=tls)
 
     # -- content ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import http.client
 import shutil
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -106,9 +107,9 @@ def reference(mnist_dir, tmp_path_factory) -> datasets.DatasetDict:
 
 @pytest.fixture(autouse=True)
 def waits(monkeypatch) -> list[float]:
-    """Short timeouts, and the backoff waits recorded instead of slept."""
+    """A short read timeout, and the backoff waits recorded instead of slept."""
     slept = []
-    monkeypatch.setattr(download, "CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT", 30.0)  # longer than a Hang: only the read timeout ends one
     monkeypatch.setattr(download, "READ_TIMEOUT", 0.3)
     monkeypatch.setattr(download, "sleep", slept.append)
     return slept
@@ -405,6 +406,39 @@ def test_without_network_the_cli_prints_one_line_and_exits_2(tmp_path, monkeypat
     prefix = f"moving-mnist: error: could not download train-images-idx3-ubyte.gz from {url}: cannot resolve the host name ("
     assert line.startswith(prefix) and line.endswith(f"; no network?) (4 attempts). {ADVICE}"), line
     assert _stored(tmp_path / "cache") == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> Path:
+    """A folder with a self-signed certificate for 127.0.0.1, cert.pem and key.pem."""
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder / "key.pem", "-out", folder / "cert.pem"],
+        check=True, capture_output=True,
+    )
+    return folder
+
+
+def test_https_checks_the_certificate_and_bounds_silence(canonical, certificate, reference, tmp_path, monkeypatch, waits):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate / "cert.pem", certificate / "key.pem")
+    with FileServer(canonical, tls=context) as server:
+        assert server.url.startswith("https://")
+        monkeypatch.setenv("MOVING_MNIST_MIRROR", server.url)
+        message = _download_fails(tmp_path / "untrusted")
+        assert message == (
+            f"could not download train-images-idx3-ubyte.gz from {server.url}{TRAIN_IMAGES}: "
+            f"the server's TLS certificate is not trusted (self-signed certificate). {ADVICE}"
+        )
+        assert server.requests == [] and waits == []  # refused before any request, and not retried
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate / "cert.pem"))
+        server.queue(TRAIN_LABELS, Hang(after=1000))
+        builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(tmp_path / "cache"), **SMALL)
+        builder.download_and_prepare()
+        assert server.requests == [TRAIN_IMAGES, TRAIN_LABELS] + PATHS[1:] and waits == [1]
+        _assert_same_data(builder.as_dataset(), reference)
 
 
 def test_verify_reports_a_corrupt_deflate_stream_as_checksum_error(mnist_dir, tmp_path):
