@@ -25,8 +25,9 @@ import datasets
 import xxhash
 
 import generator
-from generator import SOURCES, ChecksumError, Spec, generate, load_pools
-from generator.sources import check_files, local_files, verify
+from generator import SOURCES, Spec, generate, load_pools
+from generator.download import download
+from generator.sources import check_files, local_files
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
 _List = getattr(datasets, "List", None) or datasets.Sequence
@@ -183,19 +184,17 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
             files = local_files(source, self.source_dir)
             check_files(source, files)
         else:
-            files = _download(self._local_download_manager(dl_manager), source)
+            files = _download(source, self._downloads_folder(dl_manager))
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "files": files, **_shards(size)})
             for split, size in spec.split_sizes().items()
         ]
 
-    def _local_download_manager(self, dl_manager):
-        """Streaming still needs whole local files: they are gzip-compressed and checksummed."""
-        if isinstance(dl_manager, datasets.DownloadManager):
-            return dl_manager
-        download_config = dl_manager.download_config.copy()
-        download_config.cache_dir = self._cache_downloaded_dir  # the same place a prepared build uses
-        return datasets.DownloadManager(dataset_name=self.name, download_config=download_config)
+    def _downloads_folder(self, dl_manager) -> str:
+        """The download manager's cache folder; streaming too keeps whole files there (gzip, checksummed)."""
+        if isinstance(dl_manager, datasets.DownloadManager) and dl_manager.download_config.cache_dir:
+            return str(dl_manager.download_config.cache_dir)
+        return self._cache_downloaded_dir
 
     def download_and_prepare(self, *args, **kwargs):
         global _builds
@@ -384,22 +383,9 @@ def _shards(size: int) -> dict[str, list[int]]:
     return {"starts": bounds[:-1], "stops": bounds[1:]}
 
 
-def _download(dl_manager, source) -> dict[str, str]:
-    """Download a source's files (from `MOVING_MNIST_MIRROR` if set), verified, re-fetched once if bad."""
-    mirror = os.environ.get("MOVING_MNIST_MIRROR")
-    urls = {role: source.url(role, mirror) for role in source.files}
-    paths = dl_manager.download(urls)
-    for role, url in urls.items():
-        for attempt in (1, 2):
-            try:
-                verify(paths[role], source.files[role], origin=url)
-                break
-            except ChecksumError:
-                os.remove(paths[role])  # never trust this copy again
-                if attempt == 2:
-                    raise
-                paths[role] = dl_manager.download(url)
-    return paths
+def _download(source, folder: str) -> dict[str, str]:
+    """A source's files in `folder/moving_mnist/<source>`, fetched (from `MOVING_MNIST_MIRROR` if set) if missing."""
+    return download(source, os.path.join(folder, "moving_mnist", source.name), os.environ.get("MOVING_MNIST_MIRROR"))
 
 
 @functools.lru_cache(maxsize=2)

@@ -148,8 +148,11 @@ class Pool(NamedTuple):
     labels: np.ndarray
 
 
-def verify(path: str, file: RemoteFile, origin: str | None = None) -> None:
-    """Raise `ChecksumError` unless the file at `path` (fetched from `origin`) holds the published bytes."""
+def verify(path: str, file: RemoteFile, origin: str | None = None, remedy: str | None = None) -> None:
+    """Raise `ChecksumError` unless the file at `path` (fetched from `origin`) holds the published bytes.
+
+    The message ends with `remedy`, what to do about it (by default: fetch it again or use another copy).
+    """
     with open(path, "rb") as f:
         data = f.read()
     algorithm, expected = file.checksum.split(":")
@@ -160,8 +163,8 @@ def verify(path: str, file: RemoteFile, origin: str | None = None) -> None:
         return
     raise ChecksumError(
         f"{file.name} from {origin or path} is corrupt or not the published file: expected {algorithm} "
-        f"{expected}, got {actual} ({len(data)} bytes). Delete it and fetch it again, or point "
-        f"MOVING_MNIST_MIRROR / data_dir at a good copy."
+        f"{expected}, got {actual} ({len(data)} bytes). "
+        + (remedy or "Delete it and fetch it again, or point MOVING_MNIST_MIRROR / data_dir at a good copy.")
     )
 
 

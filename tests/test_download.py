@@ -1,13 +1,17 @@
-"""Getting the source files: from a mirror through datasets' download manager, or from data_dir.
+"""Getting the source files: from a mirror into the builder's download cache, or from data_dir.
 
 The mirror is a loopback HTTP server (tests/httpserver.py) serving the real canonical MNIST files,
-so every check here runs on the published bytes and their published sha256.
+so every check here runs on the published bytes and their published sha256. It also misbehaves on
+request (statuses, redirect loops, cut bodies, silence), and a closed port refuses connections.
 """
 
 import gzip
 import hashlib
-import json
+import http.client
 import shutil
+import ssl
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import zlib
@@ -16,19 +20,26 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
-from helpers import arrow_leaves
-from httpserver import FileServer
+from helpers import arrow_leaves, cli_fails
+from httpserver import Cut, FileServer, Hang, Redirect, Status, closed_port
 
 import moving_mnist
-from generator import SOURCES, ChecksumError
+from generator import SOURCES, ChecksumError, download
+from generator.download import DownloadError
 from generator.sources import verify
 
 MNIST = SOURCES["mnist"]
 NAMES = [f.name for f in MNIST.files.values()]
 PATHS = [f"/mnist/{name}" for name in NAMES]
 TRAIN_IMAGES = "/mnist/train-images-idx3-ubyte.gz"
+TRAIN_LABELS = "/mnist/train-labels-idx1-ubyte.gz"
 TRAIN_IMAGES_SHA256 = "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
 SMALL = dict(num_train=40, num_validation=10, num_test=20, seed=3)
+ADVICE = (
+    "Set MOVING_MNIST_MIRROR to a mirror that serves <mirror>/mnist/<file name>, or pass --data-dir (data_dir) "
+    "a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+    "t10k-labels-idx1-ubyte.gz (or mnist.npz)."
+)
 
 
 def _sha256(data: bytes) -> str:
@@ -94,16 +105,20 @@ def reference(mnist_dir, tmp_path_factory) -> datasets.DatasetDict:
     return builder.as_dataset()
 
 
+@pytest.fixture(autouse=True)
+def waits(monkeypatch) -> list[float]:
+    """A short read timeout, and the backoff waits recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT", 30.0)  # longer than a Hang: only the read timeout ends one
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.3)
+    monkeypatch.setattr(download, "sleep", slept.append)
+    return slept
+
+
 def _downloaded(cache: Path) -> dict[str, Path]:
-    """sha256 -> path of every downloaded data file in `<cache>/downloads`."""
+    """sha256 -> path of every file in `<cache>/downloads`, whatever its name."""
     folder = cache / "downloads"
-    if not folder.is_dir():
-        return {}
-    return {
-        _sha256(p.read_bytes()): p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.endswith((".json", ".lock", ".incomplete"))
-    }
+    return {_sha256(p.read_bytes()): p for p in folder.rglob("*") if p.is_file()}
 
 
 def _assert_no_dataset(cache: Path, builder) -> None:
@@ -154,6 +169,22 @@ def test_file_server_without_etag():
         assert body == b"abc" and "ETag" not in headers
 
 
+def test_file_server_faults_answer_as_asked():
+    with FileServer({"/f": b"hello"}) as server:
+        server.queue("/f", Status(503), Redirect("/g"), Cut(3))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _fetch(server.url + "/f")
+        assert refused.value.code == 503
+        with pytest.raises(urllib.error.HTTPError) as redirected:  # followed to /g, which is not there
+            _fetch(server.url + "/f")
+        assert redirected.value.code == 404
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            _fetch(server.url + "/f")
+        assert cut.value.partial == b"hel" and cut.value.expected == 2
+        assert _fetch(server.url + "/f")[2] == b"hello"
+        assert server.requests == ["/f", "/f", "/g", "/f", "/f"]
+
+
 # -- downloading from a mirror -------------------------------------------------------------
 
 
@@ -167,13 +198,11 @@ def test_download_from_mirror_fetches_each_file_once_and_equals_a_data_dir_build
     assert sorted(server.requests) == sorted(PATHS)
     _assert_same_data(ds, reference)
 
-    # fetched by datasets' download manager, into the builder's cache: each file with its meta
-    downloaded = _downloaded(cache)
-    for role, file in MNIST.files.items():
-        path = downloaded[file.checksum.split(":")[1]]
-        meta = json.loads(Path(str(path) + ".json").read_text())
-        assert meta["url"] == f"{server.url}/mnist/{file.name}", role
-    assert len(downloaded) == 4
+    # into the builder's download cache, under their own names, and nothing else
+    assert _downloaded(cache) == {
+        file.checksum.split(":")[1]: cache / "downloads" / "moving_mnist" / "mnist" / file.name
+        for file in MNIST.files.values()
+    }
 
     # a second build of the same configuration fetches nothing at all
     server.clear()
@@ -192,20 +221,9 @@ def test_mirror_url_may_end_with_a_slash(serve, monkeypatch, reference, tmp_path
     _assert_same_data(builder.as_dataset(), reference)
 
 
-@pytest.mark.parametrize(
-    "kind,etag",
-    [
-        ("flip-crc", True),
-        ("flip-crc", False),
-        ("truncated", True),
-        ("truncated", False),
-        ("flip-deflate", True),  # gzip raises zlib.error for these bytes, not OSError
-    ],
-)
-def test_corrupt_download_raises_checksum_error_leaves_nothing_and_recovers(
-    serve, canonical, reference, tmp_path, kind, etag
-):
-    server = serve(etag=etag)
+@pytest.mark.parametrize("kind", ["flip-crc", "truncated", "flip-deflate"])  # flip-deflate: zlib.error, not OSError
+def test_corrupt_download_raises_checksum_error_leaves_nothing_and_recovers(serve, canonical, reference, tmp_path, kind):
+    server = serve()
     good = canonical[TRAIN_IMAGES]
     bad = _corrupt(good, kind)
     server.set(TRAIN_IMAGES, bad)
@@ -214,53 +232,213 @@ def test_corrupt_download_raises_checksum_error_leaves_nothing_and_recovers(
 
     with pytest.raises(ChecksumError) as failure:
         builder.download_and_prepare()
-    assert isinstance(failure.value, ValueError)
-    message = str(failure.value)
-    assert "train-images-idx3-ubyte.gz" in message
-    assert TRAIN_IMAGES_SHA256 in message
-    assert _sha256(bad) in message
+    assert isinstance(failure.value, ValueError)  # the CLI's one-line errors
+    assert str(failure.value) == (
+        f"train-images-idx3-ubyte.gz from {server.url}{TRAIN_IMAGES} is corrupt or not the published file: "
+        f"expected sha256 {TRAIN_IMAGES_SHA256}, got {_sha256(bad)} ({len(bad)} bytes). "
+        f"It was fetched twice and deleted. {ADVICE}"
+    )
 
     # fetched, found bad, fetched once more, found bad again, gave up
-    assert server.count(TRAIN_IMAGES) == 2
-    assert sorted(set(server.requests)) == sorted(PATHS)
-    assert all(server.count(path) == 1 for path in PATHS if path != TRAIN_IMAGES)
+    assert server.requests == [TRAIN_IMAGES, TRAIN_IMAGES]
 
     # nothing half-built, and no copy of the bad bytes kept to be trusted later
     _assert_no_dataset(cache, builder)
-    downloaded = _downloaded(cache)
-    assert _sha256(bad) not in downloaded
-    assert TRAIN_IMAGES_SHA256 not in downloaded
-    assert len(downloaded) == 3  # the three good files stay
+    assert _downloaded(cache) == {}
 
-    # once the mirror is fixed, a new build fetches the file again (only it) and succeeds
+    # once the mirror is fixed, a new build fetches the files and succeeds
     server.set(TRAIN_IMAGES, good)
     server.clear()
     retry = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(cache), **SMALL)
     retry.download_and_prepare()
-    assert server.requests == [TRAIN_IMAGES]
+    assert server.requests == PATHS
     _assert_same_data(retry.as_dataset(), reference)
 
 
-@pytest.mark.parametrize("etag", [True, False])
-def test_a_bad_first_fetch_is_fetched_again_and_the_build_succeeds(serve, canonical, reference, tmp_path, etag):
-    server = serve(etag=etag)
+def test_a_bad_first_fetch_is_fetched_again_and_the_build_succeeds(serve, canonical, reference, tmp_path):
+    server = serve()
     server.queue(TRAIN_IMAGES, _corrupt(canonical[TRAIN_IMAGES], "truncated"))
     builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(tmp_path / "cache"), **SMALL)
     builder.download_and_prepare()
-    assert server.count(TRAIN_IMAGES) == 2
-    assert sorted(server.requests) == sorted(PATHS + [TRAIN_IMAGES])
+    assert server.requests == [TRAIN_IMAGES] + PATHS
     _assert_same_data(builder.as_dataset(), reference)
-    assert _sha256(canonical[TRAIN_IMAGES][: len(canonical[TRAIN_IMAGES]) // 2]) not in _downloaded(tmp_path / "cache")
+    assert len(_downloaded(tmp_path / "cache")) == 4
 
 
-def test_a_missing_file_on_the_mirror_fails_the_build(serve, tmp_path):
+def test_a_stored_file_damaged_later_is_fetched_again(serve, reference, tmp_path):
     server = serve()
-    server.remove("/mnist/t10k-labels-idx1-ubyte.gz")
+    cache = tmp_path / "cache"
+    moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(cache), **SMALL).download_and_prepare()
+    stored = cache / "downloads" / "moving_mnist" / "mnist" / "train-images-idx3-ubyte.gz"
+    stored.write_bytes(_corrupt(stored.read_bytes(), "flip-crc"))
+    server.clear()
+    builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(cache), **{**SMALL, "num_train": 41})
+    builder.download_and_prepare()
+    assert server.requests == [TRAIN_IMAGES]
+    assert _sha256(stored.read_bytes()) == TRAIN_IMAGES_SHA256
+
+
+# -- faults: one line naming the file, what happened and what to do; transient ones retried ------
+
+
+def _stored(cache: Path) -> list[str]:
+    """Names of every file in `<cache>/downloads`, partial or not."""
+    return sorted(p.name for p in (cache / "downloads").rglob("*") if p.is_file())
+
+
+def _download_fails(cache: Path) -> str:
+    builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(cache), **SMALL)
+    with pytest.raises(DownloadError) as failure:
+        builder.download_and_prepare()
+    assert isinstance(failure.value, ConnectionError)  # the CLI's one-line errors
+    _assert_no_dataset(cache, builder)
+    return str(failure.value)
+
+
+@pytest.mark.parametrize("code", [404, 403])
+def test_a_refused_file_fails_at_once_with_the_status_and_what_to_do(serve, tmp_path, waits, code):
+    server = serve()
+    server.set(TRAIN_LABELS, Status(code))
+    message = _download_fails(tmp_path / "cache")
+    reason = {404: "Not Found", 403: "Forbidden"}[code]
+    assert message == (
+        f"could not download train-labels-idx1-ubyte.gz from {server.url}{TRAIN_LABELS}: HTTP {code} {reason}. {ADVICE}"
+    )
+    assert server.requests == [TRAIN_IMAGES, TRAIN_LABELS] and waits == []  # not retried
+    assert _stored(tmp_path / "cache") == ["train-images-idx3-ubyte.gz"]  # the good file stays, nothing partial
+
+
+def test_a_redirect_loop_fails_at_once(serve, tmp_path, waits):
+    server = serve()
+    server.set(TRAIN_LABELS, Redirect(TRAIN_LABELS))
+    message = _download_fails(tmp_path / "cache")
+    assert message == (
+        f"could not download train-labels-idx1-ubyte.gz from {server.url}{TRAIN_LABELS}: "
+        f"a redirect loop (HTTP 302 more than 10 times). {ADVICE}"
+    )
+    assert server.count(TRAIN_LABELS) == 1 + download.MAX_REDIRECTS and waits == []
+    assert _stored(tmp_path / "cache") == ["train-images-idx3-ubyte.gz"]
+
+
+def test_a_redirect_to_the_file_is_followed(serve, canonical, reference, tmp_path):
+    server = serve()
+    server.set("/elsewhere/labels.gz", canonical[TRAIN_LABELS])
+    server.queue(TRAIN_LABELS, Redirect("/elsewhere/labels.gz"))
+    builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(tmp_path / "cache"), **SMALL)
+    builder.download_and_prepare()
+    assert server.requests == [TRAIN_IMAGES, TRAIN_LABELS, "/elsewhere/labels.gz"] + PATHS[2:]
+    _assert_same_data(builder.as_dataset(), reference)
+
+
+LABELS_SIZE = 28881  # bytes of train-labels-idx1-ubyte.gz
+TRANSIENT = {
+    "500": (Status(500), "HTTP 500 Internal Server Error"),
+    "503": (Status(503), "HTTP 503 Service Unavailable"),
+    "429": (Status(429), "HTTP 429 Too Many Requests"),
+    "cut mid-body": (Cut(1000), f"the connection closed after 1000 of {LABELS_SIZE} bytes"),
+    "silent mid-body": (Hang(after=1000), "the server was silent for 0.3 s"),
+    "silent before answering": (Hang(), "the server was silent for 0.3 s"),
+}
+
+
+@pytest.mark.parametrize("fault,what", TRANSIENT.values(), ids=TRANSIENT.keys())
+def test_a_lasting_transient_fault_is_retried_with_backoff_then_fails_with_one_line(
+    serve, canonical, tmp_path, waits, fault, what
+):
+    assert len(canonical[TRAIN_LABELS]) == LABELS_SIZE
+    server = serve()
+    server.queue(TRAIN_LABELS, *[fault] * download.ATTEMPTS)
+    message = _download_fails(tmp_path / "cache")
+    assert message == (
+        f"could not download train-labels-idx1-ubyte.gz from {server.url}{TRAIN_LABELS}: {what} (4 attempts). {ADVICE}"
+    )
+    assert server.count(TRAIN_LABELS) == 4 and waits == [1, 2, 4]
+    assert _stored(tmp_path / "cache") == ["train-images-idx3-ubyte.gz"]
+
+
+@pytest.mark.parametrize("fault", [fault for fault, _ in TRANSIENT.values()], ids=TRANSIENT.keys())
+def test_a_passing_transient_fault_is_retried_and_the_build_succeeds(serve, reference, tmp_path, waits, fault):
+    server = serve()
+    server.queue(TRAIN_LABELS, fault, fault)
     cache = tmp_path / "cache"
     builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(cache), **SMALL)
-    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte.gz"):
+    builder.download_and_prepare()
+    assert server.count(TRAIN_LABELS) == 3 and waits == [1, 2]
+    _assert_same_data(builder.as_dataset(), reference)
+    assert _stored(cache) == sorted(NAMES)
+
+
+def test_connection_refused_is_retried_then_fails_with_one_line(monkeypatch, tmp_path, waits):
+    mirror = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("MOVING_MNIST_MIRROR", mirror)
+    message = _download_fails(tmp_path / "cache")
+    assert message == (
+        f"could not download train-images-idx3-ubyte.gz from {mirror}{TRAIN_IMAGES}: connection refused (4 attempts). "
+        f"{ADVICE}"
+    )
+    assert waits == [1, 2, 4]
+    assert _stored(tmp_path / "cache") == []
+
+
+def test_the_cli_prints_one_line_and_exits_2(serve, tmp_path, capsys, waits):
+    server = serve()
+    server.set(TRAIN_IMAGES, Status(500))
+    line = cli_fails(["build", "classic", "--cache-dir", str(tmp_path / "cache"), "--set", "num_train=40"], capsys)
+    assert line == (
+        f"moving-mnist: error: could not download train-images-idx3-ubyte.gz from {server.url}{TRAIN_IMAGES}: "
+        f"HTTP 500 Internal Server Error (4 attempts). {ADVICE}"
+    )
+    assert server.requests == [TRAIN_IMAGES] * 4
+
+
+def test_without_network_the_cli_prints_one_line_and_exits_2(tmp_path, monkeypatch):
+    """A real network namespace with nothing in it: the canonical host cannot even be resolved."""
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this platform cannot make a network namespace (unshare -n)")
+    monkeypatch.delenv("MOVING_MNIST_MIRROR", raising=False)
+    run = "from generator import download; download.sleep = print; import moving_mnist_cli; moving_mnist_cli.main()"
+    argv = ["build", "classic", "--cache-dir", str(tmp_path / "cache")]
+    result = subprocess.run(["unshare", "-n", sys.executable, "-c", run, *argv], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stdout.split() == ["1.0", "2.0", "4.0"]  # the backoff waits, printed rather than slept
+    url = MNIST.base_url + "train-images-idx3-ubyte.gz"
+    [line] = result.stderr.splitlines()
+    prefix = f"moving-mnist: error: could not download train-images-idx3-ubyte.gz from {url}: cannot resolve the host name ("
+    assert line.startswith(prefix) and line.endswith(f"; no network?) (4 attempts). {ADVICE}"), line
+    assert _stored(tmp_path / "cache") == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> Path:
+    """A folder with a self-signed certificate for 127.0.0.1, cert.pem and key.pem."""
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder / "key.pem", "-out", folder / "cert.pem"],
+        check=True, capture_output=True,
+    )
+    return folder
+
+
+def test_https_checks_the_certificate_and_bounds_silence(canonical, certificate, reference, tmp_path, monkeypatch, waits):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate / "cert.pem", certificate / "key.pem")
+    with FileServer(canonical, tls=context) as server:
+        assert server.url.startswith("https://")
+        monkeypatch.setenv("MOVING_MNIST_MIRROR", server.url)
+        message = _download_fails(tmp_path / "untrusted")
+        assert message == (
+            f"could not download train-images-idx3-ubyte.gz from {server.url}{TRAIN_IMAGES}: "
+            f"the server's TLS certificate is not trusted (self-signed certificate). {ADVICE}"
+        )
+        assert server.requests == [] and waits == []  # refused before any request, and not retried
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate / "cert.pem"))
+        server.queue(TRAIN_LABELS, Hang(after=1000))
+        builder = moving_mnist.MovingMNIST(config_name="classic", cache_dir=str(tmp_path / "cache"), **SMALL)
         builder.download_and_prepare()
-    _assert_no_dataset(cache, builder)
+        assert server.requests == [TRAIN_IMAGES, TRAIN_LABELS] + PATHS[1:] and waits == [1]
+        _assert_same_data(builder.as_dataset(), reference)
 
 
 def test_verify_reports_a_corrupt_deflate_stream_as_checksum_error(mnist_dir, tmp_path):
@@ -277,17 +455,12 @@ def test_verify_reports_a_corrupt_deflate_stream_as_checksum_error(mnist_dir, tm
 
 
 def test_data_dir_build_needs_no_server_and_no_download(mnist_dir, reference, tmp_path, monkeypatch):
-    monkeypatch.delenv("MOVING_MNIST_MIRROR", raising=False)
-
-    def no_download(*args, **kwargs):
-        raise AssertionError("a data_dir build must not download")
-
-    monkeypatch.setattr(datasets.DownloadManager, "download", no_download)
+    monkeypatch.setenv("MOVING_MNIST_MIRROR", f"http://127.0.0.1:{closed_port()}")  # any download would fail
     cache = tmp_path / "cache"
     builder = moving_mnist.MovingMNIST(config_name="classic", data_dir=str(mnist_dir), cache_dir=str(cache), **SMALL)
     builder.download_and_prepare()
     _assert_same_data(builder.as_dataset(), reference)
-    assert _downloaded(cache) == {}
+    assert not (cache / "downloads").exists()
 
 
 def _copy(mnist_dir: Path, folder: Path, names=NAMES) -> Path:
