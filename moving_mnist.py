@@ -25,7 +25,7 @@ import datasets
 import xxhash
 
 import generator
-from generator import SOURCES, Spec, generate, load_pools
+from generator import SOURCES, ChecksumError, Spec, generate, load_pools
 from generator.download import download
 from generator.sources import check_files, local_files
 
