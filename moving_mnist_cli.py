@@ -46,21 +46,45 @@ _FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/10
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     _leave_interrupts_to_this_process()
+    previous = signal.signal(signal.SIGINT, _stop_workers_then_interrupt), sys.unraisablehook
     try:
         args = parser.parse_args(argv)
         return args.run(args)
     except BaseException as error:
+        _end_progress_bars()
         if _interrupted(error):
             parser.exit(130, "moving-mnist: interrupted\n")
         if isinstance(error, _user_errors()):
             parser.exit(2, f"moving-mnist: error: {_first_line(error)}\n")
         raise
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        sys.unraisablehook = previous[1]
 
 
 @functools.cache  # once per process
 def _leave_interrupts_to_this_process() -> None:
     """Worker processes (`--num-proc`) ignore Ctrl-C: this one stops them, and alone says so."""
     os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+
+
+def _stop_workers_then_interrupt(signum, frame):
+    """Stop the worker processes first: left running while datasets cleans up, they print tracebacks."""
+    workers = sys.modules.get("multiprocess")  # datasets' process pools
+    for child in workers.active_children() if workers else []:
+        child.terminate()
+    sys.unraisablehook = lambda unraisable: None  # the pool's cleanup, finalised on the way out, finds them gone
+    raise KeyboardInterrupt
+
+
+def _end_progress_bars() -> None:
+    """End the line of the progress bars an error cut short, so that its message has a line of its own."""
+    tqdm = sys.modules.get("tqdm")
+    bars = list(tqdm.tqdm._instances) if tqdm else []
+    for bar in bars:
+        bar.disable = True  # never redrawn after the message
+    if bars:
+        sys.stderr.write("\n")
 
 
 def _interrupted(error: BaseException | None) -> bool:
