@@ -368,7 +368,8 @@ def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str
 def _save(figure: Figure, path: Path) -> Path:
     FigureCanvasAgg(figure)  # attaches the Agg canvas: no pyplot, no display
     png = io.BytesIO()
-    figure.savefig(png, format="png", dpi=110)
+    title = figure.get_suptitle() or figure.axes[0].get_title()  # also in the file, for viewers and indexes
+    figure.savefig(png, format="png", dpi=110, metadata={"Title": " ".join(title.split())})
     partial = path.with_name(path.name + ".partial")
     try:
         _write_bytes(path, partial, png.getvalue())
