@@ -428,9 +428,11 @@ def _check_export_folder(output: Path, overwrite: bool) -> dict:
     if not output.is_dir():
         raise ValueError(f"--output {output}: not a folder")
     try:
-        return json.loads((output / MANIFEST).read_text())
-    except (OSError, ValueError):  # no manifest, or not ours
-        pass
+        manifest = json.loads((output / MANIFEST).read_text())
+    except (OSError, ValueError):  # no manifest, or not one of ours
+        manifest = None
+    if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict):
+        return manifest
     others = sorted(p.name for p in output.iterdir())
     if others and not overwrite:
         raise ValueError(

@@ -17,7 +17,7 @@ import pytest
 import moving_mnist
 from moving_mnist_cli import MANIFEST, main
 from helpers import cli_fails
-from mounts import read_only, small_disk, tmpfs  # noqa: F401 -- fixtures
+from mounts import read_only, small_disk  # noqa: F401 -- fixtures
 
 SMALL = ["--set", "num_train=30", "--set", "num_validation=5", "--set", "num_test=12", "--set", "seed=5"]
 
