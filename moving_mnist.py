@@ -25,6 +25,7 @@ import datasets
 import xxhash
 
 import generator
+import generator.presets
 from generator import SOURCES, ChecksumError, Spec, generate, load_pools
 from generator.download import download
 from generator.sources import check_files, local_files
@@ -104,25 +105,8 @@ class MovingMNISTConfig(datasets.BuilderConfig):
 _VERSION = datasets.Version("1.0.0")
 
 PRESETS = {
-    "classic": MovingMNISTConfig(
-        name="classic",
-        version=_VERSION,
-        description="Srivastava et al. (2015): 2 MNIST digits, 20 frames (10 in, 10 out), 64x64, max.",
-    ),
-    "notebook": MovingMNISTConfig(
-        name="notebook",
-        version=_VERSION,
-        description="The seed notebook: 1 MNIST digit, 40 frames (20 in, 20 out), step 0.5, each digit once.",
-        num_objects=1,
-        num_frames=40,
-        num_input_frames=20,
-        motion="notebook",
-        step_length=0.5,
-        sampling="sequential",
-        num_train=60000,
-        num_validation=10000,
-        num_test=0,
-    ),
+    name: MovingMNISTConfig(name=name, version=_VERSION, description=preset.description, **preset.spec.as_dict())
+    for name, preset in generator.presets.PRESETS.items()
 }
 
 

@@ -2,89 +2,166 @@
 
     moving-mnist configs
     moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR]
-    moving-mnist export NAME --format npy|parquet --output DIR [same options as build]
+    moving-mnist export NAME --format npy|parquet --output DIR [--overwrite] [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
                          [--stage DIR] [--dry-run] [same options as build]
 
-User errors (unknown names, bad values, unreadable paths, corrupt downloads, a publish the Hub
-refuses or the network breaks) print one line and exit with status 2.
+User errors (unknown names, bad values, unusable paths, a full disk, corrupt downloads, a publish
+the Hub refuses or the network breaks) print one line and exit with status 2; Ctrl-C exits with 130.
+`datasets`, matplotlib and huggingface_hub are imported only by the commands that use them.
 """
 
 from __future__ import annotations
 
 import argparse
+import builtins
+import difflib
+import errno
+import functools
+import hashlib
+import importlib.metadata
+import json
 import os
+import re
+import shutil
+import signal
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-from tqdm.auto import tqdm
-
-import moving_mnist
 from generator import SPLITS, Spec
-from moving_mnist_hub import dataset_pictures
-from moving_mnist_hub.publish import PublishError, publish
+from generator.presets import DEFAULT, PRESETS
 
 # parameter -> its type, for `--set` (Spec's annotations are strings: "int", "float", "str")
 _TYPES = {name: {"int": int, "float": float, "str": str}[f.type] for name, f in Spec.__dataclass_fields__.items()}
 
+MANIFEST = "moving-mnist-export.json"  # marks a folder as an export of ours, and lists its files
+_FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/100 s, 16 bits), not imported: it loads imageio
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    _leave_interrupts_to_this_process()
+    previous = signal.signal(signal.SIGINT, _stop_workers_then_interrupt), sys.unraisablehook
     try:
+        args = parser.parse_args(argv)
         return args.run(args)
-    except (ValueError, OSError, ConnectionError, PublishError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        parser.exit(2, f"moving-mnist: error: {message}\n")
+    except BaseException as error:
+        _end_progress_bars()
+        if _interrupted(error):
+            parser.exit(130, "moving-mnist: interrupted\n")
+        if isinstance(error, _user_errors()):
+            parser.exit(2, f"moving-mnist: error: {_first_line(error)}\n")
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        sys.unraisablehook = previous[1]
+
+
+@functools.cache  # once per process
+def _leave_interrupts_to_this_process() -> None:
+    """Worker processes (`--num-proc`) ignore Ctrl-C: this one stops them, and alone says so."""
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+
+
+def _stop_workers_then_interrupt(signum, frame):
+    """Stop the worker processes first: left running while datasets cleans up, they print tracebacks."""
+    workers = sys.modules.get("multiprocess")  # datasets' process pools
+    for child in workers.active_children() if workers else []:
+        child.terminate()
+    sys.unraisablehook = lambda unraisable: None  # the pool's cleanup, finalised on the way out, finds them gone
+    raise KeyboardInterrupt
+
+
+def _end_progress_bars() -> None:
+    """End the line of the progress bars an error cut short, so that its message has a line of its own."""
+    tqdm = sys.modules.get("tqdm")
+    bars = list(tqdm.tqdm._instances) if tqdm else []
+    for bar in bars:
+        bar.disable = True  # never redrawn after the message
+    if bars:
+        sys.stderr.write("\n")
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """Ctrl-C, or an error raised while cleaning up after it (datasets' worker pool raises TimeoutError)."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__context__
+    return False
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What the user can cause or fix. PublishError counts once the publisher is loaded (it loads the Hub client)."""
+    publisher = sys.modules.get("moving_mnist_hub.publish")
+    return (ValueError, OSError, ConnectionError) + ((publisher.PublishError,) if publisher else ())
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line like ours (the usage is one `--help` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moving-mnist", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="moving-mnist", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    name_help = f"a preset: {', '.join(PRESETS)} (see `moving-mnist configs`)"
 
     configs = commands.add_parser("configs", help="list the presets with every parameter")
     configs.set_defaults(run=_configs)
 
     build = commands.add_parser("build", help="build a dataset into the local Arrow cache")
-    build.add_argument("name", nargs="?", default=moving_mnist.MovingMNIST.DEFAULT_CONFIG_NAME)
+    build.add_argument("name", nargs="?", default=DEFAULT, type=_preset, metavar="NAME", help=f"{name_help}; default {DEFAULT}")
     _add_build_options(build)
     build.set_defaults(run=_build)
 
     export = commands.add_parser("export", help="build, then write plain .npy or .parquet files")
-    export.add_argument("name")
+    export.add_argument("name", type=_preset, metavar="NAME", help=name_help)
     export.add_argument("--format", choices=("npy", "parquet"), required=True)
-    export.add_argument("--output", type=Path, required=True, metavar="DIR")
+    export.add_argument("--output", type=_path, required=True, metavar="DIR",
+                        help="the folder to write; swapped in when complete")
+    export.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty folder that is not an export (files of the same names are replaced)")
     _add_build_options(export)
     export.set_defaults(run=_export)
 
     preview = commands.add_parser("preview", help="build, then write an animated GIF or MP4 of one split")
-    preview.add_argument("name")
+    preview.add_argument("name", type=_preset, metavar="NAME", help=name_help)
     preview.add_argument("--split", choices=SPLITS, default=None, help="default: the first split present")
-    preview.add_argument("--num", type=int, default=8, metavar="N",
-                         help="sequences shown, one per row (fewer if the split is smaller)")
-    preview.add_argument("--output", type=Path, default=Path("previews"), metavar="DIR")
+    preview.add_argument("--num", type=_integer(1, 64), default=8, metavar="N",
+                         help="sequences shown, one per row, 1 .. 64 (fewer if the split is smaller)")
+    preview.add_argument("--output", type=_path, default=Path("previews"), metavar="DIR")
     preview.add_argument("--format", choices=("gif", "mp4"), default="gif")
-    preview.add_argument("--scale", type=int, default=2, metavar="N", help="enlarge each pixel N times")
-    preview.add_argument("--fps", type=float, default=5.0, metavar="N", help="frames per second")
+    preview.add_argument("--scale", type=_integer(1, 16), default=2, metavar="N", help="enlarge each pixel N times, 1 .. 16")
+    preview.add_argument("--fps", type=_number(*_FPS), default=5.0, metavar="N",
+                         help=f"frames per second, {_FPS[0]:g} .. {_FPS[1]:g}")
     _add_build_options(preview)
     preview.set_defaults(run=_preview)
 
     stats = commands.add_parser("stats", help="build, then write statistics figures (PNG) of every split")
-    stats.add_argument("name")
-    stats.add_argument("--output", type=Path, required=True, metavar="DIR")
+    stats.add_argument("name", type=_preset, metavar="NAME", help=name_help)
+    stats.add_argument("--output", type=_path, required=True, metavar="DIR", help="figures go to DIR/NAME/")
     _add_build_options(stats)
     stats.set_defaults(run=_stats)
 
     push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
-    push.add_argument("names", nargs="+", metavar="NAME", help=f"presets to publish: {', '.join(moving_mnist.PRESETS)}")
+    push.add_argument("names", nargs="+", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")
-    push.add_argument("--stage", type=Path, default=None, metavar="DIR",
+    push.add_argument("--stage", type=_path, default=None, metavar="DIR",
                       help="staging folder (default: hub-staging/ORG--NAME); kept for resuming")
     push.add_argument("--dry-run", action="store_true", help="stage only: build the repository tree, push nothing")
     _add_build_options(push)
@@ -94,59 +171,90 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+        "--set", action="append", default=[], type=_override, metavar="KEY=VALUE", dest="overrides",
         help=f"override a parameter; keys: {', '.join(_TYPES)}",
     )
-    parser.add_argument("--num-proc", type=int, default=None, metavar="N", help="worker processes")
-    parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR", help="Arrow cache root")
-    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--num-proc", type=_integer(1, None), default=None, metavar="N", help="worker processes")
+    parser.add_argument("--cache-dir", type=_path, default=None, metavar="DIR", help="Arrow cache root")
+    parser.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
                         help="a folder holding the canonical source files; nothing is downloaded")
 
 
+# --- option types: each refuses a bad value at parse time, before anything is built ------------------
+
+
+def _preset(text: str) -> str:
+    if text in PRESETS:
+        return text
+    close = difflib.get_close_matches(text, PRESETS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise argparse.ArgumentTypeError(f"unknown config {text!r}{hint}; presets: {', '.join(PRESETS)}")
+
+
+def _path(text: str) -> Path:
+    """A path as the shell would have expanded it: `~` is the home folder, even when quoted."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text).expanduser()
+
+
+def _override(pair: str) -> tuple[str, object]:
+    """`"seed=7"` -> `("seed", 7)`, typed like `Spec`."""
+    key, sep, text = pair.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{pair!r}: expected KEY=VALUE")
+    if key not in _TYPES:
+        raise argparse.ArgumentTypeError(f"{pair!r}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
+    try:
+        return key, _TYPES[key](text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{pair!r}: {key} must be of type {_TYPES[key].__name__}, got {text!r}") from None
+
+
+def _integer(low: int, high: int | None):
+    allowed = f"an integer in {low} .. {high}" if high is not None else f"an integer >= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {allowed}")
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:  # NaN fails both comparisons
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a number in {low:g} .. {high:g}")
+        return value
+
+    return parse
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
 def _configs(args) -> int:
-    names = list(moving_mnist.PRESETS)
+    names = list(PRESETS)
     print(f"{'parameter':<18}" + "".join(f"{name:>12}" for name in names))
     for key in _TYPES:
-        print(f"{key:<18}" + "".join(f"{getattr(moving_mnist.PRESETS[n], key)!s:>12}" for n in names))
-    for name, config in moving_mnist.PRESETS.items():
-        print(f"\n{name}: {config.description}")
+        print(f"{key:<18}" + "".join(f"{getattr(PRESETS[n].spec, key)!s:>12}" for n in names))
+    for name, preset in PRESETS.items():
+        print(f"\n{name}: {preset.description}")
     return 0
 
 
-def _overrides(pairs: list[str]) -> dict:
-    """`["seed=7", "motion=notebook"]` -> `{"seed": 7, "motion": "notebook"}`, typed like `Spec`."""
-    overrides = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-        if key not in _TYPES:
-            raise ValueError(f"--set {pair!r}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
-        try:
-            overrides[key] = _TYPES[key](text)
-        except ValueError:
-            raise ValueError(f"--set {pair!r}: {key} must be of type {_TYPES[key].__name__}, got {text!r}") from None
-    return overrides
-
-
-def _prepare(args):
-    """Validate the options, build (or reuse) the dataset and return (builder, DatasetDict, seconds)."""
-    if args.name not in moving_mnist.PRESETS:
-        raise ValueError(f"unknown config {args.name!r}; presets: {', '.join(moving_mnist.PRESETS)}")
-    _check_build_options(args)
-    builder = moving_mnist.MovingMNIST(
-        config_name=args.name,
-        cache_dir=str(args.cache_dir) if args.cache_dir else None,
-        data_dir=str(args.data_dir) if args.data_dir else None,
-        **_overrides(args.overrides),
-    )
-    start = time.perf_counter()
-    builder.download_and_prepare(num_proc=args.num_proc)
-    return builder, builder.as_dataset(), time.perf_counter() - start
-
-
 def _build(args) -> int:
-    builder, splits, seconds = _prepare(args)
+    _check_build_options(args)
+    builder, splits, reused, seconds = _prepare(args)
     print(f"\n{builder.config_id}  ->  {builder.cache_dir}")
     print(f"{'split':<12}{'rows':>8}  {'input_frames':<16}{'output_frames':<16}{'positions':<16}{'on disk':>10}")
     total = 0
@@ -155,87 +263,265 @@ def _build(args) -> int:
         total += size
         shapes = [str(ds.features[c].shape) for c in ("input_frames", "output_frames", "positions")]
         print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{s:<16}" for s in shapes) + f"{_size(size):>10}")
-    print(f"total {_size(total)} on disk, {seconds:.1f} s")
+    done = "cache hit: nothing generated" if reused else f"built in {seconds:.1f} s"
+    print(f"total {_size(total)} on disk; {done}")
     return 0
 
 
 def _export(args) -> int:
-    builder, splits, _ = _prepare(args)
-    args.output.mkdir(parents=True, exist_ok=True)
-    for split, ds in splits.items():
-        path = args.output / f"{split}.{args.format}"
-        partial = path.with_name(path.name + ".partial")  # renamed when complete: no half files
-        if args.format == "parquet":
-            ds.to_parquet(str(partial))
-        else:
-            _write_npy(ds, partial, builder.config.spec)
-        os.replace(partial, path)
-        print(f"{path}  ({ds.num_rows} sequences, {_size(path.stat().st_size)})")
+    _check_build_options(args)
+    previous = _check_export_folder(args.output, args.overwrite)
+    builder, splits, _, _ = _prepare(args)
+    # written beside the output (inside it, if it exists), so that moving it in is a rename
+    home = args.output if args.output.exists() else args.output.absolute().parent
+    home.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=".moving-mnist-export-", dir=home))
+    try:
+        with _disk_space(home):
+            if args.format == "parquet":
+                _write_parquet(splits, builder, partial)
+            else:
+                for split, ds in splits.items():
+                    _write_npy(ds, partial / f"{split}.npy", builder.config.spec)
+            files = {f"{split}.{args.format}": ds.num_rows for split, ds in splits.items()}
+            _write_manifest(partial, args.name, args.format, builder, files)
+        _install(partial, args.output, previous)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    for name, rows in files.items():
+        path = args.output / name
+        print(f"{path}  ({rows} sequences, {_size(path.stat().st_size)})")
     return 0
 
 
 def _preview(args) -> int:
-    # checked before building, which can take a while
-    for option, value, minimum in (("--num", args.num, 1), ("--scale", args.scale, 1)):
-        if value < minimum:
-            raise ValueError(f"{option} {value}: must be an integer >= {minimum}")
-    if not args.fps > 0:
-        raise ValueError(f"--fps {args.fps}: must be a number > 0")
-    builder, splits, _ = _prepare(args)
-    split = args.split or next(iter(splits))
-    if split not in splits:
-        raise ValueError(f"--split {split}: this dataset has no such split; splits: {', '.join(splits)}")
+    _check_build_options(args)
+    sizes = _spec(args.name, args.overrides).split_sizes()
+    split = args.split or next(iter(sizes))
+    if split not in sizes:
+        raise ValueError(f"--split {split}: this dataset has no such split; splits: {', '.join(sizes)}")
+    _check_writable("--output", args.output)
+    builder, splits, _, _ = _prepare(args)
+    from moving_mnist_hub import dataset_pictures
+
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / f"{args.name}-{split}.{args.format}"
-    dataset_pictures.write_preview(splits[split], builder.config.spec, path, args.num, args.scale, args.fps)
+    with _disk_space(args.output):
+        dataset_pictures.write_preview(splits[split], builder.config.spec, path, args.num, args.scale, args.fps)
     print(f"{path}  ({min(args.num, splits[split].num_rows)} sequences of {split}, {_size(path.stat().st_size)})")
     return 0
 
 
 def _stats(args) -> int:
-    builder, splits, _ = _prepare(args)
-    for path in dataset_pictures.write_split_stats(splits, builder.config.spec, args.output):
-        print(path)
+    _check_build_options(args)
+    _check_writable("--output", args.output)
+    builder, splits, _, _ = _prepare(args)
+    from moving_mnist_hub import dataset_pictures
+
+    folder = args.output / args.name  # one folder per config: two configs never overwrite each other
+    with _disk_space(args.output):
+        for path in dataset_pictures.write_split_stats(splits, builder.config.spec, folder, config=args.name):
+            print(path)
     return 0
-
-
-def _check_build_options(args) -> None:
-    if args.data_dir is not None and not os.access(args.data_dir, os.R_OK | os.X_OK):
-        raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
-    if args.num_proc is not None and args.num_proc < 1:
-        raise ValueError(f"--num-proc {args.num_proc}: must be at least 1")
 
 
 def _publish(args) -> int:
     _check_build_options(args)
     stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
+    _check_writable("--stage", stage)
+    from moving_mnist_hub.publish import publish
+
     print(publish(
         args.names,
         args.repo_id,
         stage=stage,
-        overrides=_overrides(args.overrides),
+        overrides=dict(args.overrides),
         private=args.private,
         max_shard_size=args.max_shard_size,
         dry_run=args.dry_run,
-        cache_dir=str(args.cache_dir) if args.cache_dir else None,
-        data_dir=str(args.data_dir) if args.data_dir else None,
+        cache_dir=_text(args.cache_dir),
+        data_dir=_text(args.data_dir),
         num_proc=args.num_proc,
     ))
     return 0
 
 
+# --- building ------------------------------------------------------------------------------------
+
+
+def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec:
+    """The preset with the `--set` overrides, validated (raises `ValueError`); it needs no `datasets`."""
+    return Spec(**{**PRESETS[name].spec.as_dict(), **dict(overrides)})
+
+
+def _check_build_options(args) -> None:
+    """Everything that can be checked before a build, which can take a while."""
+    for name in getattr(args, "names", None) or [args.name]:
+        _spec(name, args.overrides)
+    if args.data_dir is not None and not (args.data_dir.is_dir() and os.access(args.data_dir, os.R_OK | os.X_OK)):
+        raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
+    if args.cache_dir is not None:
+        _check_writable("--cache-dir", args.cache_dir)
+
+
+def _check_writable(option: str, folder: Path) -> None:
+    """A folder that exists and is writable, or that can be made inside one that is."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{option} {folder}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {folder}: {existing} is not writable")
+
+
+def _prepare(args):
+    """Build (or reuse) the dataset; return (builder, DatasetDict, whether the cache was reused, seconds)."""
+    import datasets
+
+    import moving_mnist
+
+    builder = moving_mnist.MovingMNIST(
+        config_name=args.name, cache_dir=_text(args.cache_dir), data_dir=_text(args.data_dir), **dict(args.overrides)
+    )
+    reused = os.path.isdir(builder.cache_dir)  # datasets renames a build into place only when complete
+    start = time.perf_counter()
+    with _disk_space(args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE)):
+        try:
+            builder.download_and_prepare(num_proc=args.num_proc)
+        except datasets.exceptions.DatasetGenerationError as error:
+            raise _build_error(error) from None
+    return builder, builder.as_dataset(), reused, time.perf_counter() - start
+
+
+def _build_error(error: Exception) -> BaseException:
+    """What stopped a build (a full disk, say): datasets wraps it, and a worker process sends back only its text."""
+    cause = error.__cause__
+    if cause is not None and type(cause).__name__ != "RemoteTraceback":
+        return cause
+    root = re.search(r"^(\w+): (.*)$", str(cause), re.MULTILINE)  # the first error of the remote chain
+    kind = getattr(builtins, root[1], None) if root else None
+    if isinstance(kind, type) and issubclass(kind, (OSError, ValueError)):
+        return kind(root[2])
+    return error
+
+
+@contextmanager
+def _disk_space(folder):
+    """Name the folder when the disk fills up: the system's message names no file."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno == errno.ENOSPC or "No space left on device" in str(error):  # pyarrow's errors carry no errno
+            raise OSError(errno.ENOSPC, f"No space left on device in {folder}") from None
+        raise
+
+
+# --- exporting -----------------------------------------------------------------------------------
+
+
+def _check_export_folder(output: Path, overwrite: bool) -> dict:
+    """The manifest of the export in `output` ({} if none); refuse a folder of other files unless `overwrite`."""
+    _check_writable("--output", output)
+    if not output.exists():
+        return {}
+    if not output.is_dir():
+        raise ValueError(f"--output {output}: not a folder")
+    try:
+        manifest = json.loads((output / MANIFEST).read_text())
+    except (OSError, ValueError):  # no manifest, or not one of ours
+        manifest = None
+    if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict):
+        return manifest
+    others = sorted(p.name for p in output.iterdir())
+    if others and not overwrite:
+        raise ValueError(
+            f"--output {output}: the folder holds files that are not a moving-mnist export ({', '.join(others[:3])}"
+            f"{', ...' if len(others) > 3 else ''}); choose another folder, or pass --overwrite to write into it"
+        )
+    return {}
+
+
+def _install(partial: Path, output: Path, previous: dict) -> None:
+    """Move a complete export into `output`. An existing folder loses its previous export first and gets
+    the manifest last, so it never holds files of two exports, and never loses a file that is not ours."""
+    if not output.exists():
+        os.rename(partial, output)
+        return
+    (output / MANIFEST).unlink(missing_ok=True)
+    for name in previous.get("files", {}):
+        if Path(name).name == name:  # a bare file name, as we write them: never a path out of the folder
+            (output / name).unlink(missing_ok=True)
+    for file in sorted(partial.iterdir(), key=lambda p: p.name == MANIFEST):
+        os.replace(file, output / file.name)
+
+
+def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int]) -> None:
+    record = {
+        "config": name,
+        "format": format,
+        "parameters": builder.config.spec.as_dict(),
+        "code": builder.hash,
+        "version": _version(),
+        "files": {
+            file: {"sequences": rows, "bytes": (folder / file).stat().st_size, "sha256": _sha256(folder / file)}
+            for file, rows in files.items()
+        },
+    }
+    (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _write_parquet(splits, builder, folder: Path) -> None:
+    """One `<split>.parquet` per split, written by the publisher's Parquet writer (zstd, no dictionaries)."""
+    from moving_mnist_hub import staging
+
+    whole = max(ds.data.nbytes for ds in splits.values())  # a shard size that makes one shard per split
+    shards = folder / "shards"
+    staging.write_shards(splits, shards, staging.identity(builder.config.spec, builder.hash, whole), whole)
+    for split in splits:
+        (shard,) = shards.glob(f"{split}-*.parquet")
+        os.replace(shard, folder / f"{split}.parquet")
+    shutil.rmtree(shards)
+
+
 def _write_npy(ds, path: Path, spec: Spec, batch: int = 256) -> None:
-    """Frames as `(T, N, H, W)` uint8, time first, the layout of the original `mnist_test_seq.npy`."""
-    shape = (spec.num_frames, ds.num_rows, spec.image_size, spec.image_size)
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)
+    """Frames as `(T, N, H, W)` uint8, time first, the layout of the original `mnist_test_seq.npy`.
+
+    Written with plain writes into space reserved first: a full disk is an `OSError` at once,
+    where a memory map would die of SIGBUS half way.
+    """
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    t, n, frame = spec.num_frames, ds.num_rows, spec.image_size**2
     frames = ds.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)
-    t_in = spec.num_input_frames
-    for lo in tqdm(range(0, ds.num_rows, batch), desc=f"Writing {path.stem}", unit=" batches"):
-        rows = frames[lo : lo + batch]
-        out[:t_in, lo : lo + batch] = rows["input_frames"].swapaxes(0, 1)
-        out[t_in:, lo : lo + batch] = rows["output_frames"].swapaxes(0, 1)
-    out.flush()
-    del out
+    with open(path, "wb") as file:
+        header = {"descr": "|u1", "fortran_order": False, "shape": (t, n, spec.image_size, spec.image_size)}
+        np.lib.format.write_array_header_1_0(file, header)  # the header np.save writes
+        start = file.tell()
+        os.posix_fallocate(file.fileno(), start, t * n * frame)
+        for lo in tqdm(range(0, n, batch), desc=f"Writing {path.stem}", unit=" batches"):
+            rows = frames[lo : lo + batch]
+            block = np.concatenate([rows["input_frames"], rows["output_frames"]], axis=1).swapaxes(0, 1)  # (T, b, H, W)
+            for step in range(t):  # frame `step` of sequences lo.. sits at (step * N + lo) in the file
+                file.seek(start + (step * n + lo) * frame)
+                file.write(np.ascontiguousarray(block[step]).data)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("moving-mnist")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 def _size(num_bytes: int) -> str:

@@ -47,9 +47,10 @@ def write_preview(
 
 def write_split_stats(
     splits: Mapping[str, object], spec: Spec, output_dir: str | os.PathLike,
-    max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES,
+    max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES, config: str | None = None,
 ) -> list[Path]:
-    """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`."""
+    """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`,
+    titled with the `config` name if given."""
     source = SOURCES[spec.source]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
-    return pictures.write_stats(output_dir, samples, source.class_names, source.sprite_size)
+    return pictures.write_stats(output_dir, samples, source.class_names, source.sprite_size, config)

@@ -14,8 +14,12 @@ pyplot, so that no global state or display is touched.
 
 from __future__ import annotations
 
+import io
+import numbers
 import os
+import subprocess
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +37,9 @@ HEADER_HEIGHT = 20  # pixels of the header strip above the tiles, which holds "i
 _HEADER_BACKGROUND = (24, 24, 24)
 
 VIDEO_FORMATS = (".gif", ".mp4")
+FPS_RANGE = (0.01, 100.0)  # a GIF stores each frame's duration in 1/100 s, in 16 bits
+MAX_VIDEO_BYTES = 512 * 2**20  # a preview is held in memory whole, and encoded from there
+_GIF_MAX_SIDE = 65535  # pixels: GIF stores sizes in 16 bits
 STATS_FILES = ("frame_differences.png", "positions.png", "speed.png", "labels.png")
 
 # Sequences whose frames the frame-difference figure reads at most: enough for a smooth mean,
@@ -67,7 +74,12 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
         raise ValueError(f"scale={scale!r} must be an integer >= 1")
 
     tile_h, tile_w = h * scale + 2 * BORDER, w * scale + 2 * BORDER
-    video = np.empty((t, HEADER_HEIGHT + n * tile_h, tile_w, 3), np.uint8)
+    shape = (t, HEADER_HEIGHT + n * tile_h, tile_w, 3)
+    if np.prod(shape, dtype=object) > MAX_VIDEO_BYTES:  # checked before allocating: a big scale asks for GBs
+        raise ValueError(f"a preview of {n} sequences of {t} frames of {h}x{w} at scale={scale} would take "
+                         f"{np.prod(shape, dtype=object) / 2**20:.0f} MiB, more than the {MAX_VIDEO_BYTES // 2**20} MiB "
+                         "allowed: show fewer sequences or enlarge less")
+    video = np.empty(shape, np.uint8)
     video[:, :HEADER_HEIGHT] = _headers(num_input_frames, t - num_input_frames, tile_w)
 
     body = video[:, HEADER_HEIGHT:].reshape(t, n, tile_h, tile_w, 3)  # a view: splitting an axis never copies
@@ -106,9 +118,10 @@ def _font_that_fits(texts: Sequence[str], width: int):
 def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 5.0) -> Path:
     """Write `video (T, H, W, 3) uint8` as an animated `.gif` (looping forever) or an `.mp4` (H.264).
 
-    MP4 needs imageio-ffmpeg; its frames are padded with black at the right and bottom to
-    multiples of 16 pixels (H.264 macroblocks) and stored as yuv420p, which browsers play.
-    The file appears whole or not at all: it is written under a `.partial` name, then renamed.
+    fps: frames per second, in `FPS_RANGE`. MP4 needs imageio-ffmpeg; its frames are padded with
+    black at the right and bottom to multiples of 16 pixels (H.264 macroblocks) and stored as
+    yuv420p, which browsers play. The file appears whole or not at all: it is written under a
+    `.partial` name, then renamed; a write that fails (read-only or full disk) leaves nothing.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -117,35 +130,53 @@ def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 5.0) ->
     video = np.asarray(video)
     if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3 or len(video) == 0:
         raise ValueError(f"video must be (T, H, W, 3) uint8 with T >= 1, got {video.shape} {video.dtype}")
-    if not fps > 0:
-        raise ValueError(f"fps={fps!r} must be a number > 0")
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
+        raise ValueError(f"fps={fps!r} must be a number in {FPS_RANGE[0]} .. {FPS_RANGE[1]}")
+    if suffix == ".gif" and max(video.shape[1:3]) > _GIF_MAX_SIDE:
+        raise ValueError(f"video frames of {video.shape[2]}x{video.shape[1]} pixels are too large for a GIF "
+                         f"(at most {_GIF_MAX_SIDE} a side): show fewer sequences or enlarge less")
     partial = path.with_name(path.name + ".partial")
     try:
         if suffix == ".gif":
-            # duration is per frame in milliseconds; loop=0 repeats forever
-            iio.imwrite(partial, video, extension=".gif", duration=1000 / fps, loop=0)
+            # encoded in memory, so that no half-open writer outlives an error; loop=0 repeats forever
+            _write_bytes(path, partial, iio.imwrite("<bytes>", video, extension=".gif", duration=1000 / fps, loop=0))
         else:
-            _write_mp4(partial, video, fps)
+            _write_mp4(path, partial, video, fps)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
-def _write_mp4(path: Path, video: np.ndarray, fps: float) -> None:
+def _write_bytes(path: Path, partial: Path, data: bytes) -> None:
     try:
-        import imageio_ffmpeg  # noqa: F401 -- imageio's FFMPEG plugin needs it
+        with open(partial, "wb") as file:
+            file.write(data)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from None
+
+
+def _write_mp4(path: Path, partial: Path, video: np.ndarray, fps: float) -> None:
+    """Encode with the ffmpeg of imageio-ffmpeg, whose exit status (unlike imageio's writer) is checked."""
+    try:
+        import imageio_ffmpeg
     except ImportError:
         raise ValueError('MP4 needs imageio-ffmpeg: pip install "moving-mnist[mp4]"') from None
     t, h, w, _ = video.shape
     padded = np.zeros((t, -(-h // 16) * 16, -(-w // 16) * 16, 3), np.uint8)
     padded[:, :h, :w] = video  # padded here, so that ffmpeg never rescales (and blurs) the frames
-    iio.imwrite(
-        path, padded, plugin="FFMPEG", extension=".mp4", fps=fps, codec="libx264", pixelformat="yuv420p", quality=8,
-        macro_block_size=16,
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{padded.shape[2]}x{padded.shape[1]}",
+        "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an",
+        "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10",
         # the muxer by name, as the .partial suffix names none; the index first, for browsers
-        output_params=["-f", "mp4", "-movflags", "+faststart"],
-    )
+        "-f", "mp4", "-movflags", "+faststart", str(partial),
+    ]
+    result = subprocess.run(command, input=padded.tobytes(), capture_output=True)
+    if result.returncode != 0:
+        reason = (result.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        raise OSError(f"cannot write {path}: ffmpeg failed ({reason})")
 
 
 # --- Statistics: pure functions of the ground truth ----------------------------------------------
@@ -242,26 +273,29 @@ def write_stats(
     samples: Mapping[str, SplitSample],
     class_names: Sequence[str],
     sprite_size: int,
+    config: str | None = None,
 ) -> list[Path]:
     """Write the four statistics figures (`STATS_FILES`) into `output_dir`; return their paths.
 
     samples: split name -> SplitSample. Frame differences, positions and speeds pool all splits
-    (they share one motion model); labels are shown per split.
+    (they share one motion model); labels are shown per split. config: the dataset's name, which
+    starts each figure's title, so that figures of different configs are never confused.
     """
     if not samples:
         raise ValueError("samples is empty: give at least one split")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    heading = f"{config}: " if config else ""
     figures = (
-        _frame_differences_figure(samples),
-        _positions_figure(samples, sprite_size),
-        _speed_figure(samples),
-        _labels_figure(samples, class_names),
+        _frame_differences_figure(samples, heading),
+        _positions_figure(samples, sprite_size, heading),
+        _speed_figure(samples, heading),
+        _labels_figure(samples, class_names, heading),
     )
     return [_save(figure, output_dir / name) for figure, name in zip(figures, STATS_FILES)]
 
 
-def _frame_differences_figure(samples: Mapping[str, SplitSample]) -> Figure:
+def _frame_differences_figure(samples: Mapping[str, SplitSample], heading: str) -> Figure:
     sums = [_difference_sums(sample.frames) for sample in samples.values()]
     mean, std = _mean_std(*(sum(parts) for parts in zip(*sums)))
     counts = ", ".join(f"{split} {len(sample.frames)}" for split, sample in samples.items())
@@ -273,11 +307,11 @@ def _frame_differences_figure(samples: Mapping[str, SplitSample]) -> Figure:
         ax.set_ylabel("row")
         figure.colorbar(image, ax=ax, shrink=0.85, label="gray levels (0-255)")
     total = sum(len(sample.frames) for sample in samples.values())
-    figure.suptitle(f"Frame differences per pixel, over {total} sequences ({counts})")
+    figure.suptitle(f"{heading}Frame differences per pixel, over {total} sequences ({counts})")
     return figure
 
 
-def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int) -> Figure:
+def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int, heading: str) -> Figure:
     image_size = next(iter(samples.values())).frames.shape[2]
     heat = sum(position_heatmap(sample.positions, image_size, sprite_size) for sample in samples.values())
     num_frames = sum(sample.positions.shape[0] * sample.positions.shape[1] for sample in samples.values())
@@ -285,14 +319,14 @@ def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int) -> F
     ax = figure.subplots()
     image = ax.imshow(heat / num_frames, cmap="viridis")  # per frame, so that split sizes do not matter
     figure.colorbar(image, ax=ax, label="sprite footprints covering the pixel, per frame")
-    ax.set_title(f"Where sprites are: each sprite's full {sprite_size}x{sprite_size} footprint box,\n"
+    ax.set_title(f"{heading}Where sprites are: each sprite's full {sprite_size}x{sprite_size} footprint box,\n"
                  f"over all {num_frames} frames and every sprite", fontsize=10)
     ax.set_xlabel("column")
     ax.set_ylabel("row")
     return figure
 
 
-def _speed_figure(samples: Mapping[str, SplitSample]) -> Figure:
+def _speed_figure(samples: Mapping[str, SplitSample], heading: str) -> Figure:
     per_split = {split: speeds(sample.positions) for split, sample in samples.items()}
     values = [s for s in per_split.values() if len(s)]
     top = max((s.max() for s in values), default=1.0)
@@ -306,12 +340,12 @@ def _speed_figure(samples: Mapping[str, SplitSample]) -> Figure:
     )
     ax.set_xlabel("speed (pixels per frame, |p[t+1] - p[t]| of a sprite's top-left corner)")
     ax.set_ylabel("fraction of sprite steps")
-    ax.set_title("Sprite speed per frame")
+    ax.set_title(f"{heading}Sprite speed per frame")
     ax.legend()
     return figure
 
 
-def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str]) -> Figure:
+def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str], heading: str) -> Figure:
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
     x = np.arange(len(class_names))
@@ -325,7 +359,7 @@ def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str
     long_names = max(map(len, class_names)) > 3  # Fashion-MNIST's names would overlap unless slanted
     ax.set_xticks(x, class_names, rotation=30 if long_names else 0, ha="right" if long_names else "center")
     ax.set_ylabel("fraction of sprites")
-    ax.set_title("Sprite classes per split")
+    ax.set_title(f"{heading}Sprite classes per split")
     ax.set_ylim(0, top * 1.2)  # room above the bars for the legend
     ax.legend(loc="upper center", ncols=len(samples))
     return figure
@@ -333,9 +367,12 @@ def _labels_figure(samples: Mapping[str, SplitSample], class_names: Sequence[str
 
 def _save(figure: Figure, path: Path) -> Path:
     FigureCanvasAgg(figure)  # attaches the Agg canvas: no pyplot, no display
+    png = io.BytesIO()
+    title = figure.get_suptitle() or figure.axes[0].get_title()  # also in the file, for viewers and indexes
+    figure.savefig(png, format="png", dpi=110, metadata={"Title": " ".join(title.split())})
     partial = path.with_name(path.name + ".partial")
     try:
-        figure.savefig(partial, format="png", dpi=110)
+        _write_bytes(path, partial, png.getvalue())
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -1,12 +1,15 @@
 """Previews (GIF, MP4) and statistics figures: layout, exact statistics, files and the command line."""
 
+import gc
 import math
+import subprocess
 import sys
 from collections import Counter
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from PIL import Image
 
 import moving_mnist
 from generator import SOURCES, Spec, generate
@@ -14,6 +17,7 @@ from moving_mnist_cli import main
 from moving_mnist_hub import dataset_pictures, pictures
 from moving_mnist_hub.pictures import BORDER, HEADER_HEIGHT, INPUT_COLOUR, TARGET_COLOUR
 from helpers import cli_fails
+from mounts import read_only, small_disk, tmpfs  # noqa: F401 -- fixtures
 
 CLASSIC = Spec(
     source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
@@ -169,6 +173,65 @@ def test_unknown_video_suffix_is_refused(classic, tmp_path, name, words):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_preview_too_large_to_hold_is_refused_before_it_is_allocated(classic):
+    frames = np.zeros((64, 20, 64, 64), np.uint8)  # at scale 16: 64 tiles of 1030 x 1030 pixels, 4 GB of video
+    with pytest.raises(ValueError) as error:
+        pictures.preview(frames, 10, scale=16)
+    for word in ("64 sequences", "scale=16", "MiB", f"{pictures.MAX_VIDEO_BYTES // 2**20} MiB"):
+        assert word in str(error.value), (word, str(error.value))
+
+
+@pytest.mark.parametrize("fps", [0, -1, 1e-9, 1000, float("nan"), "5"])
+def test_fps_outside_its_range_is_refused(classic, tmp_path, fps):
+    with pytest.raises(ValueError, match=r"fps=.* must be a number in 0.01 .. 100"):
+        pictures.write_video(tmp_path / "p.gif", pictures.preview(classic.frames[:1], 10), fps=fps)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gif_taller_than_the_format_allows_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="65535"):
+        pictures.write_video(tmp_path / "p.gif", np.zeros((1, 70000, 8, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def unraisable(monkeypatch) -> list:
+    """What would be printed as "Exception ignored in ...": a writer's cleanup failing after the error."""
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    return seen
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+@pytest.mark.parametrize(("folder", "reason"), [("read_only", "Read-only file system"),
+                                                ("small_disk", "No space left on device")])
+def test_a_video_that_cannot_be_written_is_one_error_and_leaves_nothing(classic, request, unraisable, suffix, folder, reason):
+    folder = request.getfixturevalue(folder)
+    if folder.name == "small-disk":
+        (folder / "filler").write_bytes(b"\0" * (5 * 2**20 - 8 * 1024))  # leaves too little room for the video
+    path = folder / f"p{suffix}"
+    video = pictures.preview(classic.frames[:8], 10, 2)
+    with pytest.raises(OSError) as error:
+        pictures.write_video(path, video, fps=5)
+    assert str(path) in str(error.value) and reason in str(error.value), str(error.value)
+    gc.collect()
+    assert unraisable == []
+    assert sorted(p.name for p in folder.iterdir()) in ([], ["filler"])
+
+
+def test_preview_command_on_a_full_disk_is_one_line(build_args, tmp_path):
+    with tmpfs(tmp_path / "tiny", "64k") as folder:
+        result = subprocess.run(
+            [sys.executable, "-m", "moving_mnist_cli", "preview", "classic", "--num", "16", "--output", str(folder), *build_args],
+            capture_output=True, text=True,
+        )
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+        line = result.stderr.strip().splitlines()[-1]
+        assert line.startswith("moving-mnist: error: ") and "No space left on device" in line and str(folder) in line, line
+        assert list(folder.iterdir()) == []
+
+
 # --- statistics ------------------------------------------------------------------------------------
 
 
@@ -257,7 +320,7 @@ def test_preview_command_writes_a_gif_of_the_first_split(build_args, tmp_path, c
 
 
 def test_preview_command_writes_mp4_and_clamps_num_to_the_split(build_args, tmp_path, capsys):
-    argv = ["preview", "classic", "--split", "test", "--num", "100", "--format", "mp4", "--scale", "1",
+    argv = ["preview", "classic", "--split", "test", "--num", "64", "--format", "mp4", "--scale", "1",
             "--fps", "8", "--output", str(tmp_path), *build_args]
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -266,20 +329,28 @@ def test_preview_command_writes_mp4_and_clamps_num_to_the_split(build_args, tmp_
     assert decoded.shape == (20, 864, 80, 3)  # 20 + 12 * 70 = 860 by 70, padded to multiples of 16
 
 
-def test_stats_command_writes_the_four_figures(build_args, tmp_path, capsys):
+def test_stats_command_writes_the_four_figures_of_each_config_in_its_own_folder(build_args, tmp_path, capsys):
     assert main(["stats", "classic", "--output", str(tmp_path / "s"), *build_args]) == 0
+    assert main(["stats", "notebook", "--output", str(tmp_path / "s"), *build_args]) == 0
     printed = capsys.readouterr().out.split()
-    assert printed == [str(tmp_path / "s" / name) for name in pictures.STATS_FILES]
-    for name in pictures.STATS_FILES:
-        assert (tmp_path / "s" / name).stat().st_size > 0
+    assert printed == [str(tmp_path / "s" / config / name) for config in ("classic", "notebook") for name in pictures.STATS_FILES]
+    for config in ("classic", "notebook"):
+        for name in pictures.STATS_FILES:
+            title = Image.open(tmp_path / "s" / config / name).text["Title"]
+            assert title.startswith(f"{config}: "), title
 
 
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["preview", "classic", "--num", "0"], ["--num", "0", ">= 1"]),
-        (["preview", "classic", "--scale", "0"], ["--scale", "0", ">= 1"]),
-        (["preview", "classic", "--fps", "0"], ["--fps", "0", "> 0"]),
+        (["preview", "classic", "--num", "0"], ["--num", "0", "1 .. 64"]),
+        (["preview", "classic", "--num", "65"], ["--num", "65", "1 .. 64"]),
+        (["preview", "classic", "--scale", "0"], ["--scale", "0", "1 .. 16"]),
+        (["preview", "classic", "--scale", "30"], ["--scale", "30", "1 .. 16"]),
+        (["preview", "classic", "--scale", "1000"], ["--scale", "1000", "1 .. 16"]),
+        (["preview", "classic", "--fps", "0"], ["--fps", "0", "0.01 .. 100"]),
+        (["preview", "classic", "--fps", "1e-9"], ["--fps", "1e-9", "0.01 .. 100"]),
+        (["preview", "classic", "--fps", "nan"], ["--fps", "nan", "0.01 .. 100"]),
         (["preview", "classic", "--num", "many"], ["--num", "many"]),
         (["preview", "classic", "--split", "dev"], ["--split", "dev", "train", "validation", "test"]),
         (["preview", "classic", "--format", "avi"], ["--format", "avi", "gif", "mp4"]),

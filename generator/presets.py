@@ -1,0 +1,42 @@
+"""The named presets: what each one is and its generation parameters.
+
+Plain data beside the engine, so that the command line can list and check presets without
+importing `datasets`; `moving_mnist.PRESETS` turns them into builder configs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import NamedTuple
+
+from generator.spec import Spec
+
+
+class Preset(NamedTuple):
+    """A preset: one line saying what it is, and the parameters it generates with."""
+
+    description: str
+    spec: Spec
+
+
+CLASSIC = Spec(
+    source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
+    step_length=0.1, compositing="max", sampling="random", num_train=10000, num_validation=1000,
+    num_test=10000, seed=0,
+)
+
+DEFAULT = "classic"
+
+PRESETS = {
+    "classic": Preset(
+        "Srivastava et al. (2015): 2 MNIST digits, 20 frames (10 in, 10 out), 64x64, max.",
+        CLASSIC,
+    ),
+    "notebook": Preset(
+        "The seed notebook: 1 MNIST digit, 40 frames (20 in, 20 out), step 0.5, each digit once.",
+        replace(
+            CLASSIC, num_objects=1, num_frames=40, num_input_frames=20, motion="notebook", step_length=0.5,
+            sampling="sequential", num_train=60000, num_validation=10000, num_test=0,
+        ),
+    ),
+}
