@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,8 +211,8 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
                 raise
             # datasets would report it as "Cannot find data file"; a full disk must say so
             split = kwargs["split_info"].name if "split_info" in kwargs else "a"
-            folder = Path(self._output_dir).parent
-            raise _WriteError(OSError(cause.errno, f"{cause.strerror}: writing the {split} split into {folder}")) from None
+            where = f"writing the {split} split into {Path(self._output_dir).parent}"
+            raise _WriteError(OSError(cause.errno, f"{cause.strerror or cause}: {where}")) from None
 
     def as_dataset(self, *args, **kwargs):
         check_cache(self, full=False)  # sizes and presence only: a truncated file never reaches pyarrow
@@ -327,20 +328,28 @@ class _WriteError(Exception):
 def _os_error(error: BaseException | None) -> OSError | None:
     """The OSError behind an error of datasets (which wraps errors of its workers), if any."""
     while error is not None:
-        if isinstance(error, OSError) and error.errno is not None:
+        if isinstance(error, OSError):
             return error
         error = error.__cause__ or error.__context__
     return None
 
 
-# Builds under way in this process. While there are any, the processes it forks (datasets' num_proc
-# workers and its queue manager) die with it: datasets would leave them running after a `kill -9`.
+# Builds under way in this process. While there are any, the processes its main thread forks
+# (datasets' num_proc workers and its queue manager) die with it: datasets would leave them running
+# after a `kill -9`. Not those a pool's helper thread forks to replace dead workers: they would die
+# with that thread, while holding the pool's queue lock, and the pool's clean-up would wait forever.
 _builds = 0
+_forked_by_main_thread = False
+
+
+def _before_fork() -> None:
+    global _forked_by_main_thread
+    _forked_by_main_thread = threading.current_thread() is threading.main_thread()
 
 
 def _die_with_parent() -> None:
     """In a child forked during a build: exit when the parent dies (Linux; elsewhere a no-op)."""
-    if not _builds:
+    if not (_builds and _forked_by_main_thread):
         return
     parent = os.getppid()
     try:
@@ -354,7 +363,7 @@ def _die_with_parent() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_die_with_parent)
+    os.register_at_fork(before=_before_fork, after_in_child=_die_with_parent)
 
 
 def _shards(size: int) -> dict[str, list[int]]:

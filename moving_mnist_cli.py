@@ -1,7 +1,8 @@
 """The `moving-mnist` command: list presets, build them into the Arrow cache, export plain files.
 
     moving-mnist configs
-    moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR]
+    moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR] [--rebuild]
+    moving-mnist verify NAME [same options as build]
     moving-mnist export NAME --format npy|parquet --output DIR [--overwrite] [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
@@ -16,7 +17,6 @@ the Hub refuses or the network breaks) print one line and exit with status 2; Ct
 from __future__ import annotations
 
 import argparse
-import builtins
 import difflib
 import errno
 import functools
@@ -24,7 +24,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import signal
 import sys
@@ -46,7 +45,7 @@ _FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/10
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     _leave_interrupts_to_this_process()
-    previous = signal.signal(signal.SIGINT, _stop_workers_then_interrupt), sys.unraisablehook
+    previous = signal.signal(signal.SIGINT, _interrupt), sys.unraisablehook
     try:
         args = parser.parse_args(argv)
         return args.run(args)
@@ -68,12 +67,10 @@ def _leave_interrupts_to_this_process() -> None:
     os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
-def _stop_workers_then_interrupt(signum, frame):
-    """Stop the worker processes first: left running while datasets cleans up, they print tracebacks."""
-    workers = sys.modules.get("multiprocess")  # datasets' process pools
-    for child in workers.active_children() if workers else []:
-        child.terminate()
-    sys.unraisablehook = lambda unraisable: None  # the pool's cleanup, finalised on the way out, finds them gone
+def _interrupt(signum, frame):
+    """Ctrl-C: datasets' worker pool, stopped on the way out, finds its workers' results gone and says
+    so in "Exception ignored" messages; they are part of the interrupt, not news."""
+    sys.unraisablehook = lambda unraisable: None
     raise KeyboardInterrupt
 
 
@@ -127,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_build_options(build)
     build.set_defaults(run=_build)
 
+    verify = commands.add_parser("verify", help="check a built dataset's Arrow cache against the digests recorded by its build")
+    verify.add_argument("name", type=_preset, metavar="NAME", help=name_help)
+    _add_build_options(verify)
+    verify.set_defaults(run=_verify)
+
     export = commands.add_parser("export", help="build, then write plain .npy or .parquet files")
     export.add_argument("name", type=_preset, metavar="NAME", help=name_help)
     export.add_argument("--format", choices=("npy", "parquet"), required=True)
@@ -178,6 +180,8 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=_path, default=None, metavar="DIR", help="Arrow cache root")
     parser.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
                         help="a folder holding the canonical source files; nothing is downloaded")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build again even if the cache holds this dataset (after `verify` found it corrupt)")
 
 
 # --- option types: each refuses a bad value at parse time, before anything is built ------------------
@@ -268,10 +272,24 @@ def _build(args) -> int:
     return 0
 
 
+def _verify(args) -> int:
+    _check_build_options(args)
+    import moving_mnist
+
+    builder, splits, _, _ = _prepare(args)
+    for split, digest in moving_mnist.check_cache(builder).items():
+        print(f"{split:<12}{splits[split].num_rows:>8} sequences  xxh3-128 {digest}  ok")
+    print(f"{builder.cache_dir}: every Arrow file matches the digest recorded when it was built")
+    return 0
+
+
 def _export(args) -> int:
     _check_build_options(args)
     previous = _check_export_folder(args.output, args.overwrite)
     builder, splits, _, _ = _prepare(args)
+    import moving_mnist
+
+    moving_mnist.check_cache(builder)  # never export a cache whose bytes changed since it was built
     # written beside the output (inside it, if it exists), so that moving it in is a rename
     home = args.output if args.output.exists() else args.output.absolute().parent
     home.mkdir(parents=True, exist_ok=True)
@@ -384,26 +402,14 @@ def _prepare(args):
     builder = moving_mnist.MovingMNIST(
         config_name=args.name, cache_dir=_text(args.cache_dir), data_dir=_text(args.data_dir), **dict(args.overrides)
     )
-    reused = os.path.isdir(builder.cache_dir)  # datasets renames a build into place only when complete
+    reused = os.path.isdir(builder.cache_dir) and not args.rebuild  # datasets moves a build in only when complete
+    if not reused:
+        print(f"{builder.config_id}: about {_size(moving_mnist.estimated_size(builder.config.spec))} to build into "
+              f"{builder.cache_dir}", file=sys.stderr)
     start = time.perf_counter()
     with _disk_space(args.cache_dir or Path(datasets.config.HF_DATASETS_CACHE)):
-        try:
-            builder.download_and_prepare(num_proc=args.num_proc)
-        except datasets.exceptions.DatasetGenerationError as error:
-            raise _build_error(error) from None
+        builder.download_and_prepare(num_proc=args.num_proc, download_mode="force_redownload" if args.rebuild else None)
     return builder, builder.as_dataset(), reused, time.perf_counter() - start
-
-
-def _build_error(error: Exception) -> BaseException:
-    """What stopped a build (a full disk, say): datasets wraps it, and a worker process sends back only its text."""
-    cause = error.__cause__
-    if cause is not None and type(cause).__name__ != "RemoteTraceback":
-        return cause
-    root = re.search(r"^(\w+): (.*)$", str(cause), re.MULTILINE)  # the first error of the remote chain
-    kind = getattr(builtins, root[1], None) if root else None
-    if isinstance(kind, type) and issubclass(kind, (OSError, ValueError)):
-        return kind(root[2])
-    return error
 
 
 @contextmanager
@@ -412,7 +418,8 @@ def _disk_space(folder):
     try:
         yield
     except OSError as error:
-        if error.errno == errno.ENOSPC or "No space left on device" in str(error):  # pyarrow's errors carry no errno
+        full = error.errno == errno.ENOSPC or "No space left on device" in str(error)  # pyarrow's carry no errno
+        if full and str(folder) not in str(error):
             raise OSError(errno.ENOSPC, f"No space left on device in {folder}") from None
         raise
 

@@ -148,7 +148,7 @@ def test_ctrl_c_during_a_build_prints_one_line_and_exits_130(mnist_dir, tmp_path
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     seen = b""
-    while not re.search(rb"Generating train split: [1-9]", seen):  # the workers are sending sequences
+    while not re.search(rb"Generating train split:\s+\d+%\|[^|]*\| [1-9]", seen):  # the workers are sending sequences
         chunk = os.read(process.stderr.fileno(), 4096)
         assert chunk, seen.decode()
         seen += chunk
