@@ -15,9 +15,8 @@ import subprocess
 from pathlib import Path
 
 import datasets
-import httpx2
 from huggingface_hub import HfApi, get_token
-from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 import moving_mnist
@@ -75,16 +74,8 @@ def publish(
         return f"staged {', '.join(names)} in {stage} (dry run: nothing pushed)"
     try:
         return _push(stage, repo_id, records, private)
-    except HfHubHTTPError as error:
-        raise PublishError(_http_message(error, repo_id, stage)) from None
-    except Exception as error:
-        network = _network_error(error)
-        if network is None:
-            raise
-        raise PublishError(
-            f"network failure while publishing to {repo_id} ({type(network).__name__}: {_first_line(network)}); "
-            f"{stage} is kept: run the same command again to resume"
-        ) from None
+    except push.HubError as error:
+        raise PublishError(f"{error}; {stage} is kept: run the same command again to resume") from None
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -103,7 +94,8 @@ def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: 
             f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage} is kept for the next run"
         )
     api = HfApi()
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    with push.calling(f"creating the dataset repository {repo_id}"):
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     remote = push.Remote(api, repo_id)
     _write_card(stage, card.card_data(records, existing=remote.card), repo_id)
     names = [r.name for r in records]
@@ -114,14 +106,15 @@ def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: 
     description = "\n".join(
         f"{r.name}: " + ", ".join(f"{k}={v}" for k, v in r.spec.as_dict().items()) for r in records
     ) + f"\n\nmoving-mnist {_package_version()}, commit {_git_commit()}"
-    commit = api.create_commit(
-        repo_id,
-        operations,
-        commit_message=f"Publish {summary}",
-        commit_description=description,
-        repo_type="dataset",
-        parent_commit=remote.head,
-    )
+    with push.calling(f"committing {len(operations)} files to {repo_id}"):
+        commit = api.create_commit(
+            repo_id,
+            operations,
+            commit_message=f"Publish {summary}",
+            commit_description=description,
+            repo_type="dataset",
+            parent_commit=remote.head,
+        )
     return f"published {summary} to {repo_id}: {commit.commit_url} ({len(operations)} files changed)"
 
 
@@ -135,26 +128,6 @@ def _description(name: str, spec) -> str:
 
 def _write_card(stage: Path, data, repo_id: str) -> None:
     (stage / "README.md").write_text(card.render(data, repo_id), encoding="utf-8")
-
-
-def _http_message(error: HfHubHTTPError, repo_id: str, stage: Path) -> str:
-    status = error.response.status_code if error.response is not None else None
-    kept = f"{stage} is kept for the next run"
-    if status == 401:
-        return f"the Hub refused the token (401 Unauthorized): set a valid HF_TOKEN or run `hf auth login`; {kept}"
-    if status == 403:
-        return f"the token may not write to {repo_id} (403 Forbidden): use a write token of that namespace; {kept}"
-    return f"the Hub answered {status} for {repo_id}: {_first_line(error)}; {kept}"
-
-
-def _network_error(error: BaseException | None) -> BaseException | None:
-    """The network failure behind `error`, if any: huggingface_hub wraps a failed upload, after
-    its retries, in a RuntimeError whose cause is the transport error."""
-    while error is not None:
-        if isinstance(error, (httpx2.TransportError, ConnectionError)):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
 
 
 def _shard_size(value: str | int) -> int:

@@ -1,41 +1,51 @@
 """Pushing a staged tree to the Hub: one commit, only what changed, nothing stale left behind.
 
 The token comes from huggingface_hub's usual places (`HF_TOKEN`, the stored login); it is only
-ever handed to `HfApi`, never printed or written.
+ever handed to `HfApi`, never printed or written. Every call to the Hub goes through `calling`,
+so that any way it can fail (an HTTP status, the network, an answer that is not the Hub's) ends
+as one `HubError` line that says which call failed and why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, DatasetCardData, HfApi
-from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+import httpx2
+import yaml
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, DatasetCardData, HfApi, constants
+from huggingface_hub.errors import FileMetadataError, HfHubHTTPError
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils.sha import git_hash
 
 from moving_mnist_hub.staging import config_paths
 
 
+class HubError(Exception):
+    """A call to the Hub that failed; the message names the call and the cause, in one line."""
+
+
 class Remote:
-    """What a repository holds now: its head commit, its files and its card (all empty if it is new)."""
+    """What a repository that exists holds now: its head commit, its files and its card (None if it has none)."""
 
     def __init__(self, api: HfApi, repo_id: str):
-        self.head: str | None = None
-        self.files: dict[str, RepoFile] = {}
+        with calling(f"reading the head commit of {repo_id}"):
+            self.head: str = api.repo_info(repo_id, repo_type="dataset").sha
+        with calling(f"listing the files of {repo_id}"):
+            tree = list(api.list_repo_tree(repo_id, repo_type="dataset", recursive=True, revision=self.head))
+        self.files: dict[str, RepoFile] = {f.path: f for f in tree if isinstance(f, RepoFile)}
         self.card: DatasetCardData | None = None
-        try:
-            self.head = api.repo_info(repo_id, repo_type="dataset").sha
-        except RepositoryNotFoundError:
-            return
-        tree = api.list_repo_tree(repo_id, repo_type="dataset", recursive=True, revision=self.head)
-        self.files = {f.path: f for f in tree if isinstance(f, RepoFile)}
-        if "README.md" in self.files:
-            try:
+        if "README.md" in self.files:  # listed at this commit: failing to read it is never "no card"
+            with calling(f"reading README.md of {repo_id}"):
                 path = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=self.head)
-            except EntryNotFoundError:
-                return
-            self.card = DatasetCard(Path(path).read_text(encoding="utf-8")).data
+            try:
+                self.card = DatasetCard(Path(path).read_text(encoding="utf-8")).data
+            except (yaml.YAMLError, ValueError) as error:
+                raise HubError(
+                    f"README.md of {repo_id} (commit {self.head[:8]}) has invalid YAML metadata "
+                    f"({_first_line(error)}): fix it on the Hub, then publish again"
+                ) from None
 
     def holds(self, path: str, data: Path) -> bool:
         """Whether the repository has `path` with exactly the bytes of the file `data`."""
@@ -68,6 +78,49 @@ def operations(stage: Path, remote: Remote, names: list[str]) -> list:
         if path.startswith(prefixes) and path not in wanted
     ]
     return additions + deletions
+
+
+@contextlib.contextmanager
+def calling(what: str):
+    """Turn any failure of the Hub calls inside into a `HubError` that names `what` ("committing to ORG/NAME")."""
+    try:
+        yield
+    except Exception as error:  # everything a client call can raise, reported, never swallowed
+        raise HubError(_explain(error, what)) from error
+
+
+def _explain(error: Exception, what: str) -> str:
+    causes = _causes(error)  # huggingface_hub wraps, after its retries, the error that stopped it
+    http = next((e for e in causes if isinstance(e, HfHubHTTPError) and e.response is not None), None)
+    if http is not None:
+        status = f"{http.response.status_code} {http.response.reason_phrase}".strip()
+        if http.response.status_code == 401:
+            return f"the Hub refused the token ({status}) while {what}: set a valid HF_TOKEN or run `hf auth login`"
+        if http.response.status_code == 403:
+            return f"the token may not write there ({status}) while {what}: use a write token of that namespace"
+        detail = f": {_first_line(http.server_message)}" if http.server_message else ""
+        return f"the Hub answered {status} while {what}{detail}"
+    network = next((e for e in causes if isinstance(e, (httpx2.TransportError, ConnectionError))), None)
+    if network is not None:
+        return f"network failure while {what} ({type(network).__name__}: {_first_line(network)})"
+    if any(isinstance(e, (FileMetadataError, ValueError, KeyError, TypeError, IndexError)) for e in causes):
+        return (
+            f"{constants.ENDPOINT} did not answer as the Hugging Face Hub does while {what} "
+            f"({type(error).__name__}: {_first_line(error)}): check HF_ENDPOINT and any proxy"
+        )
+    return f"{what} failed ({type(error).__name__}: {_first_line(error)})"
+
+
+def _causes(error: BaseException | None) -> list[BaseException]:
+    chain = []
+    while error is not None and error not in chain:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+def _first_line(error) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _sha256(path: Path) -> str:

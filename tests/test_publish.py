@@ -159,11 +159,14 @@ def test_an_invalid_token_exits_2_with_401(hub, publish, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("token", [BOB_TOKEN, ALICE_READ_TOKEN])
-def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, capsys):
+def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, tmp_path, capsys):
     HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
     monkeypatch.setenv("HF_TOKEN", token)
     err = cli_fails(publish.argv("classic"), capsys)
-    assert "403" in err and f"may not write to {REPO}" in err
+    assert err == (
+        f"moving-mnist: error: the token may not write there (403 Forbidden) while committing 9 files to {REPO}: "
+        f"use a write token of that namespace" + _kept(tmp_path)
+    )
     assert len(hub.commits(REPO)) == 1
 
 
@@ -179,3 +182,80 @@ def test_a_network_failure_mid_upload_exits_2_and_a_rerun_resumes(hub, publish, 
     assert "already staged, kept" in out and "published classic" in out
     assert shard.stat().st_mtime_ns == staged
     assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == shard.read_bytes()
+
+
+def _kept(tmp_path) -> str:
+    return f"; {tmp_path / 'stage'} is kept: run the same command again to resume"
+
+
+def test_a_card_that_cannot_be_read_stops_the_publish_and_no_config_is_dropped(hub, publish, tmp_path, capsys):
+    publish("classic")
+    hub.fail("*/resolve/*/README.md", 500)  # every retry: huggingface_hub then says LocalEntryNotFoundError
+    err = cli_fails(publish.argv("notebook"), capsys)
+    assert err == (
+        f"moving-mnist: error: the Hub answered 500 Internal Server Error while reading README.md of {REPO}: "
+        f"Test Hub: injected 500" + _kept(tmp_path)
+    )
+    assert len(hub.commits(REPO)) == 2
+    hub.fail("*/resolve/*/README.md", times=0)
+    publish("notebook")
+    card = DatasetCard(hub.files(REPO)["README.md"].decode())
+    assert [c["config_name"] for c in card.data["configs"]] == ["classic", "notebook"]
+
+
+def test_a_remote_card_with_invalid_yaml_exits_2_naming_the_file(hub, publish, tmp_path, capsys):
+    hub.commit(REPO, {"README.md": b"---\nconfigs: [classic\n---\n# hand-edited\n"})
+    head = hub.commits(REPO)[-1].oid
+    err = cli_fails(publish.argv("classic"), capsys)
+    assert err.startswith(f"moving-mnist: error: README.md of {REPO} (commit {head[:8]}) has invalid YAML metadata (")
+    assert err.endswith("): fix it on the Hub, then publish again" + _kept(tmp_path))
+    assert len(hub.commits(REPO)) == 2
+
+
+ENDPOINT_ANSWERS_HTML = "{url} did not answer as the Hugging Face Hub does while {what} ({error}): check HF_ENDPOINT and any proxy"
+
+
+@pytest.mark.parametrize("fault, message", [
+    (("fail", "/api/repos/create", 500),
+     "the Hub answered 500 Internal Server Error while creating the dataset repository {repo}: Test Hub: injected 500"),
+    (("fail", "/api/datasets/*/tree/*", 503),
+     "the Hub answered 503 Service Unavailable while listing the files of {repo}: Test Hub: injected 503"),
+    (("fail", "/api/datasets/*/commit/*", 500),
+     "the Hub answered 500 Internal Server Error while committing 9 files to {repo}: Test Hub: injected 500"),
+    (("fail", "/lfs-upload/*", 500),
+     "the Hub answered 500 Internal Server Error while committing 9 files to {repo}: Test Hub: injected 500"),
+    (("answer_html", "/api/repos/create"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="creating the dataset repository {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "/api/datasets/*"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="reading the head commit of {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "/api/datasets/*/preupload/*"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="committing 9 files to {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "*.git/info/lfs/objects/batch"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="committing 9 files to {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+])
+def test_every_hub_fault_exits_2_with_one_line_naming_the_call_and_keeps_the_stage(
+    hub, publish, tmp_path, capsys, fault, message
+):
+    HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
+    method, *args = fault
+    getattr(hub, method)(*args)
+    err = cli_fails(publish.argv("classic"), capsys)
+    assert err == "moving-mnist: error: " + message.format(url=hub.url, repo=REPO) + _kept(tmp_path)
+    assert len(hub.commits(REPO)) == 1
+    assert (tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet").is_file()
+
+
+def test_a_card_served_as_html_is_not_taken_for_no_card(hub, publish, tmp_path, capsys):
+    publish("classic")
+    hub.answer_html("*/resolve/*/README.md")
+    err = cli_fails(publish.argv("notebook"), capsys)
+    assert err.startswith(
+        f"moving-mnist: error: {hub.url} did not answer as the Hugging Face Hub does while reading README.md of {REPO} "
+        "(LocalEntryNotFoundError: Response from "
+    )
+    assert err.endswith("check HF_ENDPOINT and any proxy" + _kept(tmp_path))
+    assert len(hub.commits(REPO)) == 2
