@@ -42,7 +42,7 @@ def publish(
 ) -> str:
     """Build, stage and (unless `dry_run`) push `names`; return what happened, in one line."""
     check_repo_id(repo_id)
-    max_bytes = _shard_size(max_shard_size)
+    max_bytes = staging.shard_size(max_shard_size)
     for name in names:
         if name not in moving_mnist.PRESETS:
             raise ValueError(f"unknown config {name!r}; presets: {', '.join(moving_mnist.PRESETS)}")
@@ -53,13 +53,13 @@ def publish(
         moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
         for name in names
     ]
-    stage.mkdir(parents=True, exist_ok=True)
+    stage = staging.Stage(stage, [c for c in (datasets.config.HF_DATASETS_CACHE, cache_dir) if c])
     records = []
     for name, builder in zip(names, builders):
         builder.download_and_prepare(num_proc=num_proc)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
-        parquet_bytes = staging.stage_config(stage, name, builder.as_dataset(), spec, identity, max_bytes)
+        parquet_bytes = stage.stage_config(name, builder.as_dataset(), spec, identity, max_bytes)
         info = datasets.DatasetInfo(
             features=builder.info.features,
             splits=builder.info.splits,
@@ -71,11 +71,11 @@ def publish(
         ))
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
-        return f"staged {', '.join(names)} in {stage} (dry run: nothing pushed)"
+        return f"staged {', '.join(names)} in {stage.folder} (dry run: nothing pushed)"
     try:
         return _push(stage, repo_id, records, private)
-    except push.HubError as error:
-        raise PublishError(f"{error}; {stage} is kept: run the same command again to resume") from None
+    except push.PushError as error:
+        raise PublishError(f"{error}; {stage.folder} is kept: run the same command again to resume") from None
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -88,10 +88,10 @@ def check_repo_id(repo_id: str) -> None:
         raise ValueError(f"--repo-id {repo_id!r} must be ORG/NAME (a user or organisation, a slash, a name)")
 
 
-def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: bool) -> str:
+def _push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], private: bool) -> str:
     if get_token() is None:
         raise PublishError(
-            f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage} is kept for the next run"
+            f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage.folder} is kept for the next run"
         )
     api = HfApi()
     with push.calling(f"creating the dataset repository {repo_id}"):
@@ -126,18 +126,8 @@ def _description(name: str, spec) -> str:
     return preset.description + (f" Changed from the preset: {', '.join(changed)}." if changed else "")
 
 
-def _write_card(stage: Path, data, repo_id: str) -> None:
-    (stage / "README.md").write_text(card.render(data, repo_id), encoding="utf-8")
-
-
-def _shard_size(value: str | int) -> int:
-    try:
-        size = int(value) if str(value).isdigit() else datasets.utils.py_utils.convert_file_size_to_int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise ValueError(f"--max-shard-size {value!r} must be a size such as 500MB, 2GB or a number of bytes")
-    return size
+def _write_card(stage: staging.Stage, data, repo_id: str) -> None:
+    stage.write_text("README.md", card.render(data, repo_id))
 
 
 def _package_version() -> str:

@@ -3,13 +3,12 @@
 The token comes from huggingface_hub's usual places (`HF_TOKEN`, the stored login); it is only
 ever handed to `HfApi`, never printed or written. Every call to the Hub goes through `calling`,
 so that any way it can fail (an HTTP status, the network, an answer that is not the Hub's) ends
-as one `HubError` line that says which call failed and why.
+as one `PushError` line that says which call failed and why.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from pathlib import Path
 
 import httpx2
@@ -19,11 +18,11 @@ from huggingface_hub.errors import FileMetadataError, HfHubHTTPError
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils.sha import git_hash
 
-from moving_mnist_hub.staging import config_paths
+from moving_mnist_hub.staging import MANIFEST, Stage, config_paths
 
 
-class HubError(Exception):
-    """A call to the Hub that failed; the message names the call and the cause, in one line."""
+class PushError(Exception):
+    """A push that cannot go on (a Hub call failed, a staged file changed); the message is one line."""
 
 
 class Remote:
@@ -42,36 +41,37 @@ class Remote:
             try:
                 self.card = DatasetCard(Path(path).read_text(encoding="utf-8")).data
             except (yaml.YAMLError, ValueError) as error:
-                raise HubError(
+                raise PushError(
                     f"README.md of {repo_id} (commit {self.head[:8]}) has invalid YAML metadata "
                     f"({_first_line(error)}): fix it on the Hub, then publish again"
                 ) from None
 
-    def holds(self, path: str, data: Path) -> bool:
-        """Whether the repository has `path` with exactly the bytes of the file `data`."""
-        remote = self.files.get(path)
-        if remote is None or remote.size != data.stat().st_size:
+    def holds(self, addition: CommitOperationAdd) -> bool:
+        """Whether the repository already has the file that `addition` would add, byte for byte."""
+        remote = self.files.get(addition.path_in_repo)
+        if remote is None or remote.size != addition.upload_info.size:
             return False
         if remote.lfs is not None:
-            return remote.lfs.sha256 == _sha256(data)
-        return remote.blob_id == git_hash(data.read_bytes())
+            return remote.lfs.sha256 == addition.upload_info.sha256.hex()
+        return remote.blob_id == git_hash(Path(addition.path_or_fileobj).read_bytes())
 
 
-def operations(stage: Path, remote: Remote, names: list[str]) -> list:
+def operations(stage: Stage, remote: Remote, names: list[str]) -> list:
     """Additions for the staged files of `names` (and the card) that differ from the remote, and
-    deletions for the remote files of `names` that are no longer staged (stale shards)."""
+    deletions for the remote files of `names` that are no longer staged (stale shards).
+
+    Each staged file is checked against the sha256 its manifest recorded: one that changed since
+    it was written is never uploaded (`PushError`; the next run rewrites it)."""
     prefixes = tuple(p for name in names for p in config_paths(name))
-    staged = {
-        p.relative_to(stage).as_posix(): p
-        for p in sorted(stage.rglob("*"))
-        if p.is_file() and not p.relative_to(stage).as_posix().startswith(".")
-    }
-    wanted = {path: file for path, file in staged.items() if path.startswith(prefixes) or path == "README.md"}
-    additions = [
-        CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(file))
-        for path, file in wanted.items()
-        if not remote.holds(path, file)
-    ]
+    wanted = {path: sha for path, sha in stage.files.items() if path.startswith(prefixes) or path == "README.md"}
+    additions = []
+    for path, sha in sorted(wanted.items()):
+        addition = CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(stage.folder / path))
+        if addition.upload_info.sha256.hex() != sha:
+            raise PushError(f"{stage.folder / path} changed since it was staged (sha256 differs from {MANIFEST}): "
+                            "it was not uploaded, and the next run rewrites it")
+        if not remote.holds(addition):
+            additions.append(addition)
     deletions = [
         CommitOperationDelete(path_in_repo=path)
         for path in remote.files
@@ -82,11 +82,11 @@ def operations(stage: Path, remote: Remote, names: list[str]) -> list:
 
 @contextlib.contextmanager
 def calling(what: str):
-    """Turn any failure of the Hub calls inside into a `HubError` that names `what` ("committing to ORG/NAME")."""
+    """Turn any failure of the Hub calls inside into a `PushError` that names `what` ("committing to ORG/NAME")."""
     try:
         yield
     except Exception as error:  # everything a client call can raise, reported, never swallowed
-        raise HubError(_explain(error, what)) from error
+        raise PushError(_explain(error, what)) from error
 
 
 def _explain(error: Exception, what: str) -> str:
@@ -121,11 +121,3 @@ def _causes(error: BaseException | None) -> list[BaseException]:
 
 def _first_line(error) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

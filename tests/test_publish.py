@@ -13,6 +13,7 @@ from hubserver import ALICE_READ_TOKEN, ALICE_TOKEN, BOB_TOKEN
 
 import moving_mnist
 from moving_mnist_cli import main
+from moving_mnist_hub import push, staging
 
 # huggingface_hub 2.4.0's LFS PUT passes its file object as `data=`, which httpx2 deprecates
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
@@ -259,3 +260,28 @@ def test_a_card_served_as_html_is_not_taken_for_no_card(hub, publish, tmp_path, 
     )
     assert err.endswith("check HF_ENDPOINT and any proxy" + _kept(tmp_path))
     assert len(hub.commits(REPO)) == 2
+
+
+def test_a_staged_file_changed_after_staging_is_never_uploaded(hub, publish, tmp_path):
+    publish("classic", "--dry-run")
+    HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    shard.write_bytes(b"X" + shard.read_bytes()[1:])
+    stage = staging.Stage(tmp_path / "stage", caches=[])
+    with pytest.raises(push.PushError) as caught:
+        push.operations(stage, push.Remote(HfApi(), REPO), ["classic"])
+    assert str(caught.value) == (
+        f"{shard} changed since it was staged (sha256 differs from {staging.MANIFEST}): "
+        "it was not uploaded, and the next run rewrites it"
+    )
+
+
+def test_a_shard_corrupted_between_runs_is_rewritten_before_it_is_pushed(hub, publish, tmp_path, capsys):
+    hub.fail("/api/datasets/*/commit/*", 500, times=1)
+    cli_fails(publish.argv("classic"), capsys)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    good = shard.read_bytes()
+    shard.write_bytes(good[:100] + bytes([good[100] ^ 1]) + good[101:])
+    out = publish("classic")
+    assert "already staged" not in out and "published classic" in out
+    assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == good
