@@ -67,7 +67,7 @@ def publish(
             dataset_size=builder.info.dataset_size,
         )
         records.append(card.ConfigRecord(
-            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit()
+            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository()
         ))
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
@@ -137,9 +137,27 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _repository() -> str:
+    """The project's repository URL (`[project.urls]` of pyproject.toml, from the installed metadata)."""
+    try:
+        urls = importlib.metadata.metadata("moving-mnist").get_all("Project-URL") or []
+    except importlib.metadata.PackageNotFoundError:
+        urls = []
+    return next((url.split(", ", 1)[1] for url in urls if url.startswith("Repository, ")), "unknown")
+
+
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str:
-    """The commit of the code that made the data, "-dirty" if it was edited, or "unknown"."""
+    """The commit of the code that made the data, "-dirty" if it was edited, or "unknown": as recorded
+    when the installed wheel was built (setup.py), else that of the checkout this runs from."""
+    try:
+        from moving_mnist_hub._commit import COMMIT
+    except ImportError:  # not a built wheel: an editable install or a plain checkout
+        return _checkout_commit()
+    return COMMIT
+
+
+def _checkout_commit() -> str:
     folder = Path(moving_mnist.__file__).parent
     git = lambda *args: subprocess.run(  # noqa: E731
         ["git", *args], cwd=folder, capture_output=True, text=True, check=True

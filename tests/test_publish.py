@@ -285,3 +285,20 @@ def test_a_shard_corrupted_between_runs_is_rewritten_before_it_is_pushed(hub, pu
     out = publish("classic")
     assert "already staged" not in out and "published classic" in out
     assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == good
+
+
+def test_a_build_from_the_checkout_records_its_commit_for_the_card(tmp_path):
+    """`pip install .` builds in the checkout: the build hook writes the commit into the package."""
+    root = Path(__file__).parents[1]
+    git = lambda *args, cwd=root: subprocess.run(  # noqa: E731
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    git("clone", "--quiet", str(root), str(tmp_path / "checkout"))  # HEAD, without this tree's edits
+    build = tmp_path / "build"
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
+                   cwd=tmp_path / "checkout", capture_output=True, check=True)
+    installed = subprocess.run(
+        [sys.executable, "-c", "from moving_mnist_hub import publish; print(publish.__file__, publish._git_commit())"],
+        cwd=tmp_path, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(build)},
+    ).stdout.split()
+    assert installed == [str(build / "moving_mnist_hub" / "publish.py"), git("rev-parse", "HEAD")]

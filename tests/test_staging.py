@@ -138,9 +138,9 @@ def test_staged_bytes_do_not_depend_on_the_number_of_processes(args, tmp_path):
 def test_the_cards_regenerate_command_rebuilds_identical_files(args, mnist_dir, tmp_path):
     main(args)
     card = (tmp_path / "stage" / "README.md").read_text()
-    command = re.search(r"^python scripts/publish.py (.*classic .*)$", card, re.M).group(1).split()
+    command = re.search(r"^moving-mnist (publish .*classic .*)$", card, re.M).group(1).split()
     out = tmp_path / "again"
-    main(["publish", *command, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "c2"), "--stage", str(out)])
+    main([*command, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "c2"), "--stage", str(out)])
     for path in _files(out):
         if path.startswith(("classic/", "previews/classic")):
             assert (out / path).read_bytes() == (tmp_path / "stage" / path).read_bytes(), path
