@@ -46,6 +46,7 @@ class ConfigRecord:
     package_version: str
     code_hash: str
     git_commit: str
+    repository: str
 
     def generation(self) -> dict:
         """The card's `generation` entry: everything needed to regenerate the data bit for bit."""
@@ -56,6 +57,7 @@ class ConfigRecord:
             "package_version": self.package_version,
             "code_hash": self.code_hash,
             "git_commit": self.git_commit,
+            "repository": self.repository,
         }
 
 
@@ -94,7 +96,7 @@ def render(data: DatasetCardData, repo_id: str) -> str:
     first = names[0] if "classic" not in names else "classic"
     sections = [
         f"# {data.pretty_name}",
-        _summary(generation),
+        _summary(generation, _repository(generation)),
         "## Preview\n\n" + _previews(generation),
         "## Load it\n\n" + _loading(repo_id, first),
         "## Fields\n\n" + _fields(generation),
@@ -108,14 +110,21 @@ def render(data: DatasetCardData, repo_id: str) -> str:
     return f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n"
 
 
-def _summary(generation: list[dict]) -> str:
+def _repository(generation: list[dict]) -> str:
+    """The project's URL as the newest records give it (cards published before it was recorded lack it)."""
+    urls = [g.get("repository") for g in generation if g.get("repository", "unknown") != "unknown"]
+    return urls[-1] if urls else "#regenerate-it-bit-for-bit"
+
+
+def _summary(generation: list[dict], repository: str) -> str:
     configs = ", ".join(f"`{g['config_name']}`" for g in generation)
     return (
         "Synthetic video sequences of sprites bouncing inside a square canvas, the Moving MNIST benchmark "
         "of Srivastava et al. (2015) and its relatives, for training and evaluating video-prediction "
         f"models. Configurations: {configs}. Every byte is generated from a seed by the open "
-        "[moving-mnist](#regenerate-it-bit-for-bit) generator, so the data can be rebuilt exactly; "
-        "the first frames of each sequence are the model's input and the rest are the frames to predict."
+        f"[moving-mnist]({repository}) generator, so the data can be rebuilt exactly "
+        "([how](#regenerate-it-bit-for-bit)); the first frames of each sequence are the model's input and "
+        "the rest are the frames to predict."
     )
 
 
@@ -150,9 +159,10 @@ batch = frames[:32]                    # batch["input_frames"].shape == (32, T_i
 With PyTorch:
 
 ```python
+import torch
 from torch.utils.data import DataLoader
 
-train = ds["train"].with_format("torch", columns=["input_frames", "output_frames"])
+train = ds["train"].with_format("torch", columns=["input_frames", "output_frames"], dtype=torch.uint8)
 for batch in DataLoader(train, batch_size=32, shuffle=True):
     x = batch["input_frames"].float() / 255    # (32, T_in, H, W)
     y = batch["output_frames"].float() / 255   # (32, T_out, H, W)
@@ -199,15 +209,25 @@ def _regenerate(generation: list[dict], repo_id: str) -> str:
         sets = " ".join(f"--set {k}={v}" for k, v in g["parameters"].items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
-            f"```bash\nmoving-mnist build {g['config_name']} {sets}\n"
-            f"python scripts/publish.py --repo-id {repo_id} {g['config_name']} {sets} --dry-run\n```"
+            f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
+            f"moving-mnist publish --repo-id {repo_id} {g['config_name']} {sets} --dry-run\n```"
         )
     return (
-        "The first command builds the same sequences into the local Arrow cache; the second writes this "
-        "repository's files for the config into a staging folder (the Parquet files are byte-identical "
-        "with the same pyarrow version). A sequence depends only on the parameters, its split and its "
-        "index, never on the number of processes or shards.\n\n" + "\n\n".join(blocks)
+        "The first command installs the code that made the data; the second builds the same sequences "
+        "into the local Arrow cache; the third writes this repository's files for the config into a "
+        "staging folder (the Parquet files are byte-identical with the same pyarrow version). A sequence "
+        "depends only on the parameters, its split and its index, never on the number of processes or "
+        "shards.\n\n" + "\n\n".join(blocks)
     )
+
+
+def _install(g: dict) -> str:
+    """The pip command that installs the exact code of a record, or a comment saying why there is none."""
+    repository, commit = g.get("repository", "unknown"), g["git_commit"]
+    if repository == "unknown" or commit == "unknown" or commit.endswith("-dirty"):
+        return f"# the exact code is unknown (commit {commit}): install moving-mnist {g['package_version']}"
+    return f'pip install "git+{repository}@{commit}"'
+
 
 
 def _statistics(generation: list[dict]) -> str:

@@ -15,9 +15,8 @@ import subprocess
 from pathlib import Path
 
 import datasets
-import httpx2
 from huggingface_hub import HfApi, get_token
-from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 import moving_mnist
@@ -43,7 +42,7 @@ def publish(
 ) -> str:
     """Build, stage and (unless `dry_run`) push `names`; return what happened, in one line."""
     check_repo_id(repo_id)
-    max_bytes = _shard_size(max_shard_size)
+    max_bytes = staging.shard_size(max_shard_size)
     for name in names:
         if name not in moving_mnist.PRESETS:
             raise ValueError(f"unknown config {name!r}; presets: {', '.join(moving_mnist.PRESETS)}")
@@ -54,13 +53,13 @@ def publish(
         moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
         for name in names
     ]
-    stage.mkdir(parents=True, exist_ok=True)
+    stage = staging.Stage(stage, [c for c in (datasets.config.HF_DATASETS_CACHE, cache_dir) if c])
     records = []
     for name, builder in zip(names, builders):
         builder.download_and_prepare(num_proc=num_proc)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
-        parquet_bytes = staging.stage_config(stage, name, builder.as_dataset(), spec, identity, max_bytes)
+        parquet_bytes = stage.stage_config(name, builder.as_dataset(), spec, identity, max_bytes)
         info = datasets.DatasetInfo(
             features=builder.info.features,
             splits=builder.info.splits,
@@ -68,23 +67,15 @@ def publish(
             dataset_size=builder.info.dataset_size,
         )
         records.append(card.ConfigRecord(
-            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit()
+            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository()
         ))
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
-        return f"staged {', '.join(names)} in {stage} (dry run: nothing pushed)"
+        return f"staged {', '.join(names)} in {stage.folder} (dry run: nothing pushed)"
     try:
         return _push(stage, repo_id, records, private)
-    except HfHubHTTPError as error:
-        raise PublishError(_http_message(error, repo_id, stage)) from None
-    except Exception as error:
-        network = _network_error(error)
-        if network is None:
-            raise
-        raise PublishError(
-            f"network failure while publishing to {repo_id} ({type(network).__name__}: {_first_line(network)}); "
-            f"{stage} is kept: run the same command again to resume"
-        ) from None
+    except push.PushError as error:
+        raise PublishError(f"{error}; {stage.folder} is kept: run the same command again to resume") from None
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -97,13 +88,14 @@ def check_repo_id(repo_id: str) -> None:
         raise ValueError(f"--repo-id {repo_id!r} must be ORG/NAME (a user or organisation, a slash, a name)")
 
 
-def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: bool) -> str:
+def _push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], private: bool) -> str:
     if get_token() is None:
         raise PublishError(
-            f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage} is kept for the next run"
+            f"no Hugging Face token: set HF_TOKEN or run `hf auth login`; {stage.folder} is kept for the next run"
         )
     api = HfApi()
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    with push.calling(f"creating the dataset repository {repo_id}"):
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     remote = push.Remote(api, repo_id)
     _write_card(stage, card.card_data(records, existing=remote.card), repo_id)
     names = [r.name for r in records]
@@ -114,14 +106,15 @@ def _push(stage: Path, repo_id: str, records: list[card.ConfigRecord], private: 
     description = "\n".join(
         f"{r.name}: " + ", ".join(f"{k}={v}" for k, v in r.spec.as_dict().items()) for r in records
     ) + f"\n\nmoving-mnist {_package_version()}, commit {_git_commit()}"
-    commit = api.create_commit(
-        repo_id,
-        operations,
-        commit_message=f"Publish {summary}",
-        commit_description=description,
-        repo_type="dataset",
-        parent_commit=remote.head,
-    )
+    with push.calling(f"committing {len(operations)} files to {repo_id}"):
+        commit = api.create_commit(
+            repo_id,
+            operations,
+            commit_message=f"Publish {summary}",
+            commit_description=description,
+            repo_type="dataset",
+            parent_commit=remote.head,
+        )
     return f"published {summary} to {repo_id}: {commit.commit_url} ({len(operations)} files changed)"
 
 
@@ -133,38 +126,8 @@ def _description(name: str, spec) -> str:
     return preset.description + (f" Changed from the preset: {', '.join(changed)}." if changed else "")
 
 
-def _write_card(stage: Path, data, repo_id: str) -> None:
-    (stage / "README.md").write_text(card.render(data, repo_id), encoding="utf-8")
-
-
-def _http_message(error: HfHubHTTPError, repo_id: str, stage: Path) -> str:
-    status = error.response.status_code if error.response is not None else None
-    kept = f"{stage} is kept for the next run"
-    if status == 401:
-        return f"the Hub refused the token (401 Unauthorized): set a valid HF_TOKEN or run `hf auth login`; {kept}"
-    if status == 403:
-        return f"the token may not write to {repo_id} (403 Forbidden): use a write token of that namespace; {kept}"
-    return f"the Hub answered {status} for {repo_id}: {_first_line(error)}; {kept}"
-
-
-def _network_error(error: BaseException | None) -> BaseException | None:
-    """The network failure behind `error`, if any: huggingface_hub wraps a failed upload, after
-    its retries, in a RuntimeError whose cause is the transport error."""
-    while error is not None:
-        if isinstance(error, (httpx2.TransportError, ConnectionError)):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
-
-
-def _shard_size(value: str | int) -> int:
-    try:
-        size = int(value) if str(value).isdigit() else datasets.utils.py_utils.convert_file_size_to_int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise ValueError(f"--max-shard-size {value!r} must be a size such as 500MB, 2GB or a number of bytes")
-    return size
+def _write_card(stage: staging.Stage, data, repo_id: str) -> None:
+    stage.write_text("README.md", card.render(data, repo_id))
 
 
 def _package_version() -> str:
@@ -174,9 +137,27 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _repository() -> str:
+    """The project's repository URL (`[project.urls]` of pyproject.toml, from the installed metadata)."""
+    try:
+        urls = importlib.metadata.metadata("moving-mnist").get_all("Project-URL") or []
+    except importlib.metadata.PackageNotFoundError:
+        urls = []
+    return next((url.split(", ", 1)[1] for url in urls if url.startswith("Repository, ")), "unknown")
+
+
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str:
-    """The commit of the code that made the data, "-dirty" if it was edited, or "unknown"."""
+    """The commit of the code that made the data, "-dirty" if it was edited, or "unknown": as recorded
+    when the installed wheel was built (setup.py), else that of the checkout this runs from."""
+    try:
+        from moving_mnist_hub._commit import COMMIT
+    except ImportError:  # not a built wheel: an editable install or a plain checkout
+        return _checkout_commit()
+    return COMMIT
+
+
+def _checkout_commit() -> str:
     folder = Path(moving_mnist.__file__).parent
     git = lambda *args: subprocess.run(  # noqa: E731
         ["git", *args], cwd=folder, capture_output=True, text=True, check=True

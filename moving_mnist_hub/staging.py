@@ -4,10 +4,13 @@
     STAGE/classic/train-00000-of-00002.parquet       Parquet shards, per config and split
     STAGE/previews/classic.gif                       the preview of each config
     STAGE/previews/classic/frame_differences.png     and its statistics figures
+    STAGE/.moving-mnist-stage.json                   the manifest: every file above with its sha256
 
-`load_dataset(STAGE, "classic")` reads it as the Hub would serve it. Each config is written to a
-hidden folder first and swapped in when complete, so an interrupted run leaves nothing a later
-run would trust; shards already staged from the same data are kept, so a re-run resumes.
+`load_dataset(STAGE, "classic")` reads it as the Hub would serve it. The manifest marks the folder
+as the publisher's: a folder that holds anything else is refused, and only files the manifest
+lists are ever replaced or deleted. Each config is written to a hidden folder first and swapped in
+when complete, so an interrupted run leaves nothing a later run would trust; shards already staged
+from the same data, whose bytes still have their recorded sha256, are kept, so a re-run resumes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
@@ -37,7 +41,10 @@ PARQUET_OPTIONS = {
     "write_statistics": ["index"],
 }
 ROW_GROUP_SIZE = 256
-_METADATA_KEY = b"moving_mnist"  # in each shard's footer: which data it holds, for resuming
+MIN_SHARD_SIZE = 10**6  # "1MB" as datasets counts: smaller shards only multiply files and requests
+MANIFEST = ".moving-mnist-stage.json"
+_METADATA_KEY = b"moving_mnist"  # in each shard's footer: which data it holds
+_CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # this file decides the shards' bytes
 
 
 def config_paths(name: str) -> list[str]:
@@ -45,49 +52,165 @@ def config_paths(name: str) -> list[str]:
     return [f"{name}/", f"previews/{name}/", f"previews/{name}.gif"]
 
 
-def stage_config(stage: Path, name: str, splits, spec, identity: str, max_shard_size: int) -> int:
-    """Write a config's Parquet shards and pictures under `stage`; return the bytes of its shards.
+def shard_size(value: str | int) -> int:
+    """`--max-shard-size` in bytes ("500MB", "2GB" or a number of bytes), at least `MIN_SHARD_SIZE`."""
+    try:
+        size = int(value) if str(value).isdigit() else datasets.utils.py_utils.convert_file_size_to_int(value)
+    except ValueError:
+        size = None
+    if size is None or size < MIN_SHARD_SIZE:
+        raise ValueError(
+            f"--max-shard-size {value!r} must be a size of at least 1MB ({MIN_SHARD_SIZE} bytes), such as "
+            "500MB, 2GB or a number of bytes"
+        )
+    return size
 
-    splits: `datasets.DatasetDict` of the built config. identity: a digest of everything that
-    decides the shards' bytes; shards already staged with the same identity are kept.
+
+class Stage:
+    """A staging folder that the publisher owns, and its manifest.
+
+    manifest: {"configs": {name: identity}, "files": {path: sha256}}, every path relative to the
+    folder; written atomically after each change, so that it never lists a file it did not check.
     """
-    folder, partial = stage / name, stage / f".{name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)  # an interrupted run's leftovers are never trusted
-    wanted = {split: _num_shards(ds, max_shard_size) for split, ds in splits.items()}
-    if _staged(folder, identity, wanted):
-        print(f"{folder}: already staged, kept")
-    else:
-        write_shards(splits, partial, identity, max_shard_size)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(partial, folder)
-    previews = stage / "previews"
-    previews.mkdir(exist_ok=True)
-    first = next(iter(splits.values()))
-    dataset_pictures.write_preview(first, spec, previews / f"{name}.gif")
-    dataset_pictures.write_split_stats(splits, spec, previews / name)
-    return sum(p.stat().st_size for p in folder.glob("*.parquet"))
+
+    def __init__(self, folder: Path, caches: list[str | os.PathLike]):
+        """Open `folder` (creating it), or `ValueError` if it holds files the publisher did not write
+        or lies inside a `datasets` cache in `caches` (that the swap of a config would delete)."""
+        self.folder = Path(folder).expanduser()
+        where = self.folder.resolve()
+        for cache in caches:
+            cache = Path(cache).expanduser().resolve()
+            if where.is_relative_to(cache) or cache.is_relative_to(where):
+                raise ValueError(f"--stage {folder} overlaps the datasets cache {cache}: give a folder outside it")
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"--stage {folder} is a file: give a new, empty or earlier staging folder")
+        manifest = self.folder / MANIFEST
+        if manifest.is_file():
+            try:
+                self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+            except ValueError:
+                self.manifest = None
+            if not (isinstance(self.manifest, dict) and set(self.manifest) == {"configs", "files"}):
+                raise ValueError(f"--stage {folder}: its manifest {MANIFEST} is unreadable: "
+                                 "delete the folder to stage afresh")
+        elif self.folder.is_dir() and any(self.folder.iterdir()):
+            raise ValueError(
+                f"--stage {folder} holds files that moving-mnist did not stage (no {MANIFEST}): "
+                "give a new or empty folder"
+            )
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.manifest = {"configs": {}, "files": {}}
+            self._save()
+
+    @property
+    def files(self) -> dict[str, str]:
+        """path -> sha256 of every file staged (a copy)."""
+        return dict(self.manifest["files"])
+
+    def stage_config(self, name: str, splits, spec, identity: str, max_shard_size: int) -> int:
+        """Write a config's Parquet shards and pictures; return the bytes of its shards.
+
+        splits: `datasets.DatasetDict` of the built config. identity: a digest of everything that
+        decides the shards' bytes (`identity()`); shards staged with the same identity and intact
+        bytes are kept.
+        """
+        self._check_owned(config_paths(name))
+        folder, partial = self.folder / name, self.folder / f".{name}.partial"
+        shutil.rmtree(partial, ignore_errors=True)  # an interrupted run's leftovers are never trusted
+        wanted = {
+            f"{name}/{file}" for split, ds in splits.items()
+            for n in [_num_shards(ds, max_shard_size)] for file in _shard_names(split, n)
+        }
+        if self._intact(name, identity, wanted):
+            print(f"{folder}: already staged, kept")
+        else:
+            written = write_shards(splits, partial, identity, max_shard_size)
+            self._forget(f"{name}/")  # the old shards go, then the manifest names the new ones, then they move in
+            if folder.exists():
+                folder.rmdir()  # empty: it held only recorded files
+            self.manifest["configs"][name] = identity
+            self.manifest["files"].update({f"{name}/{file}": sha for file, sha in written.items()})
+            self._save()
+            os.replace(partial, folder)
+        previews = self.folder / "previews"
+        previews.mkdir(exist_ok=True)
+        first = next(iter(splits.values()))
+        self._record(dataset_pictures.write_preview(first, spec, previews / f"{name}.gif"))
+        for path in dataset_pictures.write_split_stats(splits, spec, previews / name):
+            self._record(path)
+        return sum(p.stat().st_size for p in folder.glob("*.parquet"))
+
+    def write_text(self, path: str, text: str) -> None:
+        """Write (atomically) and record the file `path`, such as README.md."""
+        self._check_owned([path])
+        target = self.folder / path
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+        self._record(target)
+
+    def _intact(self, name: str, identity: str, wanted: set[str]) -> bool:
+        """Whether the staged shards of `name` are exactly `wanted`, of this identity, with their recorded bytes."""
+        staged = {p for p in self.manifest["files"] if p.startswith(f"{name}/")}
+        folder = self.folder / name
+        return (
+            self.manifest["configs"].get(name) == identity
+            and staged == wanted
+            and folder.is_dir() and {f"{name}/{p.name}" for p in folder.iterdir()} == wanted
+            and all(sha256(self.folder / p) == self.manifest["files"][p] for p in sorted(wanted))
+        )
+
+    def _check_owned(self, prefixes: list[str]) -> None:
+        """`ValueError` if a file under `prefixes` is not one the manifest lists (the user's: never overwritten)."""
+        for prefix in prefixes:
+            top = self.folder / prefix
+            for path in (sorted(top.rglob("*")) if top.is_dir() else [top] if top.exists() else []):
+                relative = path.relative_to(self.folder).as_posix()
+                if path.is_file() and relative not in self.manifest["files"]:
+                    raise ValueError(f"--stage {self.folder}: {relative} was not written by moving-mnist: "
+                                     "move it away or give another staging folder")
+
+    def _forget(self, prefix: str) -> None:
+        """Delete the recorded files under `prefix` and drop them from the manifest."""
+        for path in [p for p in self.manifest["files"] if p.startswith(prefix)]:
+            (self.folder / path).unlink(missing_ok=True)
+            del self.manifest["files"][path]
+        self._save()
+
+    def _record(self, path: Path) -> None:
+        self.manifest["files"][path.relative_to(self.folder).as_posix()] = sha256(path)
+        self._save()
+
+    def _save(self) -> None:
+        partial = self.folder / f"{MANIFEST}.partial"
+        partial.write_text(json.dumps(self.manifest, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(partial, self.folder / MANIFEST)
 
 
-def write_shards(splits, folder: Path, identity: str, max_shard_size: int) -> None:
-    """Write `{split}-{i:05d}-of-{n:05d}.parquet` files of each split into a new `folder`."""
+def write_shards(splits, folder: Path, identity: str, max_shard_size: int) -> dict[str, str]:
+    """Write `{split}-{i:05d}-of-{n:05d}.parquet` files of each split into a new `folder`; return
+    file name -> sha256 of what was written."""
     folder.mkdir(parents=True)
     jobs = [
-        (ds, folder / f"{split}-{i:05d}-of-{n:05d}.parquet", i, n, identity)
+        (ds, folder / file, i, n, identity)
         for split, ds in splits.items()
         for n in [_num_shards(ds, max_shard_size)]
-        for i in range(n)
+        for i, file in enumerate(_shard_names(split, n))
     ]
     # pyarrow encodes without holding the GIL: one thread per core
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        for _ in tqdm(pool.map(_write_shard, jobs), total=len(jobs), desc="Writing Parquet shards", unit=" shards"):
-            pass
+        digests = list(tqdm(pool.map(_write_shard, jobs), total=len(jobs), desc="Writing Parquet shards", unit=" shards"))
+    return {job[1].name: digest for job, digest in zip(jobs, digests)}
 
 
 def identity(spec, code_hash: str, max_shard_size: int) -> str:
-    """A digest of what decides a config's shard bytes: data, code, Parquet settings and pyarrow."""
+    """A digest of what decides a config's shard bytes: data, code (the generator's and this
+    module's), Parquet settings and pyarrow."""
     record = {
         "spec": spec.as_dict(),
         "code": code_hash,
+        "staging_code": _CODE_HASH,
         "parquet": PARQUET_OPTIONS,
         "row_group_size": ROW_GROUP_SIZE,
         "max_shard_size": max_shard_size,
@@ -96,12 +219,25 @@ def identity(spec, code_hash: str, max_shard_size: int) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _num_shards(ds, max_shard_size: int) -> int:
-    """As `push_to_hub` counts: the split's uncompressed Arrow bytes over the maximum shard size."""
-    return max(1, -(-ds.data.nbytes // max_shard_size))
+    """As `push_to_hub` counts: the split's uncompressed Arrow bytes over the maximum shard size,
+    and never more shards than rows."""
+    return max(1, min(-(-ds.data.nbytes // max_shard_size), ds.num_rows))
 
 
-def _write_shard(job) -> None:
+def _shard_names(split: str, n: int) -> list[str]:
+    return [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+
+
+def _write_shard(job) -> str:
     ds, path, i, n, identity = job
     lo, hi = ds.num_rows * i // n, ds.num_rows * (i + 1) // n
     schema = ds.features.arrow_schema  # carries the features (Array3D, ClassLabel names) for readers
@@ -109,18 +245,4 @@ def _write_shard(job) -> None:
     schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: footer})
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
         writer.write_table(ds.data.table.slice(lo, hi - lo).replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP_SIZE)
-
-
-def _staged(folder: Path, identity: str, wanted: dict[str, int]) -> bool:
-    """Whether `folder` holds exactly the wanted shards, each complete and of this identity."""
-    expected = {f"{split}-{i:05d}-of-{n:05d}.parquet" for split, n in wanted.items() for i in range(n)}
-    if not folder.is_dir() or {p.name for p in folder.iterdir()} != expected:
-        return False
-    for name in expected:
-        try:
-            metadata = pq.read_schema(folder / name).metadata or {}
-        except (pa.ArrowInvalid, OSError):  # truncated or not Parquet
-            return False
-        if json.loads(metadata.get(_METADATA_KEY, b"{}")).get("identity") != identity:
-            return False
-    return True
+    return sha256(path)

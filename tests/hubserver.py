@@ -13,6 +13,8 @@
         server.unexpected               # the requests it could not emulate (unknown endpoint, pull request, ...)
         server.leaks("hf_alice")        # where a secret showed up other than in an Authorization header
         server.fail_lfs_uploads()       # LFS PUTs drop the connection half-way (every one, or the next n)
+        server.fail("*/resolve/*/README.md", 500, times=10)   # the next 10 matching requests answer 500
+        server.answer_html("/api/*")    # 200 with an HTML page, as a proxy or a wrong HF_ENDPOINT answers
         server.reset()                  # forget repos, uploads, requests and failures
         server.create_repo("lab/g", gated=True); server.commit("lab/g", {"a.txt": b"a"})   # no HTTP
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import functools
 import hashlib
 import json
@@ -155,6 +158,12 @@ class _Answer:
         return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
+@dataclass
+class _Fault:
+    times: int | None  # how many more requests get `answer`; None: every one
+    answer: _Answer
+
+
 class HubServer(LoopbackServer):
     """Serve an in-memory Hugging Face Hub on 127.0.0.1 at an ephemeral port, recording requests."""
 
@@ -182,6 +191,7 @@ class HubServer(LoopbackServer):
             self._log: list[HubRequest] = []
             self._unexpected: list[tuple[str, str]] = []
             self._lfs_failures: int | None = 0  # None: every LFS PUT fails
+            self._faults: dict[str, _Fault] = {}  # path pattern -> what the next matching requests get
 
     def add_token(self, token: str, user: str, orgs: Iterable[str] = (), *, write: bool = True) -> None:
         with self._lock:
@@ -217,6 +227,21 @@ class HubServer(LoopbackServer):
         """Make the next `n` LFS PUTs (every one when None, none when 0) read half the body, then hang up."""
         with self._lock:
             self._lfs_failures = n
+
+    def fail(self, pattern: str, status: int = 500, times: int | None = None) -> None:
+        """Answer the next `times` requests (every one when None, none when 0) whose decoded path matches
+        `pattern` (fnmatch: `*` spans slashes) with `status` and an error in the Hub's shape, instead of
+        serving them. A later call for the same pattern replaces this one."""
+        message = f"Test Hub: injected {status}"
+        with self._lock:
+            self._faults[pattern] = _Fault(times, _Answer.json({"error": message}, status, {"X-Error-Message": message}))
+
+    def answer_html(self, pattern: str = "*", times: int | None = None) -> None:
+        """Answer the matching requests with 200 and an HTML page: what a captive portal, a proxy or an
+        HF_ENDPOINT that is not a Hub answers."""
+        page = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Welcome</body></html>\n"
+        with self._lock:
+            self._faults[pattern] = _Fault(times, _Answer(200, page, {"Content-Type": "text/html"}))
 
     # -- what happened -----------------------------------------------------------------------
 
@@ -356,6 +381,9 @@ class HubServer(LoopbackServer):
         with self._lock:
             known = self._token_holder(headers)
             self._log.append(HubRequest(method, raw_path, query, tuple(headers.items()), body, known and known.user))
+            injected = self._take_fault(unquote(raw_path))
+            if injected is not None:
+                return injected
             try:
                 return self._route(method, raw_path, parse_qs(query), headers, body, self._caller(headers))
             except _HubError as e:
@@ -664,6 +692,15 @@ class HubServer(LoopbackServer):
         return _Answer.json({"oid": payload["oid"], "size": payload["size"]})
 
     # -- used by the handler -----------------------------------------------------------------
+
+    def _take_fault(self, path: str) -> _Answer | None:
+        """The injected answer for `path`, if a fault matches it (callers hold the lock)."""
+        for pattern, fault in self._faults.items():
+            if fnmatch.fnmatchcase(path, pattern) and fault.times != 0:
+                if fault.times is not None:
+                    fault.times -= 1
+                return fault.answer
+        return None
 
     def _take_lfs_failure(self) -> bool:
         with self._lock:

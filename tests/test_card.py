@@ -1,6 +1,8 @@
 """The dataset card: Hub metadata, merging with a repository's other configs, and what the body says."""
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import datasets
@@ -12,6 +14,7 @@ import moving_mnist
 from generator import SOURCES
 from moving_mnist_hub import card
 
+REPOSITORY = "https://github.com/moving-mnist/moving-mnist"
 SIZE_CATEGORIES = json.loads((Path(datasets.__file__).parent / "utils/resources/size_categories.json").read_text())
 
 
@@ -25,7 +28,9 @@ def _record(name, data_dir, tmp_path, **overrides):
         features=builder.info.features, splits=builder.info.splits, download_size=1234,
         dataset_size=builder.info.dataset_size,
     )
-    return card.ConfigRecord(name, builder.config.description, builder.config.spec, info, "1.0.0", builder.hash, "abc123")
+    return card.ConfigRecord(
+        name, builder.config.description, builder.config.spec, info, "1.0.0", builder.hash, "abc123", REPOSITORY
+    )
 
 
 @pytest.fixture
@@ -73,6 +78,7 @@ def test_generation_records_every_parameter_version_code_and_commit(classic):
         "package_version": "1.0.0",
         "code_hash": classic.code_hash,
         "git_commit": "abc123",
+        "repository": REPOSITORY,
     }]
 
 
@@ -118,6 +124,31 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
     sets = " ".join(f"--set {k}={v}" for k, v in notebook.spec.as_dict().items())
     assert f"moving-mnist build notebook {sets}\n" in body
     assert "xiao2017" not in body
+
+
+def test_the_card_links_the_repository_and_installs_the_exact_commit(classic):
+    body = card.render(card.card_data([classic]), "alice/mm").split("\n---\n", 1)[1]
+    assert f"[moving-mnist]({REPOSITORY})" in body
+    sets = " ".join(f"--set {k}={v}" for k, v in classic.spec.as_dict().items())
+    assert (
+        f'```bash\npip install "git+{REPOSITORY}@abc123"\nmoving-mnist build classic {sets}\n'
+        f"moving-mnist publish --repo-id alice/mm classic {sets} --dry-run\n```"
+    ) in body
+
+
+@pytest.mark.parametrize("commit", ["unknown", "abc123-dirty"])
+def test_no_install_command_is_given_for_code_no_commit_names(classic, commit):
+    record = dataclasses.replace(classic, git_commit=commit)
+    body = card.render(card.card_data([record]), "alice/mm")
+    assert f"```bash\n# the exact code is unknown (commit {commit}): install moving-mnist 1.0.0\n" in body
+    assert "pip install" not in body
+
+
+def test_the_pytorch_snippet_keeps_frames_uint8(classic):
+    body = card.render(card.card_data([classic]), "alice/mm").split("\n---\n", 1)[1]
+    snippet = re.search(r"```python\n(import torch\n.*?)```", body, re.S).group(1)
+    compile(snippet, "card", "exec")
+    assert 'with_format("torch", columns=["input_frames", "output_frames"], dtype=torch.uint8)' in snippet
 
 
 def test_fashion_mnist_configs_carry_its_licence_and_citation(classic, fashion_dir, tmp_path):

@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, HfFileSystem, hf_hub_download
 from huggingface_hub.errors import (
+    EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
+    LocalEntryNotFoundError,
     LocalTokenNotFoundError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
@@ -411,6 +413,42 @@ def test_one_dropped_lfs_upload_is_retried(hub, alice, backoff_sleeps):
     assert [m for m, _ in hub.requests].count("PUT") == 2
     assert backoff_sleeps == [1]
     assert hub.files(REPO)["data/x.parquet"] == PARQUET
+
+
+# -- injected faults: error statuses and answers that are not the Hub's ------------------------------
+
+
+def test_an_injected_status_answers_the_next_matching_requests_then_stops(repo, hub, alice, backoff_sleeps):
+    hub.fail("*/resolve/*/README.md", 500, times=2)
+    assert raw(hub, "GET", f"/datasets/{repo}/resolve/main/README.md")[0] == 500
+    assert raw(hub, "GET", f"/datasets/{repo}/resolve/main/notes/a.txt")[0] == 200  # another path: served
+    status, headers, body = raw(hub, "HEAD", f"/datasets/{repo}/resolve/main/README.md")
+    assert (status, headers["X-Error-Message"]) == (500, "Test Hub: injected 500")
+    status, _, body = raw(hub, "GET", f"/datasets/{repo}/resolve/main/README.md")
+    assert (status, body) == (200, README)
+
+
+def test_a_readme_that_keeps_failing_is_a_local_entry_not_found_caused_by_the_500(repo, hub, alice, backoff_sleeps):
+    hub.fail("*/resolve/*/README.md", 500)
+    before = len(hub.requests)
+    with pytest.raises(LocalEntryNotFoundError) as caught:
+        alice.hf_hub_download(repo, "README.md", repo_type="dataset")
+    assert isinstance(caught.value, EntryNotFoundError)  # what a careless `except EntryNotFoundError` takes for 404
+    assert caught.value.__cause__.response.status_code == 500
+    assert set(hub.requests[before:]) == {("HEAD", f"/datasets/{repo}/resolve/main/README.md")}
+    assert backoff_sleeps == [1, 2, 4, 8, 8]
+    hub.fail("*/resolve/*/README.md", times=0)
+    assert open(alice.hf_hub_download(repo, "README.md", repo_type="dataset"), "rb").read() == README
+
+
+def test_an_html_page_instead_of_the_hubs_json_fails_to_decode(repo, hub, alice):
+    hub.answer_html("/api/*", times=1)
+    status, headers, body = raw(hub, "GET", f"/api/datasets/{repo}")
+    assert (status, headers["Content-Type"]) == (200, "text/html") and body.startswith(b"<!DOCTYPE html>")
+    hub.answer_html("/api/*")
+    with pytest.raises(json.JSONDecodeError):
+        alice.repo_info(repo, repo_type="dataset")
+    assert open(alice.hf_hub_download(repo, "notes/a.txt", repo_type="dataset"), "rb").read() == b"alpha\n"
 
 
 # -- reading: trees, downloads, ranges, datasets -------------------------------------------------

@@ -13,6 +13,7 @@ from hubserver import ALICE_READ_TOKEN, ALICE_TOKEN, BOB_TOKEN
 
 import moving_mnist
 from moving_mnist_cli import main
+from moving_mnist_hub import push, staging
 
 # huggingface_hub 2.4.0's LFS PUT passes its file object as `data=`, which httpx2 deprecates
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
@@ -159,11 +160,14 @@ def test_an_invalid_token_exits_2_with_401(hub, publish, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("token", [BOB_TOKEN, ALICE_READ_TOKEN])
-def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, capsys):
+def test_no_write_permission_exits_2_with_403(hub, publish, monkeypatch, token, tmp_path, capsys):
     HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
     monkeypatch.setenv("HF_TOKEN", token)
     err = cli_fails(publish.argv("classic"), capsys)
-    assert "403" in err and f"may not write to {REPO}" in err
+    assert err == (
+        f"moving-mnist: error: the token may not write there (403 Forbidden) while committing 9 files to {REPO}: "
+        f"use a write token of that namespace" + _kept(tmp_path)
+    )
     assert len(hub.commits(REPO)) == 1
 
 
@@ -179,3 +183,122 @@ def test_a_network_failure_mid_upload_exits_2_and_a_rerun_resumes(hub, publish, 
     assert "already staged, kept" in out and "published classic" in out
     assert shard.stat().st_mtime_ns == staged
     assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == shard.read_bytes()
+
+
+def _kept(tmp_path) -> str:
+    return f"; {tmp_path / 'stage'} is kept: run the same command again to resume"
+
+
+def test_a_card_that_cannot_be_read_stops_the_publish_and_no_config_is_dropped(hub, publish, tmp_path, capsys):
+    publish("classic")
+    hub.fail("*/resolve/*/README.md", 500)  # every retry: huggingface_hub then says LocalEntryNotFoundError
+    err = cli_fails(publish.argv("notebook"), capsys)
+    assert err == (
+        f"moving-mnist: error: the Hub answered 500 Internal Server Error while reading README.md of {REPO}: "
+        f"Test Hub: injected 500" + _kept(tmp_path)
+    )
+    assert len(hub.commits(REPO)) == 2
+    hub.fail("*/resolve/*/README.md", times=0)
+    publish("notebook")
+    card = DatasetCard(hub.files(REPO)["README.md"].decode())
+    assert [c["config_name"] for c in card.data["configs"]] == ["classic", "notebook"]
+
+
+def test_a_remote_card_with_invalid_yaml_exits_2_naming_the_file(hub, publish, tmp_path, capsys):
+    hub.commit(REPO, {"README.md": b"---\nconfigs: [classic\n---\n# hand-edited\n"})
+    head = hub.commits(REPO)[-1].oid
+    err = cli_fails(publish.argv("classic"), capsys)
+    assert err.startswith(f"moving-mnist: error: README.md of {REPO} (commit {head[:8]}) has invalid YAML metadata (")
+    assert err.endswith("): fix it on the Hub, then publish again" + _kept(tmp_path))
+    assert len(hub.commits(REPO)) == 2
+
+
+ENDPOINT_ANSWERS_HTML = "{url} did not answer as the Hugging Face Hub does while {what} ({error}): check HF_ENDPOINT and any proxy"
+
+
+@pytest.mark.parametrize("fault, message", [
+    (("fail", "/api/repos/create", 500),
+     "the Hub answered 500 Internal Server Error while creating the dataset repository {repo}: Test Hub: injected 500"),
+    (("fail", "/api/datasets/*/tree/*", 503),
+     "the Hub answered 503 Service Unavailable while listing the files of {repo}: Test Hub: injected 503"),
+    (("fail", "/api/datasets/*/commit/*", 500),
+     "the Hub answered 500 Internal Server Error while committing 9 files to {repo}: Test Hub: injected 500"),
+    (("fail", "/lfs-upload/*", 500),
+     "the Hub answered 500 Internal Server Error while committing 9 files to {repo}: Test Hub: injected 500"),
+    (("answer_html", "/api/repos/create"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="creating the dataset repository {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "/api/datasets/*"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="reading the head commit of {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "/api/datasets/*/preupload/*"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="committing 9 files to {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+    (("answer_html", "*.git/info/lfs/objects/batch"), ENDPOINT_ANSWERS_HTML.format(
+        url="{url}", what="committing 9 files to {repo}",
+        error="JSONDecodeError: Expecting value: line 1 column 1 (char 0)")),
+])
+def test_every_hub_fault_exits_2_with_one_line_naming_the_call_and_keeps_the_stage(
+    hub, publish, tmp_path, capsys, fault, message
+):
+    HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
+    method, *args = fault
+    getattr(hub, method)(*args)
+    err = cli_fails(publish.argv("classic"), capsys)
+    assert err == "moving-mnist: error: " + message.format(url=hub.url, repo=REPO) + _kept(tmp_path)
+    assert len(hub.commits(REPO)) == 1
+    assert (tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet").is_file()
+
+
+def test_a_card_served_as_html_is_not_taken_for_no_card(hub, publish, tmp_path, capsys):
+    publish("classic")
+    hub.answer_html("*/resolve/*/README.md")
+    err = cli_fails(publish.argv("notebook"), capsys)
+    assert err.startswith(
+        f"moving-mnist: error: {hub.url} did not answer as the Hugging Face Hub does while reading README.md of {REPO} "
+        "(LocalEntryNotFoundError: Response from "
+    )
+    assert err.endswith("check HF_ENDPOINT and any proxy" + _kept(tmp_path))
+    assert len(hub.commits(REPO)) == 2
+
+
+def test_a_staged_file_changed_after_staging_is_never_uploaded(hub, publish, tmp_path):
+    publish("classic", "--dry-run")
+    HfApi(token=ALICE_TOKEN).create_repo(REPO, repo_type="dataset")
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    shard.write_bytes(b"X" + shard.read_bytes()[1:])
+    stage = staging.Stage(tmp_path / "stage", caches=[])
+    with pytest.raises(push.PushError) as caught:
+        push.operations(stage, push.Remote(HfApi(), REPO), ["classic"])
+    assert str(caught.value) == (
+        f"{shard} changed since it was staged (sha256 differs from {staging.MANIFEST}): "
+        "it was not uploaded, and the next run rewrites it"
+    )
+
+
+def test_a_shard_corrupted_between_runs_is_rewritten_before_it_is_pushed(hub, publish, tmp_path, capsys):
+    hub.fail("/api/datasets/*/commit/*", 500, times=1)
+    cli_fails(publish.argv("classic"), capsys)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    good = shard.read_bytes()
+    shard.write_bytes(good[:100] + bytes([good[100] ^ 1]) + good[101:])
+    out = publish("classic")
+    assert "already staged" not in out and "published classic" in out
+    assert hub.files(REPO)["classic/train-00000-of-00001.parquet"] == good
+
+
+def test_a_build_from_the_checkout_records_its_commit_for_the_card(tmp_path):
+    """`pip install .` builds in the checkout: the build hook writes the commit into the package."""
+    root = Path(__file__).parents[1]
+    git = lambda *args, cwd=root: subprocess.run(  # noqa: E731
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    git("clone", "--quiet", str(root), str(tmp_path / "checkout"))  # HEAD, without this tree's edits
+    build = tmp_path / "build"
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
+                   cwd=tmp_path / "checkout", capture_output=True, check=True)
+    installed = subprocess.run(
+        [sys.executable, "-c", "from moving_mnist_hub import publish; print(publish.__file__, publish._git_commit())"],
+        cwd=tmp_path, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(build)},
+    ).stdout.split()
+    assert installed == [str(build / "moving_mnist_hub" / "publish.py"), git("rev-parse", "HEAD")]

@@ -1,7 +1,11 @@
 """Staging (`publish --dry-run`): the Hub tree on disk, readable by `load_dataset`, resumable."""
 
+import hashlib
+import importlib.util
+import json
 import os
 import re
+from pathlib import Path
 
 import datasets
 import imageio.v3 as iio
@@ -46,7 +50,7 @@ def test_stage_holds_exactly_the_hub_tree(args, tmp_path, capsys):
     shards = [f"{name}/{split}-00000-of-00001.parquet" for name in ("classic", "notebook")
               for split in ("test", "train", "validation")]
     assert _files(tmp_path / "stage") == sorted(
-        ["README.md", "previews/classic.gif", "previews/notebook.gif", *figures, *shards]
+        [staging.MANIFEST, "README.md", "previews/classic.gif", "previews/notebook.gif", *figures, *shards]
     )
 
 
@@ -134,9 +138,9 @@ def test_staged_bytes_do_not_depend_on_the_number_of_processes(args, tmp_path):
 def test_the_cards_regenerate_command_rebuilds_identical_files(args, mnist_dir, tmp_path):
     main(args)
     card = (tmp_path / "stage" / "README.md").read_text()
-    command = re.search(r"^python scripts/publish.py (.*classic .*)$", card, re.M).group(1).split()
+    command = re.search(r"^moving-mnist (publish .*classic .*)$", card, re.M).group(1).split()
     out = tmp_path / "again"
-    main(["publish", *command, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "c2"), "--stage", str(out)])
+    main([*command, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "c2"), "--stage", str(out)])
     for path in _files(out):
         if path.startswith(("classic/", "previews/classic")):
             assert (out / path).read_bytes() == (tmp_path / "stage" / path).read_bytes(), path
@@ -150,6 +154,8 @@ def test_the_cards_regenerate_command_rebuilds_identical_files(args, mnist_dir, 
         (["--repo-id", "a/b/c"], ["--repo-id", "'a/b/c'"]),
         (["--max-shard-size", "lots"], ["--max-shard-size", "'lots'", "500MB"]),
         (["--max-shard-size", "0"], ["--max-shard-size", "'0'"]),
+        (["--max-shard-size", "1"], ["--max-shard-size '1' must be a size of at least 1MB (1000000 bytes)"]),
+        (["--max-shard-size", "999KB"], ["--max-shard-size '999KB'", "at least 1MB"]),
         (["--num-proc", "0"], ["--num-proc", "0"]),
         (["--set", "seed=-1"], ["seed=-1", ">= 0"]),
     ],
@@ -183,3 +189,91 @@ def test_staged_previews_show_the_first_8_sequences_of_the_first_split(args, tmp
         gif = iio.imread(tmp_path / "stage" / "previews" / f"{name}.gif", index=None)
         tile = 64 * 2 + 2 * pictures.BORDER
         assert gif.shape[:3] == (frames, pictures.HEADER_HEIGHT + 8 * tile, tile), name
+
+
+# -- the stage is the publisher's: nothing else in it is touched ------------------------------------
+
+
+def test_a_folder_the_publisher_did_not_make_is_refused_and_left_alone(args, tmp_path, capsys):
+    stage = tmp_path / "stage"
+    (stage / "classic").mkdir(parents=True)
+    (stage / "classic" / "thesis.tex").write_text("years of work")
+    (stage / "README.md").write_text("my notes")
+    err = cli_fails(args, capsys)
+    assert err == (
+        f"moving-mnist: error: --stage {stage} holds files that moving-mnist did not stage "
+        f"(no {staging.MANIFEST}): give a new or empty folder"
+    )
+    assert _files(stage) == ["README.md", "classic/thesis.tex"]
+    assert (stage / "README.md").read_text() == "my notes"
+
+
+def test_an_empty_folder_becomes_a_stage(args, tmp_path):
+    (tmp_path / "stage").mkdir()
+    assert main(args) == 0
+    assert (tmp_path / "stage" / staging.MANIFEST).is_file()
+
+
+def test_a_users_file_inside_a_stage_is_never_overwritten_or_deleted(args, tmp_path, capsys):
+    main(args)
+    stage = tmp_path / "stage"
+    (stage / "classic" / "mine.txt").write_text("mine")
+    err = cli_fails([*args, "--set", "seed=1"], capsys)  # restaging classic would replace its folder
+    assert err == (
+        f"moving-mnist: error: --stage {stage}: classic/mine.txt was not written by moving-mnist: "
+        "move it away or give another staging folder"
+    )
+    assert (stage / "classic" / "mine.txt").read_text() == "mine"
+
+
+def test_a_stage_inside_the_datasets_cache_is_refused(args, tmp_path, capsys):
+    for inside in (tmp_path / "cache" / "stage", datasets.config.HF_DATASETS_CACHE / "stage"):
+        argv = [a if a != str(tmp_path / "stage") else str(inside) for a in args]
+        err = cli_fails(argv, capsys)
+        assert err.startswith(f"moving-mnist: error: --stage {inside} overlaps the datasets cache "), err
+        assert err.endswith(": give a folder outside it")
+        assert not inside.exists()
+
+
+# -- staged shards are checked by sha256 ------------------------------------------------------------
+
+
+def test_a_shard_corrupted_inside_is_rewritten_not_kept(args, tmp_path, capsys):
+    main(args)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    good = shard.read_bytes()
+    middle = len(good) // 2
+    shard.write_bytes(good[:middle] + bytes([good[middle] ^ 0xFF]) + good[middle + 1:])  # the footer still reads
+    assert pq.read_schema(shard).metadata == pq.read_schema(tmp_path / "stage" / "classic" / "test-00000-of-00001.parquet").metadata
+    capsys.readouterr()
+    main(args)
+    assert "classic: already staged" not in capsys.readouterr().out
+    assert shard.read_bytes() == good
+
+
+def test_the_manifest_records_the_sha256_of_every_staged_file(args, tmp_path):
+    main(args)
+    stage = tmp_path / "stage"
+    manifest = json.loads((stage / staging.MANIFEST).read_text())
+    assert sorted(manifest["files"]) == [p for p in _files(stage) if p != staging.MANIFEST]
+    for path, sha in manifest["files"].items():
+        assert hashlib.sha256((stage / path).read_bytes()).hexdigest() == sha, path
+    assert sorted(manifest["configs"]) == ["classic", "notebook"]
+
+
+def test_editing_the_staging_code_changes_the_shard_identity(tmp_path):
+    spec = moving_mnist.PRESETS["classic"].spec
+    edited = tmp_path / "staging_edited.py"
+    edited.write_text(Path(staging.__file__).read_text().replace("ROW_GROUP_SIZE = 256", "ROW_GROUP_SIZE = 256  # edited"))
+    module_spec = importlib.util.spec_from_file_location("staging_edited", edited)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    assert module.identity(spec, "code", 10**9) != staging.identity(spec, "code", 10**9)
+    assert staging.identity(spec, "code", 10**9) == staging.identity(spec, "code", 10**9)
+
+
+def test_there_are_never_more_shards_than_rows(mnist_dir, tmp_path):
+    train = _local("classic", mnist_dir, tmp_path)["train"]
+    written = staging.write_shards({"train": train}, tmp_path / "shards", "id", max_shard_size=1)
+    assert sorted(written) == [f"train-{i:05d}-of-00040.parquet" for i in range(40)]
+    assert [pq.read_metadata(tmp_path / "shards" / name).num_rows for name in sorted(written)] == [1] * 40
