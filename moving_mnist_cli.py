@@ -360,6 +360,7 @@ def _publish(args) -> int:
         cache_dir=_text(args.cache_dir),
         data_dir=_text(args.data_dir),
         num_proc=args.num_proc,
+        rebuild=args.rebuild,
     ))
     return 0
 
@@ -378,6 +379,11 @@ def _check_build_options(args) -> None:
         _spec(name, args.overrides)
     if args.data_dir is not None and not (args.data_dir.is_dir() and os.access(args.data_dir, os.R_OK | os.X_OK)):
         raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
+    if args.data_dir is not None:
+        from generator.sources import SOURCES, local_files
+
+        for name in getattr(args, "names", None) or [args.name]:
+            local_files(SOURCES[_spec(name, args.overrides).source], str(args.data_dir))  # the files are there
     if args.cache_dir is not None:
         _check_writable("--cache-dir", args.cache_dir)
 
@@ -404,6 +410,7 @@ def _prepare(args):
     )
     reused = os.path.isdir(builder.cache_dir) and not args.rebuild  # datasets moves a build in only when complete
     if not reused:
+        Path(builder.cache_dir).parent.mkdir(parents=True, exist_ok=True)  # as datasets would: fails before the news
         print(f"{builder.config_id}: about {_size(moving_mnist.estimated_size(builder.config.spec))} to build into "
               f"{builder.cache_dir}", file=sys.stderr)
     start = time.perf_counter()

@@ -39,8 +39,13 @@ def publish(
     cache_dir: str | None = None,
     data_dir: str | None = None,
     num_proc: int | None = None,
+    rebuild: bool = False,
 ) -> str:
-    """Build, stage and (unless `dry_run`) push `names`; return what happened, in one line."""
+    """Build, stage and (unless `dry_run`) push `names`; return what happened, in one line.
+
+    A cache whose Arrow files differ from the digests recorded when it was built is never staged
+    (`ChecksumError`); `rebuild=True` builds it again.
+    """
     check_repo_id(repo_id)
     max_bytes = staging.shard_size(max_shard_size)
     for name in names:
@@ -56,7 +61,8 @@ def publish(
     stage = staging.Stage(stage, [c for c in (datasets.config.HF_DATASETS_CACHE, cache_dir) if c])
     records = []
     for name, builder in zip(names, builders):
-        builder.download_and_prepare(num_proc=num_proc)
+        builder.download_and_prepare(num_proc=num_proc, download_mode="force_redownload" if rebuild else None)
+        moving_mnist.check_cache(builder)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
         parquet_bytes = stage.stage_config(name, builder.as_dataset(), spec, identity, max_bytes)

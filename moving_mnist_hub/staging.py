@@ -137,7 +137,7 @@ class Stage:
         previews.mkdir(exist_ok=True)
         first = next(iter(splits.values()))
         self._record(dataset_pictures.write_preview(first, spec, previews / f"{name}.gif"))
-        for path in dataset_pictures.write_split_stats(splits, spec, previews / name):
+        for path in dataset_pictures.write_split_stats(splits, spec, previews / name, config=name):
             self._record(path)
         return sum(p.stat().st_size for p in folder.glob("*.parquet"))
 

@@ -402,7 +402,8 @@ def test_without_network_the_cli_prints_one_line_and_exits_2(tmp_path, monkeypat
     assert result.returncode == 2
     assert result.stdout.split() == ["1.0", "2.0", "4.0"]  # the backoff waits, printed rather than slept
     url = MNIST.base_url + "train-images-idx3-ubyte.gz"
-    [line] = result.stderr.splitlines()
+    estimate, line = result.stderr.splitlines()  # what the build would take, then what stopped it
+    assert estimate.startswith("classic: about 1839.0 MB to build into ")
     prefix = f"moving-mnist: error: could not download train-images-idx3-ubyte.gz from {url}: cannot resolve the host name ("
     assert line.startswith(prefix) and line.endswith(f"; no network?) (4 attempts). {ADVICE}"), line
     assert _stored(tmp_path / "cache") == []
