@@ -16,6 +16,10 @@ import numpy as np
 from generator import SOURCES, Spec
 from moving_mnist_hub import pictures
 
+# Bytes of a split the statistics read at most, per column: they describe its first sequences that
+# fit, so that a split of large frames or many sequences never fills the memory.
+MAX_SAMPLE_BYTES = 256 * 2**20
+
 
 def read_frames(ds, num: int) -> np.ndarray:
     """The first `num` sequences of a split (all of them if it has fewer): `(n, T, H, W)` uint8.
@@ -31,16 +35,22 @@ def read_frames(ds, num: int) -> np.ndarray:
 
 def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> pictures.SplitSample:
     """What the statistics figures need of a split: the frames of its first `max_sequences`
-    sequences, and the positions `(N, T, K, 2)` int16 and labels `(N, K)` int64 of all of them."""
-    positions = ds.with_format("numpy", columns=["positions"], dtype=np.int16)[:]["positions"]
-    labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:]["labels"]
-    return pictures.SplitSample(read_frames(ds, max_sequences), positions, labels)
+    sequences, and the positions `(N, T, K, 2)` int16 and labels `(N, K)` int64 of all of them;
+    each read only as far as `MAX_SAMPLE_BYTES` allows."""
+    t, h, w = ds.features["input_frames"].shape[0] + ds.features["output_frames"].shape[0], *ds.features["input_frames"].shape[1:]
+    t_positions, k = ds.features["positions"].shape[:2]
+    frames = max(1, min(max_sequences, MAX_SAMPLE_BYTES // (t * h * w)))
+    rows = max(1, MAX_SAMPLE_BYTES // (t_positions * k * 2 * 2))
+    positions = ds.with_format("numpy", columns=["positions"], dtype=np.int16)[:rows]["positions"]
+    labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:rows]["labels"]
+    return pictures.SplitSample(read_frames(ds, frames), positions, labels)
 
 
 def write_preview(
     ds, spec: Spec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
 ) -> Path:
     """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split."""
+    pictures.preview_shape(min(num, ds.num_rows), spec.num_frames, spec.image_size, spec.image_size, scale)  # fits?
     video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale)
     return pictures.write_video(path, video, fps)
 

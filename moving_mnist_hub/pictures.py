@@ -73,12 +73,8 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
     if not (isinstance(scale, (int, np.integer)) and scale >= 1):
         raise ValueError(f"scale={scale!r} must be an integer >= 1")
 
-    tile_h, tile_w = h * scale + 2 * BORDER, w * scale + 2 * BORDER
-    shape = (t, HEADER_HEIGHT + n * tile_h, tile_w, 3)
-    if np.prod(shape, dtype=object) > MAX_VIDEO_BYTES:  # checked before allocating: a big scale asks for GBs
-        raise ValueError(f"a preview of {n} sequences of {t} frames of {h}x{w} at scale={scale} would take "
-                         f"{np.prod(shape, dtype=object) / 2**20:.0f} MiB, more than the {MAX_VIDEO_BYTES // 2**20} MiB "
-                         "allowed: show fewer sequences or enlarge less")
+    shape = preview_shape(n, t, h, w, scale)
+    tile_h, tile_w = (shape[1] - HEADER_HEIGHT) // n, shape[2]
     video = np.empty(shape, np.uint8)
     video[:, :HEADER_HEIGHT] = _headers(num_input_frames, t - num_input_frames, tile_w)
 
@@ -90,6 +86,17 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
         tiles = tiles[..., None]  # gray broadcasts into the three channels
     body[:, :, BORDER:-BORDER, BORDER:-BORDER] = tiles
     return video
+
+
+def preview_shape(n: int, t: int, h: int, w: int, scale: int) -> tuple[int, int, int, int]:
+    """The `(T, H2, W2, 3)` shape of `preview` of n sequences of t frames of h x w; `ValueError` if it
+    would take more than `MAX_VIDEO_BYTES` (checked before anything is read or allocated)."""
+    shape = (t, HEADER_HEIGHT + n * (h * scale + 2 * BORDER), w * scale + 2 * BORDER, 3)
+    if np.prod(shape, dtype=object) > MAX_VIDEO_BYTES:
+        raise ValueError(f"a preview of {n} sequences of {t} frames of {h}x{w} at scale={scale} would take "
+                         f"{np.prod(shape, dtype=object) / 2**20:.0f} MiB, more than the {MAX_VIDEO_BYTES // 2**20} MiB "
+                         "allowed: show fewer sequences or enlarge less")
+    return shape
 
 
 def _headers(num_inputs: int, num_targets: int, width: int) -> np.ndarray:

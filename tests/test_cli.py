@@ -127,6 +127,50 @@ def test_build_defaults_to_classic_and_says_cache_hit_when_nothing_was_generated
     assert second.splitlines()[-1].endswith("; cache hit: nothing generated")
 
 
+def test_build_says_how_much_it_will_write_before_it_starts(build_args, capsys):
+    assert main(["build", *build_args]) == 0
+    err = capsys.readouterr().err
+    spec = moving_mnist.MovingMNIST(config_name="classic", num_train=30, num_validation=5, num_test=12, seed=5).config.spec
+    estimate = f"about {moving_mnist.estimated_size(spec) / 1e6:.1f} MB to build into "
+    assert estimate in err and err.index(estimate) < err.index("Generating train split")
+
+
+def _corrupt_one_arrow_file(tmp_path) -> str:
+    (victim,) = [p for p in (tmp_path / "cache").rglob("*.arrow") if "-train" in p.name]
+    data = bytearray(victim.read_bytes())
+    data[-1000] ^= 1
+    victim.write_bytes(bytes(data))
+    return str(victim)
+
+
+def test_verify_passes_a_good_cache_and_names_a_corrupt_file_then_rebuild_repairs_it(build_args, tmp_path, capsys):
+    assert main(["build", *build_args]) == 0
+    capsys.readouterr()
+    assert main(["verify", "classic", *build_args]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines()[:3]] == [["train", "30"], ["validation", "5"], ["test", "12"]]
+    assert all(line.endswith(" ok") for line in out.splitlines()[:3])
+    victim = _corrupt_one_arrow_file(tmp_path)
+    line = cli_fails(["verify", "classic", *build_args], capsys)
+    assert victim in line and "corrupt" in line and "moving-mnist build classic --rebuild" in line
+    assert main(["build", "--rebuild", *build_args]) == 0
+    assert "cache hit" not in capsys.readouterr().out
+    assert main(["verify", "classic", *build_args]) == 0
+
+
+@pytest.mark.parametrize("command", [
+    ["export", "classic", "--format", "npy"],
+    ["publish", "classic", "--repo-id", "org/name", "--dry-run"],
+])
+def test_a_corrupt_cache_is_never_exported_or_published(build_args, tmp_path, capsys, command):
+    assert main(["build", *build_args]) == 0
+    victim = _corrupt_one_arrow_file(tmp_path)
+    where = ["--output", str(tmp_path / "out")] if command[0] == "export" else ["--stage", str(tmp_path / "stage")]
+    line = cli_fails([*command, *where, *build_args], capsys)
+    assert victim in line and "corrupt" in line
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("stage/*/*.parquet"))
+
+
 def test_build_on_a_full_disk_is_one_line_and_leaves_no_dataset(mnist_dir, small_disk):
     cache = small_disk / "cache"
     for num_proc in ("1", "2"):

@@ -365,3 +365,38 @@ def test_bad_picture_options_print_one_line_and_exit_2(build_args, argv, words, 
     assert line.startswith(("moving-mnist: error:", "moving-mnist preview: error:", "moving-mnist stats: error:")), line
     for word in words:
         assert word in line, (word, line)
+
+
+# --- large frames: bounded before anything is read ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large(mnist_dir, tmp_path_factory):
+    """A split of 6 sequences of 20 frames of 512x512 (5 MiB each)."""
+    return moving_mnist.load(
+        "classic", image_size=512, num_train=6, num_validation=0, num_test=0,
+        data_dir=str(mnist_dir), cache_dir=str(tmp_path_factory.mktemp("large")),
+    )["train"]
+
+
+def test_a_preview_too_large_for_memory_is_refused_before_the_frames_are_read(large, tmp_path, monkeypatch):
+    def no_read(*args):
+        raise AssertionError("frames were read")
+
+    monkeypatch.setattr(dataset_pictures, "read_frames", no_read)
+    spec = Spec(**{**moving_mnist.PRESETS["classic"].spec.as_dict(), "image_size": 512})
+    with pytest.raises(ValueError, match=r"a preview of 6 sequences of 20 frames of 512x512 at scale=4 would take \d+ MiB"):
+        dataset_pictures.write_preview(large, spec, tmp_path / "big.gif", num=64, scale=4)
+    assert not list(tmp_path.iterdir())
+
+
+def test_statistics_read_only_the_first_sequences_that_fit_their_memory_budget(large, monkeypatch):
+    monkeypatch.setattr(dataset_pictures, "MAX_SAMPLE_BYTES", 2 * 20 * 512 * 512 + 1)  # two sequences' frames
+    sample = dataset_pictures.read_sample(large)
+    assert sample.frames.shape == (2, 20, 512, 512)
+    frames = large.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)[:2]
+    assert np.array_equal(sample.frames, np.concatenate([frames["input_frames"], frames["output_frames"]], axis=1))
+    assert sample.positions.shape == (6, 20, 2, 2) and sample.labels.shape == (6, 2)  # small: all of them
+    monkeypatch.setattr(dataset_pictures, "MAX_SAMPLE_BYTES", 3 * 20 * 2 * 2 * 2)  # three sequences' positions
+    sample = dataset_pictures.read_sample(large)
+    assert sample.frames.shape[0] == 1 and sample.positions.shape[0] == 3 and sample.labels.shape[0] == 3
