@@ -18,7 +18,7 @@ def tmpfs(folder: Path, size: str = "5m", read_only: bool = False):
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], check=True)
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)  # a lock file of datasets may still be open
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import xxhash
 import moving_mnist
 from generator import ChecksumError, generate
 from moving_mnist import DIGESTS_FILE, MovingMNIST
+from mounts import small_disk, tmpfs  # noqa: F401 -- fixtures
 
 SMALL = dict(num_train=40, num_validation=10, num_test=20, seed=3)
 
@@ -33,26 +34,6 @@ def _build(mnist_dir, cache, num_proc=None, **overrides) -> MovingMNIST:
 
 def _arrow_files(folder) -> list[Path]:
     return sorted(Path(folder).glob("*.arrow"))
-
-
-@pytest.fixture
-def tmpfs(tmp_path):
-    """A factory of small tmpfs mounts (a full disk on demand); unmounted afterwards."""
-    mounts = []
-
-    def mount(megabytes: int) -> Path:
-        folder = tmp_path / f"tmpfs{len(mounts)}"
-        folder.mkdir()
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(folder)],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            pytest.skip(f"this platform cannot mount a tmpfs (needs root): {result.stderr.strip()}")
-        mounts.append(folder)
-        return folder
-
-    yield mount
-    for folder in mounts:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 # -- the recorded digests ----------------------------------------------------------------------
@@ -127,27 +108,25 @@ def test_the_size_estimate_is_within_one_percent_of_the_build(mnist_dir, tmp_pat
     assert abs(moving_mnist.estimated_size(builder.config.spec) - actual) < 0.01 * actual
 
 
-def test_a_build_that_cannot_fit_is_refused_before_it_starts(mnist_dir, tmpfs):
-    disk = tmpfs(4)  # 70 classic sequences take about 6 MB
-    with pytest.raises(OSError) as error:
+def test_a_build_that_cannot_fit_is_refused_before_it_starts(mnist_dir, tmp_path):
+    with tmpfs(tmp_path / "disk", "4m") as disk, pytest.raises(OSError) as error:  # 70 sequences take 6 MB
         _build(mnist_dir, disk)
     message = str(error.value)
     needed = moving_mnist.estimated_size(MovingMNIST(config_name="classic", cache_dir=str(disk), **SMALL).config.spec)
     assert "No space left on device" in message and f"{needed / 1e9:.2f} GB" in message and str(disk) in message
-    assert not list(disk.rglob("*.arrow")) and not list(disk.rglob("*.incomplete"))
+    assert not list((tmp_path / "disk").rglob("*.arrow")) and not list((tmp_path / "disk").rglob("*.incomplete"))
 
 
 @pytest.mark.parametrize("num_proc", [None, 2])
 def test_a_disk_that_fills_during_the_build_gives_no_space_left_and_leaves_nothing(
-    mnist_dir, tmpfs, monkeypatch, num_proc
+    mnist_dir, small_disk, monkeypatch, num_proc
 ):
-    disk = tmpfs(4)
     monkeypatch.setattr(moving_mnist, "estimated_size", lambda spec: 0)  # as if another program filled the disk
     with pytest.raises(OSError) as error:
-        _build(mnist_dir, disk, num_proc=num_proc)
+        _build(mnist_dir, small_disk, num_proc=num_proc)
     assert error.value.errno == 28
-    assert "No space left on device" in str(error.value) and str(disk) in str(error.value)
-    assert not list(disk.rglob("*.arrow")) and not list(disk.rglob("*.incomplete"))
+    assert "No space left on device" in str(error.value) and str(small_disk) in str(error.value)
+    assert not list(small_disk.rglob("*.arrow")) and not list(small_disk.rglob("*.incomplete"))
 
 
 @pytest.mark.parametrize("image_size, num_frames", [(512, 20), (1024, 10)])
