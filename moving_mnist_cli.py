@@ -20,7 +20,6 @@ import argparse
 import difflib
 import errno
 import functools
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 
 from generator import SPLITS, Spec
 from generator.presets import DEFAULT, PRESETS
+from generator.sources import SOURCES, file_sha256, local_files
 
 # parameter -> its type, for `--set` (Spec's annotations are strings: "int", "float", "str")
 _TYPES = {name: {"int": int, "float": float, "str": str}[f.type] for name, f in Spec.__dataclass_fields__.items()}
@@ -375,15 +375,12 @@ def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec:
 
 def _check_build_options(args) -> None:
     """Everything that can be checked before a build, which can take a while."""
-    for name in getattr(args, "names", None) or [args.name]:
-        _spec(name, args.overrides)
-    if args.data_dir is not None and not (args.data_dir.is_dir() and os.access(args.data_dir, os.R_OK | os.X_OK)):
-        raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
+    specs = [_spec(name, args.overrides) for name in getattr(args, "names", None) or [args.name]]
     if args.data_dir is not None:
-        from generator.sources import SOURCES, local_files
-
-        for name in getattr(args, "names", None) or [args.name]:
-            local_files(SOURCES[_spec(name, args.overrides).source], str(args.data_dir))  # the files are there
+        if not (args.data_dir.is_dir() and os.access(args.data_dir, os.R_OK | os.X_OK)):
+            raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
+        for spec in specs:
+            local_files(SOURCES[spec.source], str(args.data_dir))  # the files are there
     if args.cache_dir is not None:
         _check_writable("--cache-dir", args.cache_dir)
 
@@ -478,16 +475,11 @@ def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[s
         "code": builder.hash,
         "version": _version(),
         "files": {
-            file: {"sequences": rows, "bytes": (folder / file).stat().st_size, "sha256": _sha256(folder / file)}
+            file: {"sequences": rows, "bytes": (folder / file).stat().st_size, "sha256": file_sha256(folder / file)}
             for file, rows in files.items()
         },
     }
     (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _write_parquet(splits, builder, folder: Path) -> None:

@@ -168,6 +168,15 @@ def verify(path: str, file: RemoteFile, origin: str | None = None, remedy: str |
     )
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, read in blocks (files may be larger than memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _content_sha256(data: bytes) -> str | None:
     try:
         return hashlib.sha256(_gunzip(data, "data")).hexdigest()

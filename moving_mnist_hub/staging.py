@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 
+from generator.sources import file_sha256
 from moving_mnist_hub import dataset_pictures
 
 # Chosen by measurement (scripts/benchmark.py (e), README "Publish to the Hub"): zstd level 1 without
@@ -158,7 +159,7 @@ class Stage:
             self.manifest["configs"].get(name) == identity
             and staged == wanted
             and folder.is_dir() and {f"{name}/{p.name}" for p in folder.iterdir()} == wanted
-            and all(sha256(self.folder / p) == self.manifest["files"][p] for p in sorted(wanted))
+            and all(file_sha256(self.folder / p) == self.manifest["files"][p] for p in sorted(wanted))
         )
 
     def _check_owned(self, prefixes: list[str]) -> None:
@@ -179,7 +180,7 @@ class Stage:
         self._save()
 
     def _record(self, path: Path) -> None:
-        self.manifest["files"][path.relative_to(self.folder).as_posix()] = sha256(path)
+        self.manifest["files"][path.relative_to(self.folder).as_posix()] = file_sha256(path)
         self._save()
 
     def _save(self) -> None:
@@ -219,14 +220,6 @@ def identity(spec, code_hash: str, max_shard_size: int) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _num_shards(ds, max_shard_size: int) -> int:
     """As `push_to_hub` counts: the split's uncompressed Arrow bytes over the maximum shard size,
     and never more shards than rows."""
@@ -245,4 +238,4 @@ def _write_shard(job) -> str:
     schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: footer})
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
         writer.write_table(ds.data.table.slice(lo, hi - lo).replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP_SIZE)
-    return sha256(path)
+    return file_sha256(path)
