@@ -284,3 +284,44 @@ def test_another_process_gives_the_same_bytes(mnist_pools, mnist_dir):
 def test_block_size_is_1024():
     # part of the definition of the data (README: default_rng([seed, split, i // 1024, stream]))
     assert BLOCK_SIZE == 1024
+
+
+# --- golden hashes of several configurations ---------------------------------------------------
+#
+# A REGRESSION LOCK (correctness rests on the reference tests above and in test_motion/test_render):
+# recorded with the code of commit 8300326, before the engine was touched for reliability, and
+# equal to what the current code gives. Every train range crosses a random block (1018..1030).
+
+GOLDEN_BASE = dict(
+    source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
+    step_length=0.1, compositing="max", sampling="random", num_train=1030, num_validation=6, num_test=6, seed=0,
+)
+GOLDEN_CONFIGS = {
+    "notebook": (dict(num_objects=1, num_frames=40, num_input_frames=20, motion="notebook", step_length=0.5,
+                      sampling="sequential"), "7269e175be6fc16b863cba9b2318469d269cc9b198684115d41afd541fda6339"),
+    "fashion_sum_3_objects_48px": (dict(source="fashion_mnist", num_objects=3, num_frames=7, num_input_frames=3,
+                                        image_size=48, compositing="sum", seed=9),
+                                   "41b66c3237483b0173b3a1d4b763a3880375d9252ae8d53a4ea213bead58c941"),
+    "classic_seed_123456789": (dict(seed=123456789), "0864c6a8c027e4f857aecf641579482ead6e0301279ba3e3d52dc00e687cae5e"),
+    "sequential_sum_no_free_space": (dict(image_size=28, sampling="sequential", compositing="sum", num_frames=5,
+                                          num_input_frames=2, seed=3),
+                                     "0e8469d7e0fa5198503c5a3b5051ccd4e2b2c2015d3f0753d65b88afb04c5aa3"),
+    "big_seed_step_1_four_objects_100px": (dict(seed=2**100 + 7, step_length=1.0, num_objects=4, image_size=100),
+                                           "a38292199ca701b7b406b9f84590a79dcf2aa37af61f16c5f5b5f1962e342bc7"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CONFIGS))
+def test_golden_hashes_of_several_configurations(name, mnist_pools, fashion_dir):
+    from generator import SOURCES, Spec, load_pools
+
+    change, expected = GOLDEN_CONFIGS[name]
+    spec = Spec(**{**GOLDEN_BASE, **change})
+    pools = mnist_pools if spec.source == "mnist" else load_pools(
+        {role: str(fashion_dir / f.name) for role, f in SOURCES["fashion_mnist"].files.items()})
+    digest = hashlib.sha256()
+    for split, (lo, hi) in {"train": (1018, 1030), "validation": (0, 6), "test": (0, 6)}.items():
+        seqs = generate(spec, pools, split, lo, hi)
+        for array, dtype in ((seqs.frames, "<u1"), (seqs.positions, "<i2"), (seqs.source_indices, "<i8"), (seqs.labels, "<u1")):
+            digest.update(np.ascontiguousarray(array, dtype).tobytes())
+    assert digest.hexdigest() == expected
