@@ -15,21 +15,25 @@ import errno
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
+import numpy as np
 import xxhash
 
 import generator
 import generator.presets
-from generator import SOURCES, ChecksumError, Spec, generate, load_pools
+from generator import COMPONENTS, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, load_pools
 from generator.download import download
-from generator.sources import check_files, local_files
+from generator.fields import columns
+from generator.files import check_files, local_files
+from generator.spec import LEGACY
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
 _List = getattr(datasets, "List", None) or datasets.Sequence
@@ -41,7 +45,8 @@ _CITATION = """@inproceedings{srivastava2015unsupervised,
 }"""
 
 _DESCRIPTION = (
-    "Moving MNIST and relatives: sprites (MNIST or Fashion-MNIST images) bouncing in a square canvas, "
+    "Moving MNIST and relatives: sprites (MNIST, Fashion-MNIST or CIFAR-10 images, multi-digit numbers or "
+    "procedural doodles) moving in a square canvas, "
     "generated exactly reproducibly from a seed, with train sequences drawn only from source train "
     "images and validation/test sequences only from source test images."
 )
@@ -65,11 +70,16 @@ def _code_hash(salt: str | None = None) -> str:
 
     `salt` is the hash that `load_dataset` passes for a script (datasets 3.x); it is kept in.
     """
-    files = sorted(Path(generator.__file__).parent.glob("*.py")) + [Path(__file__)]
+    engine = Path(generator.__file__).parent
+    files = {f"generator/{p.relative_to(engine).as_posix()}": p for p in sorted(engine.rglob("*.py"))}
+    files[Path(__file__).name] = Path(__file__)
     digest = hashlib.sha256(str(salt).encode())
-    for file in files:
-        digest.update(file.name.encode() + file.read_bytes())
+    for name, path in files.items():  # by relative path: a module moved between folders is a change
+        digest.update(f"{name}\0{path.stat().st_size}\0".encode() + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+_CLASSIC = generator.presets.CLASSIC.as_dict()
 
 
 @dataclass
@@ -77,21 +87,22 @@ class MovingMNISTConfig(datasets.BuilderConfig):
     """A builder config: every field of `generator.Spec`, validated when created and when built.
 
     The defaults are the `classic` preset; see `generator.Spec` for what each field means.
+    Components (source, motion, compositing, sampling, background) are `{"name": ..., parameter: value}`.
     """
 
-    source: str = "mnist"
-    num_objects: int = 2
-    num_frames: int = 20
-    num_input_frames: int = 10
-    image_size: int = 64
-    motion: str = "classic"
-    step_length: float = 0.1
-    compositing: str = "max"
-    sampling: str = "random"
-    num_train: int = 10000
-    num_validation: int = 1000
-    num_test: int = 10000
-    seed: int = 0
+    source: dict = field(default_factory=lambda: dict(_CLASSIC["source"]))
+    num_objects: int = _CLASSIC["num_objects"]
+    num_frames: int = _CLASSIC["num_frames"]
+    num_input_frames: int = _CLASSIC["num_input_frames"]
+    image_size: int = _CLASSIC["image_size"]
+    motion: dict = field(default_factory=lambda: dict(_CLASSIC["motion"]))
+    compositing: dict = field(default_factory=lambda: dict(_CLASSIC["compositing"]))
+    sampling: dict = field(default_factory=lambda: dict(_CLASSIC["sampling"]))
+    background: dict = field(default_factory=lambda: dict(_CLASSIC["background"]))
+    num_train: int = _CLASSIC["num_train"]
+    num_validation: int = _CLASSIC["num_validation"]
+    num_test: int = _CLASSIC["num_test"]
+    seed: int = _CLASSIC["seed"]
 
     def __post_init__(self):
         super().__post_init__()
@@ -123,6 +134,7 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
         for key, value in kwargs.items():
             if value is None and key in Spec.__dataclass_fields__:  # datasets would silently keep the preset's
                 raise ValueError(f"{key}=None is not allowed: give a value, or leave {key} out to keep the preset's")
+        _merge_components(args[1] if len(args) > 1 else kwargs.get("config_name"), kwargs)
         # Verified source files are the same data wherever they come from, so data_dir stays out of
         # the config (and the cache key): a build from a mirror and one from a folder share one cache.
         self.source_dir = os.path.expanduser(str(data_dir)) if data_dir else None
@@ -138,38 +150,30 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         spec = self.config.spec  # validates overrides, which datasets sets after __post_init__
-        size, k = spec.image_size, spec.num_objects
-        class_names = list(SOURCES[spec.source].class_names)
-        features = datasets.Features(
-            {
-                "input_frames": datasets.Array3D((spec.num_input_frames, size, size), "uint8"),
-                "output_frames": datasets.Array3D((spec.num_output_frames, size, size), "uint8"),
-                "labels": _List(datasets.ClassLabel(names=class_names), length=k),
-                "source_indices": _List(datasets.Value("int32"), length=k),
-                "positions": datasets.Array3D((spec.num_frames, k, 2), "int16"),
-                "index": datasets.Value("int64"),
-            }
-        )
+        features = datasets.Features({f.name: _feature(f, spec) for f in fields_of(spec)})
         # the sizes are known before generation: progress bars get totals, and datasets checks them
         splits = datasets.SplitDict()
         for split, size in spec.split_sizes().items():
             splits.add(datasets.SplitInfo(name=split, num_examples=size))
+        collections = [SOURCE_FILES[name] for name in spec.files()]
         return datasets.DatasetInfo(
             description=_DESCRIPTION,
             features=features,
             splits=splits,
-            citation=_CITATION + "\n" + SOURCES[spec.source].citation,
-            license=SOURCES[spec.source].license,
+            citation="\n".join([_CITATION] + [c.citation for c in collections]),
+            license=", ".join(dict.fromkeys(c.license for c in collections)) or "cc0-1.0",  # procedural: nothing of anyone else
         )
 
     def _split_generators(self, dl_manager):
         spec = self.config.spec
-        source = SOURCES[spec.source]
-        if self.source_dir:
-            files = local_files(source, self.source_dir)
-            check_files(source, files)
-        else:
-            files = _download(source, self._downloads_folder(dl_manager))
+        files = {}
+        for name in spec.files():
+            collection = SOURCE_FILES[name]
+            if self.source_dir:
+                files[name] = local_files(collection, self.source_dir)
+                check_files(collection, files[name])
+            else:
+                files[name] = _download(collection, self._downloads_folder(dl_manager))
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "files": files, **_shards(size)})
             for split, size in spec.split_sizes().items()
@@ -220,39 +224,66 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self, split, files, starts, stops):
         spec = self.config.spec
-        pools = _pools(tuple(sorted(files.items())))
-        t_in = spec.num_input_frames
+        pools = {name: _pools(tuple(sorted(paths.items()))) for name, paths in files.items()}
+        lists = [f.name for f in fields_of(spec) if not f.array]  # datasets takes Python lists fastest
         chunk = chunk_size(spec)
         for start, stop in zip(starts, stops):
             for lo in range(start, stop, chunk):
                 seqs = generate(spec, pools, split, lo, min(stop, lo + chunk))
+                values = columns(spec, seqs.frames, seqs.truth, seqs.indices)
                 for j, index in enumerate(seqs.indices.tolist()):
-                    yield index, {
-                        "input_frames": seqs.frames[j, :t_in],
-                        "output_frames": seqs.frames[j, t_in:],
-                        "labels": seqs.labels[j].tolist(),
-                        "source_indices": seqs.source_indices[j].tolist(),
-                        "positions": seqs.positions[j],
-                        "index": index,
-                    }
+                    row = {name: column[j] for name, column in values.items()}
+                    row.update((name, row[name].tolist()) for name in lists)
+                    yield index, row
 
 
 def chunk_size(spec: Spec) -> int:
     """Sequences generated, and written to Arrow, at once."""
-    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * spec.image_size**2)))
+    frame = spec.channels * spec.image_size**2
+    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * frame)))
 
 
 def estimated_size(spec: Spec) -> int:
     """The bytes a build of `spec` takes in the Arrow cache, within a few percent.
 
-    Per sequence: the frames, then the int32 offsets of their nested lists (one per frame and one
-    per frame row), the positions with theirs, labels (int64), source indices (int32) and index.
+    Per sequence and field: its values, plus for a tensor the int32 offsets of its nested lists
+    (one per list at each level but the innermost), plus 4 bytes per fixed-length list column.
     """
-    t, size, k = spec.num_frames, spec.image_size, spec.num_objects
-    frames = t * size * size + 4 * (2 + t + t * size)
-    positions = t * k * 4 + 4 * (1 + t + t * k)
-    per_sequence = frames + positions + k * 8 + 4 + k * 4 + 4 + 8
+    per_sequence = 0
+    for f in fields_of(spec):
+        shape = f.shape(spec)
+        itemsize = 8 if f.classes else np.dtype(f.dtype).itemsize
+        per_sequence += itemsize * math.prod(shape)
+        if f.array:
+            per_sequence += 4 * (1 + sum(math.prod(shape[: i + 1]) for i in range(len(shape) - 1)))
+        elif shape:
+            per_sequence += 4
     return per_sequence * sum(spec.split_sizes().values())
+
+
+def _feature(f, spec: Spec):
+    """The `datasets` feature of a field: a fixed-shape tensor, or nested fixed-length lists."""
+    shape = f.shape(spec)
+    if f.array:
+        return getattr(datasets, f"Array{len(shape)}D")(shape, f.dtype)
+    feature = datasets.ClassLabel(names=list(spec.source.class_names)) if f.classes else datasets.Value(f.dtype)
+    for length in reversed(shape):
+        feature = _List(feature, length=length)
+    return feature
+
+
+def _merge_components(config_name: str | None, overrides: dict) -> None:
+    """Turn component overrides into whole components, in place: `motion={"step_length": 0.2}` keeps the
+    preset's motion and changes one parameter; `step_length=0.2` (version 1.0's spelling) means the same."""
+    base = (PRESETS.get(config_name) or PRESETS[generator.presets.DEFAULT]).spec
+    for name, component in LEGACY.items():
+        if name in overrides:
+            value = overrides.get(component, {})
+            value = dict(value) if isinstance(value, dict) else {"name": value} if isinstance(value, str) else value
+            overrides[component] = {**value, name: overrides.pop(name)}
+    for kind, registry in COMPONENTS.items():
+        if kind in overrides:
+            overrides[kind] = registry.create(overrides[kind], base=getattr(base, kind)).as_dict()
 
 
 def check_cache(builder: MovingMNIST, full: bool = True) -> dict[str, str]:
@@ -377,7 +408,7 @@ def _shards(size: int) -> dict[str, list[int]]:
 
 
 def _download(source, folder: str) -> dict[str, str]:
-    """A source's files in `folder/moving_mnist/<source>`, fetched (from `MOVING_MNIST_MIRROR` if set) if missing."""
+    """A collection's files in `folder/moving_mnist/<name>`, fetched (from `MOVING_MNIST_MIRROR` if set) if missing."""
     return download(source, os.path.join(folder, "moving_mnist", source.name), os.environ.get("MOVING_MNIST_MIRROR"))
 
 

@@ -1,32 +1,44 @@
 """Deterministic, seeded numpy engine for Moving MNIST and its relatives.
 
-One direction of flow: source images -> trajectories -> frames. Nothing here imports
-`datasets` or `huggingface_hub`; `moving_mnist.py` adapts this engine to them.
+One direction of flow: source images -> trajectories -> frames. Each variant is a registered
+component (`generator.components`); nothing here imports `datasets` or `huggingface_hub`, and
+`moving_mnist.py` adapts this engine to them.
 """
 
-from generator.motion import MOTIONS, bounce, pixel_offsets, start_state
-from generator.render import COMPOSITINGS, render
-from generator.sequences import BLOCK_SIZE, SAMPLINGS, SPLITS, Sequences, generate
-from generator.sources import SOURCES, ChecksumError, Pool, RemoteFile, Source, load_pools
-from generator.spec import Spec
+from generator.backgrounds import BACKGROUNDS
+from generator.compositing import COMPOSITINGS
+from generator.fields import FIELDS, fields_of
+from generator.files import SOURCE_FILES, ChecksumError, Pool, RemoteFile, SourceFiles, load_pools
+from generator.motion import MOTIONS, bounce, pixel_offsets
+from generator.render import render
+from generator.sampling import SAMPLINGS
+from generator.sequences import Sequences, generate
+from generator.sources import SOURCES
+from generator.spec import COMPONENTS, Spec
+from generator.streams import BLOCK_SIZE, SPLITS, STREAMS
 
 __all__ = [
+    "BACKGROUNDS",
     "BLOCK_SIZE",
+    "COMPONENTS",
     "COMPOSITINGS",
+    "FIELDS",
     "MOTIONS",
     "SAMPLINGS",
     "SOURCES",
+    "SOURCE_FILES",
     "SPLITS",
+    "STREAMS",
     "ChecksumError",
     "Pool",
     "RemoteFile",
     "Sequences",
-    "Source",
+    "SourceFiles",
     "Spec",
     "bounce",
+    "fields_of",
     "generate",
     "load_pools",
     "pixel_offsets",
     "render",
-    "start_state",
 ]

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from time import sleep
 
-from generator.sources import ChecksumError, Source, verify
+from generator.files import ChecksumError, SourceFiles, verify
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 30.0  # seconds the server may stay silent, before the answer or within the body
@@ -39,7 +39,7 @@ class _Fault(Exception):
         self.transient = transient
 
 
-def download(source: Source, folder: str, mirror: str | None = None) -> dict[str, str]:
+def download(source: SourceFiles, folder: str, mirror: str | None = None) -> dict[str, str]:
     """Return role -> path of each of a source's files in `folder`, fetching the ones not there yet.
 
     A file is fetched from its canonical URL, or from `<mirror>/<source>/<file name>`. A copy that
@@ -49,7 +49,7 @@ def download(source: Source, folder: str, mirror: str | None = None) -> dict[str
     return {role: _download_file(source, role, folder, mirror) for role in source.files}
 
 
-def _download_file(source: Source, role: str, folder: str, mirror: str | None) -> str:
+def _download_file(source: SourceFiles, role: str, folder: str, mirror: str | None) -> str:
     file, url = source.files[role], source.url(role, mirror)
     path = os.path.join(folder, file.name)
     if os.path.exists(path):
@@ -133,7 +133,7 @@ def _http_status(error: urllib.error.HTTPError) -> str:
     return f"HTTP {error.code} {error.reason}"
 
 
-def _advice(source: Source) -> str:
+def _advice(source: SourceFiles) -> str:
     names = ", ".join(f.name for f in source.files.values())
     npz = f" (or {source.npz.name})" if source.npz else ""
     return (

@@ -1,34 +1,62 @@
-"""Trajectories: where each sprite is in each frame.
+"""Motions: where each sprite is in each frame.
 
-Positions are fractions of the free space (image_size - sprite size) in [0, 1], as in the
+Positions are fractions of the free space (canvas size - sprite size) in [0, 1], as in the
 original data handler of Srivastava et al. (2015); `pixel_offsets` turns them into pixels.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-MOTIONS = ("classic", "notebook")
+from generator.components import Component, Registry, number, set_field
+
+MOTIONS = Registry("motion")
 
 
-def start_state(motion: str, rng: np.random.Generator, shape: tuple[int, int], step_length: float):
-    """Draw start positions and per-frame velocities for `shape = (N, K)` sprites.
+@dataclass(frozen=True)
+class Bouncing(Component):
+    """Straight lines at constant speed, reflected at the walls.
 
-    classic: x, y ~ U[0, 1), theta ~ U[0, 2 pi), velocity = step_length * (cos theta, sin theta).
-    notebook: x, y, vx, vy ~ U[0, 1) (so motion starts towards +x, +y), velocity = step_length * (vx, vy).
-
-    Returns `position (N, K, 2)` and `velocity (N, K, 2)` float64, both as (x, y).
+    step_length: distance per frame as a fraction of the free space, in (0, 1].
     """
-    if motion == "classic":
+
+    step_length: float = 0.1
+
+    def __post_init__(self):
+        set_field(self, "step_length", number("motion.step_length", self.step_length, 0, 1, open_low=True))
+
+    def trajectories(self, state, num_frames: int) -> np.ndarray:
+        """`(N, num_frames, K, 2)` float64 positions as (x, y) from a start `state`."""
+        return bounce(*state, num_frames)
+
+
+@MOTIONS.register
+@dataclass(frozen=True)
+class Classic(Bouncing):
+    """Srivastava et al. (2015): x, y ~ U[0, 1), theta ~ U[0, 2 pi), velocity = step_length * (cos, sin)."""
+
+    name = "classic"
+
+    def start(self, rng: np.random.Generator, shape: tuple[int, int]):
+        """Start positions and velocities `(N, K, 2)` float64 as (x, y) for `shape = (N, K)` sprites."""
         draws = rng.random((*shape, 3))
         theta = draws[..., 2] * (2 * np.pi)
         direction = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
-    elif motion == "notebook":
+        return draws[..., :2].copy(), self.step_length * direction
+
+
+@MOTIONS.register
+@dataclass(frozen=True)
+class Notebook(Bouncing):
+    """The seed notebook: x, y, vx, vy ~ U[0, 1) (so motion starts towards +x, +y), velocity = step_length * (vx, vy)."""
+
+    name = "notebook"
+
+    def start(self, rng: np.random.Generator, shape: tuple[int, int]):
         draws = rng.random((*shape, 4))
-        direction = draws[..., 2:]
-    else:
-        raise ValueError(f"motion={motion!r} is not allowed: choose one of {', '.join(MOTIONS)}")
-    return draws[..., :2].copy(), step_length * direction
+        return draws[..., :2].copy(), self.step_length * draws[..., 2:]
 
 
 def bounce(position: np.ndarray, velocity: np.ndarray, num_frames: int) -> np.ndarray:
@@ -49,9 +77,10 @@ def bounce(position: np.ndarray, velocity: np.ndarray, num_frames: int) -> np.nd
     return out.transpose(1, 0, 2, 3)
 
 
-def pixel_offsets(position: np.ndarray, free_space: int) -> np.ndarray:
+def pixel_offsets(position: np.ndarray, free_space) -> np.ndarray:
     """Top-left corners `(..., 2)` int16 as (row, col) from positions `(..., 2)` as (x, y).
 
+    free_space: the free (rows, cols) in pixels, an int or anything broadcasting to `(..., 2)`.
     Truncation, as in the original `int(free_space * position)`.
     """
     return (position[..., ::-1] * free_space).astype(np.int16)

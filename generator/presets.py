@@ -20,9 +20,9 @@ class Preset(NamedTuple):
 
 
 CLASSIC = Spec(
-    source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
-    step_length=0.1, compositing="max", sampling="random", num_train=10000, num_validation=1000,
-    num_test=10000, seed=0,
+    source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64,
+    motion={"name": "classic", "step_length": 0.1}, compositing="max", sampling="random", background="none",
+    num_train=10000, num_validation=1000, num_test=10000, seed=0,
 )
 
 DEFAULT = "classic"
@@ -35,8 +35,25 @@ PRESETS = {
     "notebook": Preset(
         "The seed notebook: 1 MNIST digit, 40 frames (20 in, 20 out), step 0.5, each digit once.",
         replace(
-            CLASSIC, num_objects=1, num_frames=40, num_input_frames=20, motion="notebook", step_length=0.5,
+            CLASSIC, num_objects=1, num_frames=40, num_input_frames=20, motion={"name": "notebook", "step_length": 0.5},
             sampling="sequential", num_train=60000, num_validation=10000, num_test=0,
         ),
+    ),
+    "fashion": Preset("classic with Fashion-MNIST clothes instead of digits.", replace(CLASSIC, source="fashion_mnist")),
+    "cifar10": Preset(
+        "2 CIFAR-10 photographs (32x32 RGB) bouncing on a 64x64 canvas, the later one in front (over).",
+        replace(CLASSIC, source="cifar10", compositing="over"),
+    ),
+    "mnist_cifar": Preset(
+        "classic's 2 MNIST digits in front of a static CIFAR-10 photograph resized to 64x64 (RGB).",
+        replace(CLASSIC, compositing="over", background="cifar10"),
+    ),
+    "doodles": Preset(
+        "2 procedural doodles (lines, Bezier curves, ellipses; 32x32) bouncing on a 64x64 canvas.",
+        replace(CLASSIC, source="doodles"),
+    ),
+    "numbers": Preset(
+        "2 three-digit MNIST numbers (gaps of 0-4 pixels) bouncing on a 128x128 canvas.",
+        replace(CLASSIC, source="numbers", image_size=128),
     ),
 }

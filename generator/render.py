@@ -1,46 +1,59 @@
-"""Compositing sprites onto canvases, whole-array over blocks of frames."""
+"""Drawing sprites onto canvases, whole-array over blocks of frames."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-COMPOSITINGS = ("max", "sum")
 
+def render(sprites, offsets, out, compositing, alpha=None, blank: bool = True) -> np.ndarray:
+    """Draw every sprite of every frame into `out`, in object order.
 
-def render(sprites: np.ndarray, offsets: np.ndarray, out: np.ndarray, compositing: str) -> np.ndarray:
-    """Draw every sprite of every frame into `out`.
-
-    sprites: (N, K, S, S) uint8, sprite k of sequence n (the same in all its frames).
+    sprites: (N, Ts, K, C, h, w) uint8: sprite k of sequence n in frame t, with Ts = 1 (the same in
+        every frame) or T (one per frame), and C = 1 (gray, also drawn onto every channel) or out's C.
     offsets: (N, T, K, 2) integer (row, col) of each sprite's top-left corner; the sprite must fit.
-    out: (N, T, H, H) uint8, C-contiguous and all zero; it is filled in place and returned.
-    compositing: "max" (pixel-wise maximum) or "sum" (add, then clip at 255).
+    out: (N, T, C, H, W) uint8, C-contiguous; filled in place and returned.
+    compositing: a `generator.compositing` component.
+    alpha: (N, Ts, K, 1, h, w) uint8, or None for ink alpha (the channels' maximum); used by `over` only.
+    blank: whether `out` is all zero, so that the first sprite is a plain copy.
 
-    Each sprite is laid out as a strip of rows H pixels apart, padded with zeros, so that
-    placing it is one contiguous copy into the flattened frame. The zero padding falls on
-    other pixels of the same frame, where max and saturated sum leave them unchanged.
+    Each sprite is laid out as a strip of rows W pixels apart, padded with zeros, so that placing it
+    is one contiguous copy per channel into the flattened frame. The padding falls on other pixels of
+    the same frame, where every compositing leaves them unchanged (value 0, alpha 0).
     """
-    if compositing not in COMPOSITINGS:
-        raise ValueError(f"compositing={compositing!r} is not allowed: choose one of {', '.join(COMPOSITINGS)}")
-    n, k, s, _ = sprites.shape
-    h = out.shape[-1]
-    strip_length = (s - 1) * h + s
-    strips = np.zeros((n, k, s, h), np.uint8)
-    strips[..., :s] = sprites
-    strips = strips.reshape(n, k, s * h)[:, :, None, :strip_length]  # (N, K, 1, L): broadcast over T
+    n, t, c, h_canvas, w_canvas = out.shape
+    h, w = sprites.shape[-2:]
+    offsets = offsets.astype(np.intp)  # int16 would overflow in row * W
+    if offsets.size and (offsets[..., 0].max() + h > h_canvas or offsets[..., 1].max() + w > w_canvas or offsets.min() < 0):
+        raise ValueError(f"a sprite of {h}x{w} pixels at {offsets.min()}..{offsets.max()} does not fit a {h_canvas}x{w_canvas} canvas")
+    if compositing.uses_alpha and alpha is None:
+        alpha = sprites.max(axis=3, keepdims=True) if sprites.shape[3] > 1 else sprites
+
+    length = (h - 1) * w_canvas + w
+    strips = _strips(sprites, w_canvas, length)  # (N, Ts, K, C', L)
+    alphas = _strips(alpha, w_canvas, length) if compositing.uses_alpha else None
 
     flat = out.reshape(-1)
-    windows = as_strided(flat, (flat.size - strip_length + 1, strip_length), (1, 1), writeable=True)
-    frame_starts = np.arange(n * out.shape[1]).reshape(n, -1) * (h * h)
-    offsets = offsets.astype(np.intp)  # int16 would overflow in row * h
-    starts = frame_starts[..., None] + offsets[..., 0] * h + offsets[..., 1]  # (N, T, K)
+    windows = as_strided(flat, (flat.size - length + 1, length), (1, 1), writeable=True)
+    frame_starts = np.arange(n * t).reshape(n, t) * (c * h_canvas * w_canvas)
+    channel_starts = np.arange(c) * (h_canvas * w_canvas)
+    corner = offsets[..., 0] * w_canvas + offsets[..., 1]  # (N, T, K)
+    starts = frame_starts[..., None, None] + corner[..., None] + channel_starts  # (N, T, K, C)
 
-    windows[starts[..., 0]] = strips[:, 0]
-    for i in range(1, k):
-        below, sprite = windows[starts[..., i]], strips[:, i]
-        if compositing == "max":
-            np.maximum(below, sprite, out=below)
-        else:
-            below += np.minimum(sprite, 255 - below)
-        windows[starts[..., i]] = below
+    for k in range(sprites.shape[2]):
+        where = starts[:, :, k]
+        if k == 0 and blank:
+            windows[where] = strips[:, :, k]
+            continue
+        below = windows[where]
+        compositing.combine(below, strips[:, :, k], alphas[:, :, k] if alphas is not None else None)
+        windows[where] = below
     return out
+
+
+def _strips(sprites: np.ndarray, row_length: int, length: int) -> np.ndarray:
+    """(..., h, w) sprites as (..., L) strips of rows `row_length` apart, zero between them."""
+    *lead, h, w = sprites.shape
+    strips = np.zeros((*lead, h, row_length), np.uint8)
+    strips[..., :w] = sprites
+    return strips.reshape(*lead, h * row_length)[..., :length]

@@ -1,8 +1,8 @@
 """Sequences: a spec, a split and an index range in, frames and their ground truth out.
 
-Randomness is keyed, never carried: the start state and sprite choice of sequence i come from
-`numpy.random.default_rng([seed, split, i // BLOCK_SIZE, stream])`, so the result for index i
-depends only on (spec, split, i), whatever range, batch size or process asked for it.
+Randomness is keyed, never carried (see `generator.streams`): the draws for sequence i come from its
+block's streams, so the result for index i depends only on (spec, split, i), whatever range, batch
+size or process asked for it.
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from generator.motion import bounce, pixel_offsets, start_state
+from generator import streams
+from generator.files import Pool
+from generator.motion import pixel_offsets
 from generator.render import render
-from generator.sources import Pool
 from generator.spec import Spec
-
-SPLITS = ("train", "validation", "test")
-SAMPLINGS = ("random", "sequential")
-
-# Sequences per random block. Part of the definition of the data: changing it changes every byte.
-BLOCK_SIZE = 1024
-_MOTION_STREAM, _SOURCE_STREAM = 0, 1
+from generator.streams import BLOCK_SIZE, SPLITS
 
 # Frames rendered at once: small enough that a block of canvases stays in the CPU cache.
 _RENDER_FRAMES = 256
@@ -31,75 +26,100 @@ _RENDER_FRAMES = 256
 class Sequences(NamedTuple):
     """A range of sequences with their ground truth.
 
-    frames: (N, T, H, W) uint8.
-    labels: (N, K) uint8, the class of each sprite.
-    source_indices: (N, K) int64, each sprite's index in its source pool (train or test images).
-    positions: (N, T, K, 2) int16, (row, col) of each sprite's top-left corner in each frame.
+    frames: (N, T, H, W) uint8, or (N, T, 3, H, W) for RGB.
+    truth: per-sequence ground truth by field name (`generator.fields`), each `(N, ...)`:
+        positions (N, T, K, 2) int16 and what the source and background record.
     indices: (N,) int64, the position of each sequence in its split.
     """
 
     frames: np.ndarray
-    labels: np.ndarray
-    source_indices: np.ndarray
-    positions: np.ndarray
+    truth: dict[str, np.ndarray]
     indices: np.ndarray
 
 
 def pool_of(split: str) -> str:
-    """Which source pool a split draws from: train from train images, the others from test images."""
+    """Which pool a split draws from: train from train images, the others from test images."""
     if split not in SPLITS:
         raise ValueError(f"split={split!r} is not allowed: choose one of {', '.join(SPLITS)}")
     return "train" if split == "train" else "test"
 
 
-def generate(spec: Spec, pools: dict[str, Pool], split: str, start: int, stop: int) -> Sequences:
+def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: int, stop: int) -> Sequences:
     """Generate sequences `start <= i < stop` of `split`.
 
-    pools: {"train": Pool, "test": Pool} of the source; the split's pool is chosen here, so that
-    no caller can feed train images to an evaluation split.
+    pools: `{collection: {"train": Pool, "test": Pool}}` for each of `spec.files()`; the split's pool
+    is chosen here, so that no caller can feed train images to an evaluation split.
     """
-    pool = pools[pool_of(split)]
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")
+    part = pool_of(split)
+    source_pool, background_pool = (pools[c.files][part] if c.files else None for c in (spec.source, spec.background))
     indices = np.arange(start, stop, dtype=np.int64)
-    position, velocity, source_indices = _draw(spec, len(pool.images), split, start, stop)
+    state, drawn = _draw(spec, source_pool, background_pool, split, start, stop)
 
-    free_space = spec.image_size - pool.images.shape[-1]
-    positions = pixel_offsets(bounce(position, velocity, spec.num_frames), free_space)
-    # empty, then zeroed chunk by chunk while in cache: np.zeros would page-fault on every frame
-    frames = np.empty((len(indices), spec.num_frames, spec.image_size, spec.image_size), np.uint8)
+    truth = spec.source.describe(drawn, source_pool)
+    rows, _ = spec.source.sprite_shape()
+    widths = np.broadcast_to(spec.source.widths(truth), (len(indices), spec.num_objects))
+    free = np.stack([np.full(widths.shape, spec.image_size - rows), spec.image_size - widths], axis=-1)
+    truth["positions"] = pixel_offsets(spec.motion.trajectories(state, spec.num_frames), free[:, None])
+    if "background_index" in drawn:
+        truth["background_index"] = drawn["background_index"]
+
+    c, h = spec.channels, spec.image_size
+    # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
+    frames = np.empty((len(indices), spec.num_frames, c, h, h), np.uint8)
+    # Sprites of different widths are padded to the widest with zeros, which may reach past the
+    # right edge: those are drawn on a canvas as much wider, then cropped.
+    overhang = max(0, int(truth["positions"][..., 1].max(initial=0)) + spec.source.sprite_shape()[1] - h)
     chunk = max(1, _RENDER_FRAMES // spec.num_frames)
+    canvas = np.empty((min(chunk, len(indices)), spec.num_frames, c, h, h + overhang), np.uint8) if overhang else None
     for lo in range(0, len(indices), chunk):
-        out = frames[lo : lo + chunk]
-        out.fill(0)
-        render(pool.images[source_indices[lo : lo + chunk]], positions[lo : lo + chunk], out, spec.compositing)
-    return Sequences(frames, pool.labels[source_indices], source_indices, positions, indices)
+        part_truth = {name: values[lo : lo + chunk] for name, values in truth.items()}
+        out = frames[lo : lo + chunk] if canvas is None else canvas[: len(part_truth["positions"])]
+        background = spec.background.paint(part_truth, background_pool, h)
+        if background is None:
+            out.fill(0)
+        else:
+            out[..., :h] = background[:, None]
+            out[..., h:] = 0
+        sprites = spec.source.sprites(part_truth, source_pool)
+        alpha = _opaque(sprites) if spec.source.opaque else None
+        render(sprites, part_truth["positions"], out, spec.compositing, alpha, blank=background is None)
+        if canvas is not None:
+            frames[lo : lo + chunk] = out[..., :h]
+    return Sequences(frames[:, :, 0] if c == 1 else frames, truth, indices)
 
 
-def _draw(spec: Spec, pool_size: int, split: str, start: int, stop: int):
-    """Start states and sprite choices for `start <= i < stop`, gathered from their blocks."""
+def _opaque(sprites: np.ndarray) -> np.ndarray:
+    """Alpha 255 over every sprite's whole rectangle."""
+    return np.broadcast_to(np.uint8(255), (*sprites.shape[:3], 1, *sprites.shape[4:]))
+
+
+def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int):
+    """Motion start states and source and background draws for `start <= i < stop`, from their blocks."""
     parts = []
-    for block in range(start // BLOCK_SIZE, -(-stop // BLOCK_SIZE)):
+    first_block = start // BLOCK_SIZE
+    for block in range(first_block, max(first_block + 1, -(-stop // BLOCK_SIZE))):  # one even for no sequence
         first = block * BLOCK_SIZE
         keep = slice(max(start, first) - first, min(stop, first + BLOCK_SIZE) - first)
-        parts.append([array[keep] for array in _draw_block(spec, pool_size, split, block)])
-    if not parts:
-        empty = np.empty((0, spec.num_objects, 2))
-        return empty, empty, np.empty((0, spec.num_objects), np.int64)
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
+        state, drawn = _draw_block(spec, source_pool, background_pool, split, block)
+        parts.append(([a[keep] for a in state], {name: a[keep] for name, a in drawn.items()}))
+    states, draws = zip(*parts)
+    state = [np.concatenate(arrays) for arrays in zip(*states)]
+    drawn = {name: np.concatenate([d[name] for d in draws]) for name in draws[0]}
+    return state, drawn
 
 
 @functools.lru_cache(maxsize=4)  # consecutive ranges usually fall in the same block
-def _draw_block(spec: Spec, pool_size: int, split: str, block: int):
-    """`position, velocity (BLOCK_SIZE, K, 2)` float64 and `source_indices (BLOCK_SIZE, K)` int64."""
+def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int):
+    """One block's motion start state `(BLOCK_SIZE, K, 2)` arrays and its source and background draws."""
     shape = (BLOCK_SIZE, spec.num_objects)
-    key = [spec.seed, SPLITS.index(split), block]
-    motion_rng = np.random.default_rng(key + [_MOTION_STREAM])
-    position, velocity = start_state(spec.motion, motion_rng, shape, spec.step_length)
-    if spec.sampling == "random":
-        sources = np.random.default_rng(key + [_SOURCE_STREAM]).integers(0, pool_size, shape)
-    else:
-        sequence = block * BLOCK_SIZE + np.arange(BLOCK_SIZE)
-        sources = (sequence[:, None] * spec.num_objects + np.arange(spec.num_objects)) % pool_size
-    return position, velocity, sources
+
+    def rng(stream: str) -> np.random.Generator:
+        return streams.rng(spec.seed, split, block, stream)
+
+    state = spec.motion.start(rng("motion"), shape)
+    drawn = spec.source.choose(rng, block, shape, spec.sampling, source_pool)
+    drawn.update(spec.background.choose(rng, block, BLOCK_SIZE, background_pool))
+    return state, drawn

@@ -1,243 +1,233 @@
-"""Source images: where the canonical files live, how to check them and how to read them.
+"""Sources: what the sprites are.
 
-A source has a train and a test pool of `images (N, S, S) uint8` with `labels (N,) uint8`.
-Files are the canonical IDX `.gz` files; MNIST is also read from keras' `mnist.npz`.
+A source draws, per block of sequences, what it needs from its random streams (`choose`), says what
+each object is (`describe`: the ground truth recorded with the data) and draws the sprites from that
+ground truth alone (`sprites`), so that they can be re-rendered from a dataset's own columns.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import os
-import zlib
+import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
+from generator import doodles
+from generator.components import Component, Registry, integer, number, ordered, set_field
+from generator.files import SOURCE_FILES, Pool
 
-class ChecksumError(ValueError):
-    """A source file's bytes are not the published ones (corrupt, truncated or altered)."""
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One published file.
-
-    `checksum` is "<algorithm>:<hex>" as the publisher gives it (sha256, or md5 where only md5
-    is published). `content_sha256` is the sha256 of the decompressed bytes, so that a copy that
-    was merely recompressed (as Debian's Fashion-MNIST is) is recognised as the same data.
-    """
-
-    name: str
-    checksum: str
-    content_sha256: str | None = None
+SOURCES = Registry("source")
 
 
 @dataclass(frozen=True)
-class Source:
-    """A collection of sprite images with its published files, licence and citation."""
+class Images(Component):
+    """Sprites that are the images of a published collection, one per object.
 
-    name: str
-    pretty_name: str
-    base_url: str
-    files: dict[str, RemoteFile]  # role ("train_images", ...) -> file
-    class_names: tuple[str, ...]
-    license: str
-    citation: str
-    sprite_size: int = 28
-    npz: RemoteFile | None = None  # a single-file alternative (keras' mnist.npz)
-
-    def url(self, role: str, mirror: str | None = None) -> str:
-        """The canonical URL of a file, or `<mirror>/<source>/<file name>` for a mirror."""
-        name = self.files[role].name
-        if mirror:
-            return f"{mirror.rstrip('/')}/{self.name}/{name}"
-        return self.base_url + name
-
-
-ROLES = ("train_images", "train_labels", "test_images", "test_labels")
-
-_MNIST_CITATION = """@article{lecun1998gradient,
-  title={Gradient-based learning applied to document recognition},
-  author={LeCun, Yann and Bottou, L{\\'e}on and Bengio, Yoshua and Haffner, Patrick},
-  journal={Proceedings of the IEEE}, volume={86}, number={11}, pages={2278--2324}, year={1998}
-}"""
-
-_FASHION_CITATION = """@article{xiao2017fashion,
-  title={Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms},
-  author={Xiao, Han and Rasul, Kashif and Vollgraf, Roland},
-  journal={arXiv preprint arXiv:1708.07747}, year={2017}
-}"""
-
-SOURCES: dict[str, Source] = {
-    "mnist": Source(
-        name="mnist",
-        pretty_name="MNIST",
-        base_url="https://ossci-datasets.s3.amazonaws.com/mnist/",
-        files={
-            "train_images": RemoteFile(
-                "train-images-idx3-ubyte.gz",
-                "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-            ),
-            "train_labels": RemoteFile(
-                "train-labels-idx1-ubyte.gz",
-                "sha256:3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-            ),
-            "test_images": RemoteFile(
-                "t10k-images-idx3-ubyte.gz",
-                "sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-            ),
-            "test_labels": RemoteFile(
-                "t10k-labels-idx1-ubyte.gz",
-                "sha256:f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            ),
-        },
-        class_names=tuple("0123456789"),
-        license="cc-by-sa-3.0",
-        citation=_MNIST_CITATION,
-        npz=RemoteFile(
-            "mnist.npz", "sha256:731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-        ),
-    ),
-    "fashion_mnist": Source(
-        name="fashion_mnist",
-        pretty_name="Fashion-MNIST",
-        base_url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        # Zalando publishes md5 only; the content hashes identify recompressed copies.
-        files={
-            "train_images": RemoteFile(
-                "train-images-idx3-ubyte.gz",
-                "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-            ),
-            "train_labels": RemoteFile(
-                "train-labels-idx1-ubyte.gz",
-                "md5:25c81989df183df01b3e8a0aad5dffbe",
-                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-            ),
-            "test_images": RemoteFile(
-                "t10k-images-idx3-ubyte.gz",
-                "md5:bef4ecab320f06d8554ea6380940ec79",
-                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-            ),
-            "test_labels": RemoteFile(
-                "t10k-labels-idx1-ubyte.gz",
-                "md5:bb300cfdad3c16e7a12a480ee83cd310",
-                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-            ),
-        },
-        class_names=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-        ),
-        license="mit",
-        citation=_FASHION_CITATION,
-    ),
-}
-
-
-class Pool(NamedTuple):
-    """The images a split may draw from: `images (N, S, S) uint8`, `labels (N,) uint8`."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-
-def verify(path: str, file: RemoteFile, origin: str | None = None, remedy: str | None = None) -> None:
-    """Raise `ChecksumError` unless the file at `path` (fetched from `origin`) holds the published bytes.
-
-    The message ends with `remedy`, what to do about it (by default: fetch it again or use another copy).
+    classes: keep only images of these classes (label numbers), or None for all.
     """
-    with open(path, "rb") as f:
-        data = f.read()
-    algorithm, expected = file.checksum.split(":")
-    actual = hashlib.new(algorithm, data).hexdigest()
-    if actual == expected:
-        return
-    if file.content_sha256 and _content_sha256(data) == file.content_sha256:
-        return
-    raise ChecksumError(
-        f"{file.name} from {origin or path} is corrupt or not the published file: expected {algorithm} "
-        f"{expected}, got {actual} ({len(data)} bytes). "
-        + (remedy or "Delete it and fetch it again, or point MOVING_MNIST_MIRROR / data_dir at a good copy.")
-    )
+
+    classes: tuple[int, ...] | None = None
+
+    files: ClassVar[str]  # the collection in `generator.files.SOURCE_FILES`
+    channels: ClassVar[int] = 1
+    opaque: ClassVar[bool] = False  # alpha: the whole rectangle (True) or the ink (False)
+    image_shape: ClassVar[tuple[int, int]] = (28, 28)
+
+    def __post_init__(self):
+        if self.classes is not None:
+            names = self.class_names
+            if isinstance(self.classes, (str, bytes)) or not hasattr(self.classes, "__iter__"):
+                raise ValueError(f"source.classes={self.classes!r} must be a list of class numbers 0 to {len(names) - 1}")
+            classes = [integer("source.classes", c, 0, len(names) - 1) for c in self.classes]
+            if not classes or len(set(classes)) != len(classes):
+                raise ValueError(f"source.classes={self.classes!r} must be distinct class numbers 0 to {len(names) - 1}, at least one")
+            set_field(self, "classes", tuple(sorted(classes)))
+
+    @property
+    def collection(self):
+        return SOURCE_FILES[self.files]
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.collection.class_names
+
+    def sprite_shape(self) -> tuple[int, int]:
+        """The largest sprite, (rows, cols)."""
+        return self.image_shape
+
+    def draws(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return shape  # one image per object
+
+    def choose(self, rng, block: int, shape: tuple[int, int], sampling, pool: Pool) -> dict[str, np.ndarray]:
+        """The block's random draws: `source_indices` into the pool."""
+        allowed = _allowed(pool, self.classes)
+        picks = sampling.choose(lambda: rng("source"), block, self.draws(shape), len(allowed))
+        return {"source_indices": picks if self.classes is None else allowed[picks]}
+
+    def describe(self, drawn: dict[str, np.ndarray], pool: Pool) -> dict[str, np.ndarray]:
+        """The ground truth of the objects: `labels` and `source_indices`, (N, K)."""
+        return {"labels": pool.labels[drawn["source_indices"]], **drawn}
+
+    def widths(self, truth: dict[str, np.ndarray]) -> np.ndarray | int:
+        return self.image_shape[1]
+
+    def sprites(self, truth: dict[str, np.ndarray], pool: Pool) -> np.ndarray:
+        """`(N, 1, K, C, h, w)` uint8, the same in every frame."""
+        images = pool.images[truth["source_indices"]]  # (N, K, [3,] h, w)
+        n, k = images.shape[:2]
+        return images.reshape(n, 1, k, self.channels, *self.image_shape)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """The sha256 of a file's bytes, read in blocks (files may be larger than memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
+@SOURCES.register
+@dataclass(frozen=True)
+class Mnist(Images):
+    """MNIST handwritten digits (LeCun et al. 1998), 28x28 gray."""
+
+    name = "mnist"
+    files = "mnist"
 
 
-def _content_sha256(data: bytes) -> str | None:
-    try:
-        return hashlib.sha256(_gunzip(data, "data")).hexdigest()
-    except ValueError:
-        return None
+@SOURCES.register
+@dataclass(frozen=True)
+class FashionMnist(Images):
+    """Fashion-MNIST clothes (Xiao et al. 2017), 28x28 gray."""
+
+    name = "fashion_mnist"
+    files = "fashion_mnist"
 
 
-def _gunzip(data: bytes, name: str) -> bytes:
-    """Decompress gzip bytes; a file that is not gzip, truncated or corrupt raises `ValueError`."""
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{name} is not a readable gzip file: {error}") from None
+@SOURCES.register
+@dataclass(frozen=True)
+class Cifar10(Images):
+    """CIFAR-10 photographs (Krizhevsky 2009), 32x32 RGB, opaque squares."""
+
+    name = "cifar10"
+    files = "cifar10"
+    channels = 3
+    opaque = True
+    image_shape = (32, 32)
 
 
-def read_idx(path: str) -> np.ndarray:
-    """Read an IDX file (gzipped or not) of unsigned bytes into an array of its shape."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, path)
-    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    header = 4 + 4 * ndim
-    if len(data) != header + int(np.prod(shape)):
-        raise ValueError(f"{path} holds {len(data) - header} bytes of data, its header says {shape}")
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+@SOURCES.register
+@dataclass(frozen=True)
+class Numbers(Images):
+    """Multi-digit numbers: `digits_per_number` MNIST digits side by side, left to right.
+
+    The gap between neighbouring digits is drawn from U{spacing_min .. spacing_max} pixels, so a
+    number is 28 pixels high and 28 * digits + its gaps wide. `value` is its digits read as a decimal
+    integer (leading zeros allowed).
+    """
+
+    name = "numbers"
+    files = "mnist"
+    digits_per_number: int = 3
+    spacing_min: int = 0
+    spacing_max: int = 4
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_field(self, "digits_per_number", integer("source.digits_per_number", self.digits_per_number, 1, 10))
+        set_field(self, "spacing_min", integer("source.spacing_min", self.spacing_min, 0, 28))
+        set_field(self, "spacing_max", integer("source.spacing_max", self.spacing_max, 0, 28))
+        ordered("source", "spacing_min", self.spacing_min, "spacing_max", self.spacing_max)
+
+    def sprite_shape(self) -> tuple[int, int]:
+        d = self.digits_per_number
+        return 28, 28 * d + (d - 1) * self.spacing_max
+
+    def draws(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*shape, self.digits_per_number)
+
+    def choose(self, rng, block, shape, sampling, pool):
+        drawn = super().choose(rng, block, shape, sampling, pool)
+        gaps = (*shape, self.digits_per_number - 1)
+        drawn["spacing"] = rng("spacing").integers(self.spacing_min, self.spacing_max + 1, gaps).astype(np.int16)
+        return drawn
+
+    def describe(self, drawn, pool):
+        truth = super().describe(drawn, pool)  # labels and source_indices (N, K, digits)
+        powers = 10 ** np.arange(self.digits_per_number - 1, -1, -1, dtype=np.int64)
+        truth["value"] = truth["labels"].astype(np.int64) @ powers  # integer matmul: exact
+        return truth
+
+    def widths(self, truth):
+        return 28 * self.digits_per_number + truth["spacing"].sum(axis=-1, dtype=np.int64)
+
+    def sprites(self, truth, pool):
+        digits = pool.images[truth["source_indices"]]  # (N, K, D, 28, 28)
+        n, k, d = digits.shape[:3]
+        width = self.sprite_shape()[1]
+        lefts = np.zeros((n * k, d), np.int64)
+        lefts[:, 1:] = 28 * np.arange(1, d) + np.cumsum(truth["spacing"].reshape(n * k, d - 1), axis=-1)
+        out = np.zeros((n * k, 28, width), np.uint8)
+        rows = as_strided(out.reshape(-1), (out.size - 27, 28), (1, 1), writeable=True)  # 28 pixels from anywhere
+        row_starts = (np.arange(n * k) * (28 * width))[:, None] + np.arange(28) * width  # (N * K, 28)
+        for j in range(d):  # digits never overlap (gaps >= 0): placing one is copying its rows
+            rows[row_starts + lefts[:, j, None]] = digits[:, :, j].reshape(n * k, 28, 28)
+        return out.reshape(n, 1, k, 1, 28, width)
 
 
-def local_files(source: Source, folder: str) -> dict[str, str]:
-    """Find a source's files in a folder: the four IDX files, or else keras' npz (role "npz")."""
-    paths = {role: os.path.join(folder, file.name) for role, file in source.files.items()}
-    if all(os.path.isfile(p) for p in paths.values()):
-        return paths
-    if source.npz and os.path.isfile(os.path.join(folder, source.npz.name)):
-        return {"npz": os.path.join(folder, source.npz.name)}
-    wanted = ", ".join(f.name for f in source.files.values())
-    alternative = f" (or {source.npz.name})" if source.npz else ""
-    raise FileNotFoundError(f"{folder} does not hold the {source.pretty_name} files {wanted}{alternative}")
+@SOURCES.register
+@dataclass(frozen=True)
+class Doodles(Component):
+    """Procedural doodles (lines, quadratic Bezier curves, ellipses), drawn anti-aliased; no files.
+
+    size: the sprite is size x size pixels. Each sprite has U{min_strokes .. max_strokes} strokes of
+    width U[min_width, max_width] pixels; `generator.doodles` defines the strokes and how they are drawn.
+    """
+
+    name = "doodles"
+    size: int = 32
+    min_strokes: int = 1
+    max_strokes: int = 4
+    min_width: float = 1.0
+    max_width: float = 3.0
+
+    files: ClassVar[None] = None
+    channels: ClassVar[int] = 1
+    opaque: ClassVar[bool] = False
+    class_names: ClassVar[None] = None
+
+    def __post_init__(self):
+        set_field(self, "size", integer("source.size", self.size, 8, 128))
+        set_field(self, "min_strokes", integer("source.min_strokes", self.min_strokes, 1, 16))
+        set_field(self, "max_strokes", integer("source.max_strokes", self.max_strokes, 1, 16))
+        set_field(self, "min_width", number("source.min_width", self.min_width, 0.5, 8))
+        set_field(self, "max_width", number("source.max_width", self.max_width, 0.5, 8))
+        ordered("source", "min_strokes", self.min_strokes, "max_strokes", self.max_strokes)
+        ordered("source", "min_width", self.min_width, "max_width", self.max_width)
+
+    def sprite_shape(self) -> tuple[int, int]:
+        return self.size, self.size
+
+    def choose(self, rng, block, shape, sampling, pool):
+        count = int(np.prod(shape))
+        strokes = doodles.sample_strokes(
+            rng("doodles"), count, self.size, self.min_strokes, self.max_strokes, self.min_width, self.max_width
+        )
+        return {"strokes": strokes.reshape(*shape, *strokes.shape[1:])}
+
+    def describe(self, drawn, pool):
+        return dict(drawn)
+
+    def widths(self, truth):
+        return self.size
+
+    def sprites(self, truth, pool):
+        strokes = truth["strokes"]
+        n, k = strokes.shape[:2]
+        drawn = doodles.draw(strokes.reshape(n * k, *strokes.shape[2:]), self.size)
+        return drawn.reshape(n, 1, k, 1, self.size, self.size)
 
 
-def check_files(source: Source, paths: dict[str, str]) -> None:
-    """Verify every file of `paths` (as returned by `local_files`) against its published hash."""
-    for role, path in paths.items():
-        verify(path, source.npz if role == "npz" else source.files[role])
-
-
-def load_pools(paths: dict[str, str]) -> dict[str, Pool]:
-    """Read the "train" and "test" pools from the four IDX files or from one keras npz."""
-    if "npz" in paths:
-        with np.load(paths["npz"]) as npz:
-            return {
-                "train": Pool(npz["x_train"].astype(np.uint8), npz["y_train"].astype(np.uint8)),
-                "test": Pool(npz["x_test"].astype(np.uint8), npz["y_test"].astype(np.uint8)),
-            }
-    pools = {}
-    for part in ("train", "test"):
-        images, labels = read_idx(paths[f"{part}_images"]), read_idx(paths[f"{part}_labels"])
-        if images.ndim != 3 or labels.shape != images.shape[:1]:
-            raise ValueError(f"{part} images {images.shape} and labels {labels.shape} do not match")
-        pools[part] = Pool(images, labels)
-    return pools
+@functools.lru_cache(maxsize=8)
+def _allowed(pool: Pool, classes: tuple[int, ...] | None) -> np.ndarray:
+    """Indices of the pool's images of `classes` (all of them for None)."""
+    if classes is None:
+        return np.arange(len(pool.labels))
+    allowed = np.flatnonzero(np.isin(pool.labels, classes))
+    if allowed.size == 0:
+        raise ValueError(f"source.classes={list(classes)} leaves no image in a pool of {len(pool.labels)} images")
+    return allowed

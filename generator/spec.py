@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, fields
 
+from generator.backgrounds import BACKGROUNDS
+from generator.components import Component, integer
+from generator.compositing import COMPOSITINGS
+from generator.motion import MOTIONS
+from generator.sampling import SAMPLINGS
 from generator.sources import SOURCES
 
-CHOICES = {
-    "source": tuple(SOURCES),
-    "motion": ("classic", "notebook"),
-    "compositing": ("max", "sum"),
-    "sampling": ("random", "sequential"),
+# field -> the registry of its components
+COMPONENTS = {
+    "source": SOURCES,
+    "motion": MOTIONS,
+    "compositing": COMPOSITINGS,
+    "sampling": SAMPLINGS,
+    "background": BACKGROUNDS,
 }
 
 # field -> (smallest, largest) allowed value. The maxima are far beyond any published use and are
@@ -27,8 +33,11 @@ BOUNDS = {
     "seed": (0, 2**128 - 1),
 }
 
-# Pixels of one whole sequence at most (256 MiB of uint8): a sequence is generated, encoded and
-# written as one piece, and Arrow's 32-bit list offsets must hold a batch of them.
+# Flat parameters of version 1.0 cards and calls, and the component that now holds each.
+LEGACY = {"step_length": "motion"}
+
+# Bytes of one whole sequence at most (256 MiB): a sequence is generated, encoded and written as
+# one piece, and Arrow's 32-bit list offsets must hold a batch of them.
 MAX_SEQUENCE_PIXELS = 2**28
 
 
@@ -36,64 +45,82 @@ MAX_SEQUENCE_PIXELS = 2**28
 class Spec:
     """Everything that determines the bytes of a generated dataset.
 
-    source: "mnist" or "fashion_mnist", the sprite images.
+    source: what the sprites are (`generator.sources`), with its parameters.
     num_objects: sprites per sequence (K).
     num_frames: frames per sequence (T); the first `num_input_frames` are inputs, the rest outputs.
     image_size: the canvas is `image_size x image_size` pixels (H = W).
-    motion: "classic" (Srivastava et al. 2015) or "notebook" (the seed notebook's variant).
-    step_length: distance per frame as a fraction of the free space (image_size - sprite size).
-    compositing: "max" (the original) or "sum" (add, then clip at 255).
-    sampling: "random" (uniform with replacement) or "sequential" (sequence i uses images i*K..).
+    motion: how the sprites move (`generator.motion`), with its parameters.
+    compositing: how overlapping sprites combine (`generator.compositing`).
+    sampling: which source images each sequence uses (`generator.sampling`).
+    background: what is behind the sprites (`generator.backgrounds`).
     num_train, num_validation, num_test: sequences per split; 0 omits the split.
     seed: the root of every random stream.
+
+    Components may be given by name, as `{"name": ..., parameter: value}` or as objects.
     """
 
-    source: str
+    source: Component
     num_objects: int
     num_frames: int
     num_input_frames: int
     image_size: int
-    motion: str
-    step_length: float
-    compositing: str
-    sampling: str
+    motion: Component
+    compositing: Component
+    sampling: Component
+    background: Component
     num_train: int
     num_validation: int
     num_test: int
     seed: int
 
     def __post_init__(self):
-        for name, allowed in CHOICES.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(f"{name}={value!r} is not allowed: choose one of {', '.join(allowed)}")
+        for name, registry in COMPONENTS.items():
+            object.__setattr__(self, name, registry.create(getattr(self, name)))
         for name, (minimum, maximum) in BOUNDS.items():
-            value = getattr(self, name)
-            if not _is_integer(value) or not minimum <= value <= maximum:
-                raise ValueError(f"{name}={value!r} must be an integer from {minimum} to {maximum}")
-            object.__setattr__(self, name, int(value))  # numpy integers become plain ints
-        step = self.step_length
-        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 < step <= 1:
-            raise ValueError(f"step_length={step!r} must be a number in (0, 1]")
+            object.__setattr__(self, name, integer(name, getattr(self, name), minimum, maximum))
         if self.num_input_frames >= self.num_frames:
             raise ValueError(
                 f"num_input_frames={self.num_input_frames!r} must be smaller than "
                 f"num_frames={self.num_frames!r}, so that at least one output frame remains"
             )
-        sprite = SOURCES[self.source].sprite_size
-        if self.image_size < sprite:
+        rows, cols = self.source.sprite_shape()
+        if self.image_size < max(rows, cols):
             raise ValueError(
-                f"image_size={self.image_size!r} must be at least the {self.source} sprite size {sprite}"
+                f"image_size={self.image_size!r} must be at least the {self.source.name} sprite size {rows}x{cols}"
             )
-        pixels = self.num_frames * self.image_size**2
+        if self.sampling.name != "random" and self.source.files is None:
+            raise ValueError(
+                f"sampling={self.sampling.name!r} is not allowed with source={self.source.name!r}, which draws "
+                f"its sprites instead of taking images: choose random"
+            )
+        pixels = self.num_frames * self.channels * self.image_size**2
         if pixels > MAX_SEQUENCE_PIXELS:
             raise ValueError(
-                f"num_frames={self.num_frames} x image_size={self.image_size}^2 is {pixels:,} pixels per "
-                f"sequence; at most {MAX_SEQUENCE_PIXELS:,} (256 MiB) are allowed"
+                f"num_frames={self.num_frames} x {self.channels} channels x image_size={self.image_size}^2 is "
+                f"{pixels:,} bytes per sequence; at most {MAX_SEQUENCE_PIXELS:,} (256 MiB) are allowed"
             )
         if self.num_train + self.num_validation + self.num_test == 0:
             raise ValueError("num_train, num_validation and num_test are all 0: no split to build")
-        object.__setattr__(self, "step_length", float(step))
+
+    @classmethod
+    def from_dict(cls, parameters: dict) -> Spec:
+        """A spec from `as_dict()`'s form, or from a version 1.0 card's flat one (`step_length`, no background)."""
+        parameters = dict(parameters)
+        for name, component in LEGACY.items():
+            if name in parameters:
+                value = parameters[component]
+                value = dict(value) if isinstance(value, dict) else {"name": value}
+                parameters[component] = {**value, name: parameters.pop(name)}
+        parameters.setdefault("background", "none")
+        unknown = sorted(set(parameters) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"{unknown[0]} is not a parameter: the parameters are {', '.join(f.name for f in fields(cls))}")
+        return cls(**parameters)
+
+    @property
+    def channels(self) -> int:
+        """1 (gray frames) or 3 (RGB, from an RGB source or background)."""
+        return max(self.source.channels, self.background.channels)
 
     @property
     def num_output_frames(self) -> int:
@@ -104,9 +131,14 @@ class Spec:
         sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
         return {split: n for split, n in sizes.items() if n > 0}
 
+    def files(self) -> list[str]:
+        """The collections (`generator.files.SOURCE_FILES`) this spec reads."""
+        return list(dict.fromkeys(c.files for c in (self.source, self.background) if c.files is not None))
+
     def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain values: components as `{"name": ..., parameter: value}`."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _is_integer(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+def _plain(value):
+    return value.as_dict() if isinstance(value, Component) else value

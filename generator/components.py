@@ -1,0 +1,122 @@
+"""Registries of components, and the checks their parameters share.
+
+Every variant of the engine (a source, a motion, a compositing, a sampling, a background) is a
+small frozen dataclass registered under its name in the registry of its kind. Its fields are its
+parameters, checked when it is made, so that a spec carries only the parameters it uses:
+
+    >>> MOTIONS.create({"name": "classic", "step_length": 0.2})
+    Classic(step_length=0.2)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import numbers
+import typing
+from typing import ClassVar
+
+
+def not_allowed(parameter: str, value, allowed) -> ValueError:
+    """The one sentence for a name that is not one of `allowed`, with the closest one to suggest."""
+    allowed = list(allowed)
+    close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ValueError(f"{parameter}={value!r} is not allowed: choose one of {', '.join(allowed)}{hint}")
+
+
+class Component:
+    """A registered variant: `name` says which, the dataclass fields are its parameters."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # the registry's kind, set when registered: "source", "motion", ...
+
+    def parameters(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def as_dict(self) -> dict:
+        """`{"name": ..., parameter: value, ...}`: how configs, cards and the command line spell it."""
+        return {"name": self.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.parameters().items()}}
+
+
+class Registry(dict):
+    """The components of one kind, by name; each name is declared once, by `register`."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def register(self, cls: type) -> type:
+        if cls.name in self:
+            raise RuntimeError(f"{self.kind} {cls.name!r} is registered twice")
+        cls.kind = self.kind
+        self[cls.name] = cls
+        return cls
+
+    def __missing__(self, name):
+        raise not_allowed(self.kind, name, self)
+
+    def create(self, value, base: Component | None = None) -> Component:
+        """A component from its name, its `as_dict()` form, or itself.
+
+        A dict without "name", or with the name of `base`, changes only the parameters it gives;
+        otherwise the named component starts from its defaults.
+        """
+        if isinstance(value, Component):
+            if value.kind != self.kind:
+                raise ValueError(f"{self.kind}={value!r} is not allowed: it is a {value.kind}")
+            return value
+        if isinstance(value, str):
+            value = {"name": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"{self.kind}={value!r} is not allowed: give a name or a dict with a 'name'")
+        parameters = dict(value)
+        name = parameters.pop("name", base.name if base is not None else None)
+        if name is None:
+            raise ValueError(f"{self.kind}={value!r} needs a 'name': one of {', '.join(self)}")
+        cls = self[name]
+        if base is not None and base.name == name:
+            parameters = {**base.parameters(), **parameters}
+        known = [f.name for f in dataclasses.fields(cls)]
+        for key in parameters:
+            if key not in known:
+                allowed = ", ".join(known) or "none"
+                raise ValueError(f"{self.kind}.{key} is not a parameter of {self.kind} {name!r}: its parameters are {allowed}")
+        return cls(**parameters)
+
+    def parameter_types(self) -> dict[str, type]:
+        """`"kind.parameter" -> type` for every parameter of every component (for the command line)."""
+        types = {}
+        for cls in self.values():
+            hints = typing.get_type_hints(cls)
+            for f in dataclasses.fields(cls):
+                types[f"{self.kind}.{f.name}"] = hints[f.name]
+        return types
+
+
+# --- checks shared by components' __post_init__ -------------------------------------------------------
+
+
+def set_field(component, field: str, value) -> None:
+    object.__setattr__(component, field, value)  # normalising a frozen dataclass's field
+
+
+def integer(parameter: str, value, low: int, high: int) -> int:
+    """`value` as a plain int, or `ValueError` unless it is an integer in low..high."""
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= high):
+        raise ValueError(f"{parameter}={value!r} must be an integer from {low} to {high}")
+    return int(value)
+
+
+def number(parameter: str, value, low: float, high: float, *, open_low: bool = False) -> float:
+    """`value` as a float, or `ValueError` unless it is a number in [low, high] ((low, high] if open_low)."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (real and (low < value if open_low else low <= value) and value <= high):
+        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
+        raise ValueError(f"{parameter}={value!r} must be a number in {interval}")
+    return float(value)
+
+
+def ordered(parameter: str, low_name: str, low, high_name: str, high) -> None:
+    if low > high:
+        raise ValueError(f"{parameter}: {low_name}={low!r} must not exceed {high_name}={high!r}")

@@ -1,0 +1,34 @@
+"""The random streams: part of the definition of the data.
+
+The draws for sequence i of a split come from
+
+    numpy.random.default_rng([seed, split, i // BLOCK_SIZE, stream])
+
+with split 0 (train), 1 (validation) or 2 (test), so they depend only on (spec, split, i), whatever
+range, batch size, process or machine asked for them. Each component draws from its own stream.
+
+The table is append-only: an id, once given, never changes meaning, and a new component takes a
+new id, so that adding one never changes the bytes of a dataset that does not use it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Sequences per random block. Changing it would change every byte.
+BLOCK_SIZE = 1024
+
+SPLITS = ("train", "validation", "test")
+
+STREAMS = {
+    "motion": 0,  # start positions and velocities
+    "source": 1,  # which source images (random sampling)
+    "spacing": 2,  # numbers: the gaps between digits
+    "doodles": 3,  # doodles: the strokes of each sprite
+    "background": 4,  # which background image
+}
+
+
+def rng(seed: int, split: str, block: int, stream: str) -> np.random.Generator:
+    """The generator of `stream` for one block of a split."""
+    return np.random.default_rng([seed, SPLITS.index(split), block, STREAMS[stream]])
