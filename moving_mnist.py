@@ -273,17 +273,15 @@ def _feature(f, spec: Spec):
 
 
 def _merge_components(config_name: str | None, overrides: dict) -> None:
-    """Turn component overrides into whole components, in place: `motion={"step_length": 0.2}` keeps the
-    preset's motion and changes one parameter; `step_length=0.2` (version 1.0's spelling) means the same."""
+    """Give the components among `overrides` in full, in place: `motion={"step_length": 0.2}` keeps the
+    preset's motion with one parameter changed, and `step_length=0.2` (version 1.0's spelling) too."""
     base = (PRESETS.get(config_name) or PRESETS[generator.presets.DEFAULT]).spec
-    for name, component in LEGACY.items():
-        if name in overrides:
-            value = overrides.get(component, {})
-            value = dict(value) if isinstance(value, dict) else {"name": value} if isinstance(value, str) else value
-            overrides[component] = {**value, name: overrides.pop(name)}
-    for kind, registry in COMPONENTS.items():
-        if kind in overrides:
-            overrides[kind] = registry.create(overrides[kind], base=getattr(base, kind)).as_dict()
+    kinds = [kind for kind in COMPONENTS if kind in overrides] + [LEGACY[n] for n in LEGACY if n in overrides]
+    spec = base.replace(**{k: v for k, v in overrides.items() if k in COMPONENTS or k in LEGACY})
+    for name in LEGACY:
+        overrides.pop(name, None)
+    for kind in kinds:
+        overrides[kind] = getattr(spec, kind).as_dict()
 
 
 def check_cache(builder: MovingMNIST, full: bool = True) -> dict[str, str]:

@@ -3,7 +3,7 @@
     moving-mnist configs
     moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR] [--rebuild]
     moving-mnist verify NAME [same options as build]
-    moving-mnist export NAME --format npy|parquet --output DIR [--overwrite] [same options as build]
+    moving-mnist export NAME --format FORMAT --output DIR [--overwrite] [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
@@ -32,11 +32,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from generator import SPLITS, Spec
+from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.sources import SOURCES, file_sha256, local_files
+from generator.spec import COMPONENTS, LEGACY
+from moving_mnist_export import EXPORTERS
 
-# parameter -> its type, for `--set` (Spec's annotations are strings: "int", "float", "str")
-_TYPES = {name: {"int": int, "float": float, "str": str}[f.type] for name, f in Spec.__dataclass_fields__.items()}
+# `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
+# parameter ("motion.step_length"); the registries declare them, so a new component needs nothing here.
+_TYPES = {
+    **{name: str if name in COMPONENTS else int for name in Spec.__dataclass_fields__},
+    **{key: kind for registry in COMPONENTS.values() for key, kind in registry.parameter_types().items()},
+    **{name: float for name in LEGACY},  # version 1.0's spelling of motion.step_length
+}
 
 MANIFEST = "moving-mnist-export.json"  # marks a folder as an export of ours, and lists its files
 _FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/100 s, 16 bits), not imported: it loads imageio
@@ -131,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="build, then write plain .npy or .parquet files")
     export.add_argument("name", type=_preset, metavar="NAME", help=name_help)
-    export.add_argument("--format", choices=("npy", "parquet"), required=True)
+    export.add_argument("--format", choices=tuple(EXPORTERS), required=True)
     export.add_argument("--output", type=_path, required=True, metavar="DIR",
                         help="the folder to write; swapped in when complete")
     export.add_argument("--overwrite", action="store_true",
@@ -203,16 +210,23 @@ def _path(text: str) -> Path:
 
 
 def _override(pair: str) -> tuple[str, object]:
-    """`"seed=7"` -> `("seed", 7)`, typed like `Spec`."""
+    """`"seed=7"` -> `("seed", 7)`, `"source.classes=1,3"` -> `("source.classes", [1, 3])`, typed by the spec."""
     key, sep, text = pair.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"{pair!r}: expected KEY=VALUE")
     if key not in _TYPES:
-        raise argparse.ArgumentTypeError(f"{pair!r}: unknown key {key!r}; known keys: {', '.join(_TYPES)}")
+        close = difflib.get_close_matches(key, _TYPES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise argparse.ArgumentTypeError(f"{pair!r}: unknown key {key!r}{hint}; known keys: {', '.join(_TYPES)}")
+    kind = _TYPES[key]
     try:
-        return key, _TYPES[key](text)
+        if kind in (int, float, str):
+            return key, kind(text)
+        # classes: "1,3,5", or "all" for no filter
+        return key, None if text == "all" else [int(item) for item in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{pair!r}: {key} must be of type {_TYPES[key].__name__}, got {text!r}") from None
+        wanted = kind.__name__ if kind in (int, float, str) else "comma-separated integers or 'all'"
+        raise argparse.ArgumentTypeError(f"{pair!r}: {key} must be {wanted}, got {text!r}") from None
 
 
 def _integer(low: int, high: int | None):
@@ -248,12 +262,29 @@ def _number(low: float, high: float):
 
 def _configs(args) -> int:
     names = list(PRESETS)
-    print(f"{'parameter':<18}" + "".join(f"{name:>12}" for name in names))
-    for key in _TYPES:
-        print(f"{key:<18}" + "".join(f"{getattr(PRESETS[n].spec, key)!s:>12}" for n in names))
+    table = {name: _flat(PRESETS[name].spec.as_dict()) for name in names}
+    # each component's parameters (of whichever presets have them) right under it
+    keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for n in names for k in table[n]
+                              if k.partition(".")[0] == field))
+    width = max(map(len, keys)) + 2
+    print(f"{'parameter':<{width}}" + "".join(f"{name:>15}" for name in names))
+    for key in keys:
+        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-')!s:>15}" for n in names))
     for name, preset in PRESETS.items():
         print(f"\n{name}: {preset.description}")
     return 0
+
+
+def _flat(parameters: dict) -> dict:
+    """`{"motion": {"name": "classic", "step_length": 0.1}}` -> `{"motion": "classic", "motion.step_length": 0.1}`."""
+    flat = {}
+    for key, value in parameters.items():
+        if isinstance(value, dict):
+            flat[key] = value["name"]
+            flat.update((f"{key}.{k}", v) for k, v in value.items() if k != "name")
+        else:
+            flat[key] = value
+    return flat
 
 
 def _build(args) -> int:
@@ -296,12 +327,7 @@ def _export(args) -> int:
     partial = Path(tempfile.mkdtemp(prefix=".moving-mnist-export-", dir=home))
     try:
         with _disk_space(home):
-            if args.format == "parquet":
-                _write_parquet(splits, builder, partial)
-            else:
-                for split, ds in splits.items():
-                    _write_npy(ds, partial / f"{split}.npy", builder.config.spec)
-            files = {f"{split}.{args.format}": ds.num_rows for split, ds in splits.items()}
+            files = EXPORTERS[args.format]().write(splits, builder.config.spec, builder.hash, partial)
             _write_manifest(partial, args.name, args.format, builder, files)
         _install(partial, args.output, previous)
     finally:
@@ -353,7 +379,7 @@ def _publish(args) -> int:
         args.names,
         args.repo_id,
         stage=stage,
-        overrides=dict(args.overrides),
+        overrides=_parameters(args.overrides),
         private=args.private,
         max_shard_size=args.max_shard_size,
         dry_run=args.dry_run,
@@ -370,7 +396,25 @@ def _publish(args) -> int:
 
 def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec:
     """The preset with the `--set` overrides, validated (raises `ValueError`); it needs no `datasets`."""
-    return Spec(**{**PRESETS[name].spec.as_dict(), **dict(overrides)})
+    return PRESETS[name].spec.replace(**_parameters(overrides))
+
+
+def _parameters(overrides: list[tuple[str, object]]) -> dict:
+    """The `--set` overrides as keyword arguments, in order: `motion=brownian` starts that component
+    from its defaults, `motion.sigma=0.1` changes one parameter of the component (the preset's, or the
+    one named before)."""
+    parameters: dict = {}
+    for key, value in overrides:
+        kind, _, parameter = key.partition(".")
+        if kind in LEGACY:
+            kind, parameter = LEGACY[kind], kind
+        if kind not in COMPONENTS:
+            parameters[kind] = value
+        elif parameter:
+            parameters.setdefault(kind, {})[parameter] = value
+        else:
+            parameters[kind] = {"name": value}
+    return parameters
 
 
 def _check_build_options(args) -> None:
@@ -380,7 +424,8 @@ def _check_build_options(args) -> None:
         if not (args.data_dir.is_dir() and os.access(args.data_dir, os.R_OK | os.X_OK)):
             raise ValueError(f"--data-dir {args.data_dir}: not a readable folder")
         for spec in specs:
-            local_files(SOURCES[spec.source], str(args.data_dir))  # the files are there
+            for collection in spec.files():
+                local_files(SOURCE_FILES[collection], str(args.data_dir))  # the files are there
     if args.cache_dir is not None:
         _check_writable("--cache-dir", args.cache_dir)
 
@@ -403,7 +448,8 @@ def _prepare(args):
     import moving_mnist
 
     builder = moving_mnist.MovingMNIST(
-        config_name=args.name, cache_dir=_text(args.cache_dir), data_dir=_text(args.data_dir), **dict(args.overrides)
+        config_name=args.name, cache_dir=_text(args.cache_dir), data_dir=_text(args.data_dir),
+        **_parameters(args.overrides),
     )
     reused = os.path.isdir(builder.cache_dir) and not args.rebuild  # datasets moves a build in only when complete
     if not reused:
@@ -480,43 +526,6 @@ def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[s
         },
     }
     (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
-
-
-def _write_parquet(splits, builder, folder: Path) -> None:
-    """One `<split>.parquet` per split, written by the publisher's Parquet writer (zstd, no dictionaries)."""
-    from moving_mnist_hub import staging
-
-    whole = max(ds.data.nbytes for ds in splits.values())  # a shard size that makes one shard per split
-    shards = folder / "shards"
-    staging.write_shards(splits, shards, staging.identity(builder.config.spec, builder.hash, whole), whole)
-    for split in splits:
-        (shard,) = shards.glob(f"{split}-*.parquet")
-        os.replace(shard, folder / f"{split}.parquet")
-    shutil.rmtree(shards)
-
-
-def _write_npy(ds, path: Path, spec: Spec, batch: int = 256) -> None:
-    """Frames as `(T, N, H, W)` uint8, time first, the layout of the original `mnist_test_seq.npy`.
-
-    Written with plain writes into space reserved first: a full disk is an `OSError` at once,
-    where a memory map would die of SIGBUS half way.
-    """
-    import numpy as np
-    from tqdm.auto import tqdm
-
-    t, n, frame = spec.num_frames, ds.num_rows, spec.image_size**2
-    frames = ds.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)
-    with open(path, "wb") as file:
-        header = {"descr": "|u1", "fortran_order": False, "shape": (t, n, spec.image_size, spec.image_size)}
-        np.lib.format.write_array_header_1_0(file, header)  # the header np.save writes
-        start = file.tell()
-        os.posix_fallocate(file.fileno(), start, t * n * frame)
-        for lo in tqdm(range(0, n, batch), desc=f"Writing {path.stem}", unit=" batches"):
-            rows = frames[lo : lo + batch]
-            block = np.concatenate([rows["input_frames"], rows["output_frames"]], axis=1).swapaxes(0, 1)  # (T, b, H, W)
-            for step in range(t):  # frame `step` of sequences lo.. sits at (step * N + lo) in the file
-                file.seek(start + (step * n + lo) * frame)
-                file.write(np.ascontiguousarray(block[step]).data)
 
 
 def _version() -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 
 from generator.backgrounds import BACKGROUNDS
-from generator.components import Component, integer
+from generator.components import Component, integer, not_allowed
 from generator.compositing import COMPOSITINGS
 from generator.motion import MOTIONS
 from generator.sampling import SAMPLINGS
@@ -105,17 +106,20 @@ class Spec:
     @classmethod
     def from_dict(cls, parameters: dict) -> Spec:
         """A spec from `as_dict()`'s form, or from a version 1.0 card's flat one (`step_length`, no background)."""
-        parameters = dict(parameters)
-        for name, component in LEGACY.items():
-            if name in parameters:
-                value = parameters[component]
-                value = dict(value) if isinstance(value, dict) else {"name": value}
-                parameters[component] = {**value, name: parameters.pop(name)}
+        parameters = _modern(parameters)
         parameters.setdefault("background", "none")
-        unknown = sorted(set(parameters) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"{unknown[0]} is not a parameter: the parameters are {', '.join(f.name for f in fields(cls))}")
+        _check_names(parameters)
         return cls(**parameters)
+
+    def replace(self, **overrides) -> Spec:
+        """This spec with some parameters changed. A component given as a dict without "name", or with
+        its current name, keeps its other parameters: `replace(motion={"step_length": 0.2})`."""
+        overrides = _modern(overrides)
+        _check_names(overrides)
+        for kind, registry in COMPONENTS.items():
+            if kind in overrides:
+                overrides[kind] = registry.create(overrides[kind], base=getattr(self, kind))
+        return dataclasses.replace(self, **overrides)
 
     @property
     def channels(self) -> int:
@@ -138,6 +142,24 @@ class Spec:
     def as_dict(self) -> dict:
         """Plain values: components as `{"name": ..., parameter: value}`."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _modern(parameters: dict) -> dict:
+    """Version 1.0's flat parameters (`step_length=0.5`) moved into their components."""
+    parameters = dict(parameters)
+    for name, kind in LEGACY.items():
+        if name in parameters:
+            value = parameters.get(kind, {})
+            value = {"name": value} if isinstance(value, str) else dict(value)
+            parameters[kind] = {**value, name: parameters.pop(name)}
+    return parameters
+
+
+def _check_names(parameters: dict) -> None:
+    known = [f.name for f in dataclasses.fields(Spec)]
+    for name in parameters:
+        if name not in known:
+            raise not_allowed("parameter", name, known)
 
 
 def _plain(value):

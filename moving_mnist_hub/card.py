@@ -17,10 +17,13 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from generator import SOURCES, Spec
+from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
 
-# Where each source lives on the Hub, for `source_datasets`.
-_HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist"}
+# Where each collection lives on the Hub, for `source_datasets`.
+_HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
+
+# The licence of sequences made from no one else's images (procedural sources such as doodles).
+_OWN_LICENSE = "cc0-1.0"
 
 _SRIVASTAVA = """@inproceedings{srivastava2015unsupervised,
   title={Unsupervised Learning of Video Representations using LSTMs},
@@ -77,14 +80,16 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
             config.pop("default", None)
             if config["config_name"] == "classic":
                 config["default"] = True
-    sources = sorted({g["parameters"]["source"] for g in data["generation"]})
-    largest = max(sum(Spec(**g["parameters"]).split_sizes().values()) for g in data["generation"])
-    data.license = sorted({SOURCES[s].license for s in sources}) if len(sources) > 1 else SOURCES[sources[0]].license
+    specs = [_spec(g) for g in data["generation"]]
+    collections = sorted({c for spec in specs for c in spec.files()})
+    licenses = sorted({SOURCE_FILES[c].license for c in collections} | ({_OWN_LICENSE} if _procedural(specs) else set()))
+    largest = max(sum(spec.split_sizes().values()) for spec in specs)
+    data.license = licenses if len(licenses) > 1 else licenses[0]
     data.pretty_name = data.pretty_name or "Moving MNIST"
     data.size_categories = [_size_category(largest)]
-    data.source_datasets = [_HUB_IDS[s] for s in sources]
+    data.source_datasets = [_HUB_IDS[c] for c in collections]
     data.task_categories = ["image-to-video"]
-    data.tags = _TAGS + [s.replace("_", "-") for s in sources]
+    data.tags = _TAGS + sorted({spec.source.name.replace("_", "-") for spec in specs} | {c.replace("_", "-") for c in collections})
     data.annotations_creators = ["machine-generated"]
     return data
 
@@ -153,7 +158,7 @@ otherwise turns every integer into int64):
 
 ```python
 frames = ds["train"].with_format("numpy", columns=["input_frames", "output_frames"], dtype="uint8")
-batch = frames[:32]                    # batch["input_frames"].shape == (32, T_in, H, W)
+batch = frames[:32]                    # batch["input_frames"].shape == (32, T_in, H, W), RGB: (32, T_in, 3, H, W)
 ```
 
 With PyTorch:
@@ -170,43 +175,52 @@ for batch in DataLoader(train, batch_size=32, shuffle=True):
 
 
 def _fields(generation: list[dict]) -> str:
-    rows = [
-        ("input_frames", "(T_in, H, W)", "uint8", "the frames given to the model"),
-        ("output_frames", "(T_out, H, W)", "uint8", "the frames to predict, right after the inputs"),
-        ("labels", "(K,)", "class label", "the class of each sprite (digit or garment)"),
-        ("source_indices", "(K,)", "int32",
-         "each sprite's index in the source's train images (train split) or test images (validation and test)"),
-        ("positions", "(T, K, 2)", "int16", "(row, column) of each sprite's top-left corner in each frame"),
-        ("index", "()", "int64", "the sequence's position in its split; it alone decides the sequence"),
-    ]
-    table = "| field | shape | type | meaning |\n|---|---|---|---|\n" + "\n".join(
-        f"| `{name}` | {shape} | {dtype} | {meaning} |" for name, shape, dtype, meaning in rows
+    specs = [_spec(g) for g in generation]
+    rows = [f for f in FIELDS if any(f.present(spec) for spec in specs)]
+    table = "| field | shape | type | meaning | present |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} |" for f in rows
     )
     shapes = "\n".join(
-        f"- `{g['config_name']}`: T_in = {p['num_input_frames']}, T_out = {p['num_frames'] - p['num_input_frames']}, "
-        f"H = W = {p['image_size']}, K = {p['num_objects']}"
-        for g in generation
-        for p in [g["parameters"]]
+        f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, "
+        f"H = W = {spec.image_size}, K = {spec.num_objects}, {'gray' if spec.channels == 1 else 'RGB'}; "
+        + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in FIELDS if f.present(spec))
+        for g, spec in zip(generation, specs)
     )
     return f"{table}\n\n{shapes}"
 
 
 def _parameters(generation: list[dict]) -> str:
-    keys = list(generation[0]["parameters"])
+    table = [_flat(_spec(g).as_dict()) for g in generation]
+    keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for row in table for k in row
+                              if k.partition(".")[0] == field))
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
     rule = "|---|" + "---|" * len(generation)
-    rows = [f"| `{key}` | " + " | ".join(str(g["parameters"][key]) for g in generation) + " |" for key in keys]
+    rows = [f"| `{key}` | " + " | ".join(str(row.get(key, "-")) for row in table) + " |" for key in keys]
     for label, key in (("moving-mnist version", "package_version"), ("code hash", "code_hash"),
                        ("git commit", "git_commit")):
         rows.append(f"| {label} | " + " | ".join(f"`{g[key]}`" for g in generation) + " |")
     descriptions = "\n".join(f"- `{g['config_name']}`: {g['description']}" for g in generation)
-    return f"{header}\n{rule}\n" + "\n".join(rows) + f"\n\n{descriptions}\n\n" + _PARAMETER_MEANINGS
+    return f"{header}\n{rule}\n" + "\n".join(rows) + f"\n\n{descriptions}\n\n" + _meanings()
+
+
+def _meanings() -> str:
+    """What the parameters mean, with every component each registry holds."""
+    components = "\n".join(
+        f"- `{kind}`: " + "; ".join(f"`{name}`: {_summary_line(cls)}" for name, cls in registry.items())
+        for kind, registry in COMPONENTS.items()
+    )
+    return _PARAMETER_MEANINGS + "\n\n" + components
+
+
+def _summary_line(cls) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0].rstrip(".")
 
 
 def _regenerate(generation: list[dict], repo_id: str) -> str:
     blocks = []
     for g in generation:
-        sets = " ".join(f"--set {k}={v}" for k, v in g["parameters"].items())
+        # the flags of the version that made it (flat before 1.1: --set step_length=0.1)
+        sets = " ".join(f"--set {k}={_option(v)}" for k, v in _flat(g["parameters"]).items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
             f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
@@ -245,17 +259,56 @@ def _statistics(generation: list[dict]) -> str:
 
 
 def _sources(generation: list[dict]) -> str:
-    sources = sorted({g["parameters"]["source"] for g in generation})
+    specs = [_spec(g) for g in generation]
+    collections = sorted({c for spec in specs for c in spec.files()})
     lines = [
-        f"- **{SOURCES[s].pretty_name}** (`{_HUB_IDS[s]}`), licence `{SOURCES[s].license}`: the sprites "
-        f"are its images. Used by: " + ", ".join(f"`{g['config_name']}`" for g in generation if g["parameters"]["source"] == s)
-        for s in sources
+        f"- **{SOURCE_FILES[c].pretty_name}** (`{_HUB_IDS[c]}`), licence `{SOURCE_FILES[c].license}`"
+        + (" (none stated by its authors)" if SOURCE_FILES[c].license == "unknown" else "")
+        + ": its images are the sprites or backgrounds of "
+        + ", ".join(f"`{g['config_name']}`" for g, spec in zip(generation, specs) if c in spec.files())
+        for c in collections
     ]
-    citations = "\n\n".join([_SRIVASTAVA] + [SOURCES[s].citation for s in sources])
+    procedural = [g["config_name"] for g, spec in zip(generation, specs) if spec.source.files is None]
+    if procedural:
+        lines.append(
+            f"- Procedural sprites, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in procedural)}): "
+            f"no one else's images, licence `{_OWN_LICENSE}`."
+        )
+    citations = "\n\n".join([_SRIVASTAVA] + [SOURCE_FILES[c].citation for c in collections])
     return "\n".join(lines) + (
         "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
         "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
     )
+
+
+def _spec(g: dict) -> Spec:
+    """A record's parameters as a spec: the nested form, or version 1.0's flat one."""
+    return Spec.from_dict(g["parameters"])
+
+
+def _procedural(specs: list[Spec]) -> list[Spec]:
+    return [spec for spec in specs if spec.source.files is None]
+
+
+def _flat(parameters: dict) -> dict:
+    """`{"motion": {"name": "classic", "step_length": 0.1}}` -> `{"motion": "classic", "motion.step_length": 0.1}`."""
+    flat = {}
+    for key, value in parameters.items():
+        if isinstance(value, dict):
+            flat[key] = value["name"]
+            flat.update((f"{key}.{k}", v) for k, v in value.items() if k != "name")
+        else:
+            flat[key] = value
+    return flat
+
+
+def _option(value) -> str:
+    """A parameter value as `--set` takes it."""
+    if value is None:
+        return "all"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def _size_category(n: int) -> str:
@@ -265,20 +318,21 @@ def _size_category(n: int) -> str:
     return "1M<n<10M" if n < 10_000_000 else "10M<n<100M"
 
 
-_PARAMETER_MEANINGS = """What the parameters mean: `source` is where the sprites come from; `num_objects` sprites (K)
+_PARAMETER_MEANINGS = """What the parameters mean: `source` is what the sprites are; `num_objects` sprites (K)
 move in each sequence of `num_frames` frames (T), the first `num_input_frames` of which are inputs;
-the canvas is `image_size` pixels square; `motion` is `classic` (Srivastava et al.: start uniform,
-direction uniform, move then bounce off the walls) or `notebook` (the seed notebook's variant);
-`step_length` is the distance per frame as a fraction of the free space; sprites combine by
-`compositing` (`max`, as in the original, or `sum` clipped at 255); `sampling` picks sprite images
-at random or in order; `num_train`, `num_validation` and `num_test` are the split sizes; every
-random stream is keyed by `seed`, the split and the sequence's block of 1024."""
+the canvas is `image_size` pixels square; `motion` is how they move (`motion.step_length`: the
+distance per frame as a fraction of the free space); sprites combine by `compositing`; `sampling`
+picks source images at random or in order; `background` is what is behind them; `source.classes`
+keeps only images of those classes (`None`: all); `num_train`, `num_validation` and `num_test` are
+the split sizes; every random stream is keyed by `seed`, the split, the sequence's block of 1024
+and the stream's id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
+The components:"""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
 only from its test images (they use independent random streams). No image seen in training appears
 in an evaluation split. `source_indices` records which image each sprite is, so this can be checked."""
 
-_LIMITATIONS = """- The data is synthetic: simple, rigid motion of gray sprites on a black background. Good
+_LIMITATIONS = """- The data is synthetic: simple, rigid motion of sprites on a black or static background. Good
   scores here do not imply good scores on natural video.
 - Sprites may overlap and occlude each other; nothing prevents it, as in the original.
 - Validation and test sequences share the source's test images (independent draws), so they are
