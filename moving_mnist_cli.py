@@ -34,7 +34,7 @@ from pathlib import Path
 from generator import SPLITS, Spec
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.spec import COMPONENTS, LEGACY
+from generator.spec import COMPONENTS, LEGACY, flatten
 from moving_mnist_export import EXPORTERS
 
 # `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
@@ -262,7 +262,7 @@ def _number(low: float, high: float):
 
 def _configs(args) -> int:
     names = list(PRESETS)
-    table = {name: _flat(PRESETS[name].spec.as_dict()) for name in names}
+    table = {name: flatten(PRESETS[name].spec.as_dict()) for name in names}
     # each component's parameters (of whichever presets have them) right under it
     keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for n in names for k in table[n]
                               if k.partition(".")[0] == field))
@@ -273,18 +273,6 @@ def _configs(args) -> int:
     for name, preset in PRESETS.items():
         print(f"\n{name}: {preset.description}")
     return 0
-
-
-def _flat(parameters: dict) -> dict:
-    """`{"motion": {"name": "classic", "step_length": 0.1}}` -> `{"motion": "classic", "motion.step_length": 0.1}`."""
-    flat = {}
-    for key, value in parameters.items():
-        if isinstance(value, dict):
-            flat[key] = value["name"]
-            flat.update((f"{key}.{k}", v) for k, v in value.items() if k != "name")
-        else:
-            flat[key] = value
-    return flat
 
 
 def _build(args) -> int:

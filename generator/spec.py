@@ -144,6 +144,19 @@ class Spec:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
+def flatten(parameters: dict) -> dict:
+    """`as_dict()`'s form with components spread out, as the command line and tables spell them:
+    `{"motion": {"name": "classic", "step_length": 0.1}}` -> `{"motion": "classic", "motion.step_length": 0.1}`."""
+    flat = {}
+    for key, value in parameters.items():
+        if isinstance(value, dict):
+            flat[key] = value["name"]
+            flat.update((f"{key}.{k}", v) for k, v in value.items() if k != "name")
+        else:
+            flat[key] = value
+    return flat
+
+
 def _modern(parameters: dict) -> dict:
     """Version 1.0's flat parameters (`step_length=0.5`) moved into their components."""
     parameters = dict(parameters)

@@ -18,6 +18,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
+from generator.spec import flatten
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
@@ -190,7 +191,7 @@ def _fields(generation: list[dict]) -> str:
 
 
 def _parameters(generation: list[dict]) -> str:
-    table = [_flat(_spec(g).as_dict()) for g in generation]
+    table = [flatten(_spec(g).as_dict()) for g in generation]
     keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for row in table for k in row
                               if k.partition(".")[0] == field))
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
@@ -220,7 +221,7 @@ def _regenerate(generation: list[dict], repo_id: str) -> str:
     blocks = []
     for g in generation:
         # the flags of the version that made it (flat before 1.1: --set step_length=0.1)
-        sets = " ".join(f"--set {k}={_option(v)}" for k, v in _flat(g["parameters"]).items())
+        sets = " ".join(f"--set {k}={_option(v)}" for k, v in flatten(g["parameters"]).items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
             f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
@@ -288,18 +289,6 @@ def _spec(g: dict) -> Spec:
 
 def _procedural(specs: list[Spec]) -> list[Spec]:
     return [spec for spec in specs if spec.source.files is None]
-
-
-def _flat(parameters: dict) -> dict:
-    """`{"motion": {"name": "classic", "step_length": 0.1}}` -> `{"motion": "classic", "motion.step_length": 0.1}`."""
-    flat = {}
-    for key, value in parameters.items():
-        if isinstance(value, dict):
-            flat[key] = value["name"]
-            flat.update((f"{key}.{k}", v) for k, v in value.items() if k != "name")
-        else:
-            flat[key] = value
-    return flat
 
 
 def _option(value) -> str:

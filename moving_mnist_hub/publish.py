@@ -20,6 +20,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 import moving_mnist
+from generator.spec import flatten
 from moving_mnist_hub import card, push, staging
 
 
@@ -110,7 +111,7 @@ def _push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], 
         return f"{repo_id} already holds exactly this data (commit {remote.head[:8]}): no new commit"
     summary = ", ".join(f"{r.name} (seed {r.spec.seed})" for r in records)
     description = "\n".join(
-        f"{r.name}: " + ", ".join(f"{k}={v}" for k, v in card._flat(r.spec.as_dict()).items()) for r in records
+        f"{r.name}: " + ", ".join(f"{k}={v}" for k, v in flatten(r.spec.as_dict()).items()) for r in records
     ) + f"\n\nmoving-mnist {_package_version()}, commit {_git_commit()}"
     with push.calling(f"committing {len(operations)} files to {repo_id}"):
         commit = api.create_commit(
@@ -128,8 +129,8 @@ def _description(name: str, spec) -> str:
     """The preset's description, and which of its parameters this publish changed (so the card never
     describes a preset the data does not follow)."""
     preset = moving_mnist.PRESETS[name]
-    before = card._flat(preset.spec.as_dict())
-    changed = [f"{k}={v}" for k, v in card._flat(spec.as_dict()).items() if v != before.get(k)]
+    before = flatten(preset.spec.as_dict())
+    changed = [f"{k}={v}" for k, v in flatten(spec.as_dict()).items() if v != before.get(k)]
     return preset.description + (f" Changed from the preset: {', '.join(changed)}." if changed else "")
 
 

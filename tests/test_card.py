@@ -11,7 +11,8 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard
 
 import moving_mnist
-from generator import SOURCES
+from generator import SOURCE_FILES
+from generator.spec import flatten
 from moving_mnist_hub import card
 
 REPOSITORY = "https://github.com/moving-mnist/moving-mnist"
@@ -111,25 +112,37 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
     for needle in (
         "![classic](previews/classic.gif)", "![notebook](previews/notebook.gif)",
         'load_dataset("alice/mm", "classic")', 'dtype="uint8"', "DataLoader",
-        "| `input_frames` | (T_in, H, W) | uint8 |", "| `positions` | (T, K, 2) | int16 |",
-        "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2",
-        "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1",
-        "| `seed` | 0 | 0 |", "| `step_length` | 0.1 | 0.5 |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
+        "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB | uint8 |", "| `positions` | (T, K, 2) | int16 |",
+        "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2, gray",
+        "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1, gray",
+        "| `seed` | 0 | 0 |", "| `motion.step_length` | 0.1 | 0.5 |", "| `source.classes` | None | None |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
         "| git commit | `abc123` | `abc123` |", f"| code hash | `{classic.code_hash}` |",
         "## No train/test leakage", "## Limitations",
         "previews/classic/frame_differences.png", "previews/notebook/speed.png",
         "srivastava2015unsupervised", "lecun1998gradient",
     ):
         assert needle in body, needle
-    sets = " ".join(f"--set {k}={v}" for k, v in notebook.spec.as_dict().items())
+    sets = _sets(notebook.spec)
+    assert "--set motion=notebook --set motion.step_length=0.5 --set compositing=max" in sets
     assert f"moving-mnist build notebook {sets}\n" in body
     assert "xiao2017" not in body
+    # the fields of these configs only, and every component of each registry, named
+    assert "`value`" not in body and "`strokes`" not in body
+    for name in ("`classic`", "`notebook`", "`numbers`", "`doodles`", "`cifar10`", "`over`", "`sequential`"):
+        assert name in body.split("The components:")[1], name
+
+
+def _sets(spec) -> str:
+    """The `--set` flags of a spec, written out here from its flattened parameters."""
+    values = {k: "all" if v is None else ",".join(map(str, v)) if isinstance(v, list) else v
+              for k, v in flatten(spec.as_dict()).items()}
+    return " ".join(f"--set {k}={v}" for k, v in values.items())
 
 
 def test_the_card_links_the_repository_and_installs_the_exact_commit(classic):
     body = card.render(card.card_data([classic]), "alice/mm").split("\n---\n", 1)[1]
     assert f"[moving-mnist]({REPOSITORY})" in body
-    sets = " ".join(f"--set {k}={v}" for k, v in classic.spec.as_dict().items())
+    sets = _sets(classic.spec)
     assert (
         f'```bash\npip install "git+{REPOSITORY}@abc123"\nmoving-mnist build classic {sets}\n'
         f"moving-mnist publish --repo-id alice/mm classic {sets} --dry-run\n```"
@@ -154,9 +167,39 @@ def test_the_pytorch_snippet_keeps_frames_uint8(classic):
 def test_fashion_mnist_configs_carry_its_licence_and_citation(classic, fashion_dir, tmp_path):
     fashion = _record("notebook", fashion_dir, tmp_path, source="fashion_mnist")
     data = card.card_data([fashion])
-    assert data.license == SOURCES["fashion_mnist"].license == "mit"
+    assert data.license == SOURCE_FILES["fashion_mnist"].license == "mit"
     assert data.source_datasets == ["zalando-datasets/fashion_mnist"]
     assert "xiao2017fashion" in card.render(data, "alice/mm")
     both = card.card_data([classic], existing=data)
     assert both.license == ["cc-by-sa-3.0", "mit"]
     assert both.source_datasets == ["zalando-datasets/fashion_mnist", "ylecun/mnist"]  # by source name
+
+
+def test_a_card_published_by_version_1_0_still_parses_and_merges(classic, mnist_dir, tmp_path):
+    # version 1.0 recorded flat parameters: step_length on its own, no background
+    old = card.card_data([classic])
+    flat = {k: v for k, v in flatten(classic.spec.as_dict()).items() if "." not in k and k != "background"}
+    old["generation"][0]["parameters"] = {**flat, "step_length": 0.1}
+    old = DatasetCard(card.render(old, "alice/mm")).data  # as read back from the Hub
+
+    numbers = _record("numbers", mnist_dir, tmp_path, source={"classes": [1, 3, 5]})
+    merged = card.card_data([numbers], existing=old)
+    assert [g["config_name"] for g in merged["generation"]] == ["classic", "numbers"]
+    assert merged["generation"][0]["parameters"]["step_length"] == 0.1  # kept as it was published
+    body = card.render(merged, "alice/mm").split("\n---\n", 1)[1]
+    assert "| `motion.step_length` | 0.1 | 0.1 |" in body
+    assert "| `source.classes` | None | [1, 3, 5] |" in body
+    assert "| `source.digits_per_number` | - | 3 |" in body
+    assert "--set step_length=0.1" in body  # the old record regenerates with the flags of its version
+    assert "--set source.classes=1,3,5" in body
+    assert "| `value` | (K,) | int64 |" in body and "`value` (2,)" in body
+
+
+def test_procedural_sprites_carry_no_one_elses_licence(classic, mnist_dir, tmp_path):
+    doodles = _record("doodles", mnist_dir, tmp_path)
+    data = card.card_data([doodles])
+    assert data.license == "cc0-1.0" and data.source_datasets == []
+    assert card.card_data([classic], existing=data).license == ["cc-by-sa-3.0", "cc0-1.0"]
+    body = card.render(data, "alice/mm")
+    assert "Procedural sprites, drawn by the generator from the seed (`doodles`)" in body
+    assert "| `strokes` | (K, max_strokes, 8) | float32 |" in body
