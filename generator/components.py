@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import numbers
 import typing
 from typing import ClassVar
@@ -25,11 +26,42 @@ def not_allowed(parameter: str, value, allowed) -> ValueError:
     return ValueError(f"{parameter}={value!r} is not allowed: choose one of {', '.join(allowed)}{hint}")
 
 
+def parameter(default, low, high, meaning: str, *, open_low: bool = False):
+    """A component parameter: its default, allowed range and meaning, declared once.
+
+    The type is the default's (int or float); `Component.__post_init__` checks every value against
+    the range, and the README, the card and `--set` read the same declaration.
+    """
+    bounds = {"low": low, "high": high, "open_low": open_low, "integer": isinstance(default, int)}
+    return dataclasses.field(default=default, metadata={"meaning": meaning, **bounds})
+
+
+def allowed(f: dataclasses.Field) -> str:
+    """A parameter's allowed values in words: "1 .. 10" or "(0, 1]"."""
+    m = f.metadata
+    if "low" not in m:
+        return m.get("allowed", "")
+    if m["integer"]:
+        return f"{m['low']} .. {m['high']}"
+    return f"{'(' if m['open_low'] else '['}{m['low']}, {m['high']}]"
+
+
 class Component:
     """A registered variant: `name` says which, the dataclass fields are its parameters."""
 
     name: ClassVar[str]
     kind: ClassVar[str]  # the registry's kind, set when registered: "source", "motion", ...
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            m = f.metadata
+            if "low" in m:
+                check = integer if m["integer"] else functools.partial(number, open_low=m["open_low"])
+                set_field(self, f.name, check(f"{self.kind}.{f.name}", getattr(self, f.name), m["low"], m["high"]))
+        self.check()
+
+    def check(self) -> None:
+        """Checks beyond each parameter's range (several parameters together)."""
 
     def parameters(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.components import Component, Registry, number, set_field
+from generator.components import Component, Registry, parameter
 
 MOTIONS = Registry("motion")
 
@@ -22,10 +22,7 @@ class Bouncing(Component):
     step_length: distance per frame as a fraction of the free space, in (0, 1].
     """
 
-    step_length: float = 0.1
-
-    def __post_init__(self):
-        set_field(self, "step_length", number("motion.step_length", self.step_length, 0, 1, open_low=True))
+    step_length: float = parameter(0.1, 0, 1, "distance per frame, as a fraction of the free space", open_low=True)
 
     def trajectories(self, state, num_frames: int) -> np.ndarray:
         """`(N, num_frames, K, 2)` float64 positions as (x, y) from a start `state`."""

@@ -7,6 +7,7 @@ ground truth alone (`sprites`), so that they can be re-rendered from a dataset's
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import ClassVar
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from generator import doodles
-from generator.components import Component, Registry, integer, number, ordered, set_field
+from generator.components import Component, Registry, integer, ordered, parameter, set_field
 from generator.files import SOURCE_FILES, Pool
 
 SOURCES = Registry("source")
@@ -28,14 +29,16 @@ class Images(Component):
     classes: keep only images of these classes (label numbers), or None for all.
     """
 
-    classes: tuple[int, ...] | None = None
+    classes: tuple[int, ...] | None = dataclasses.field(
+        default=None, metadata={"meaning": "keep only images of these classes (label numbers); None: all",
+                                "allowed": "None or distinct class numbers"})
 
     files: ClassVar[str]  # the collection in `generator.files.SOURCE_FILES`
     channels: ClassVar[int] = 1
     opaque: ClassVar[bool] = False  # alpha: the whole rectangle (True) or the ink (False)
     image_shape: ClassVar[tuple[int, int]] = (28, 28)
 
-    def __post_init__(self):
+    def check(self):
         if self.classes is not None:
             names = self.class_names
             if isinstance(self.classes, (str, bytes)) or not hasattr(self.classes, "__iter__"):
@@ -122,15 +125,12 @@ class Numbers(Images):
 
     name = "numbers"
     files = "mnist"
-    digits_per_number: int = 3
-    spacing_min: int = 0
-    spacing_max: int = 4
+    digits_per_number: int = parameter(3, 1, 10, "digits side by side in each number")
+    spacing_min: int = parameter(0, 0, 28, "the smallest gap between two digits, in pixels")
+    spacing_max: int = parameter(4, 0, 28, "the largest gap between two digits, in pixels")
 
-    def __post_init__(self):
-        super().__post_init__()
-        set_field(self, "digits_per_number", integer("source.digits_per_number", self.digits_per_number, 1, 10))
-        set_field(self, "spacing_min", integer("source.spacing_min", self.spacing_min, 0, 28))
-        set_field(self, "spacing_max", integer("source.spacing_max", self.spacing_max, 0, 28))
+    def check(self):
+        super().check()
         ordered("source", "spacing_min", self.spacing_min, "spacing_max", self.spacing_max)
 
     def sprite_shape(self) -> tuple[int, int]:
@@ -179,23 +179,18 @@ class Doodles(Component):
     """
 
     name = "doodles"
-    size: int = 32
-    min_strokes: int = 1
-    max_strokes: int = 4
-    min_width: float = 1.0
-    max_width: float = 3.0
+    size: int = parameter(32, 8, 128, "the sprite is size x size pixels")
+    min_strokes: int = parameter(1, 1, 16, "the fewest strokes in a sprite")
+    max_strokes: int = parameter(4, 1, 16, "the most strokes in a sprite")
+    min_width: float = parameter(1.0, 0.5, 8, "the thinnest stroke, in pixels")
+    max_width: float = parameter(3.0, 0.5, 8, "the widest stroke, in pixels")
 
     files: ClassVar[None] = None
     channels: ClassVar[int] = 1
     opaque: ClassVar[bool] = False
     class_names: ClassVar[None] = None
 
-    def __post_init__(self):
-        set_field(self, "size", integer("source.size", self.size, 8, 128))
-        set_field(self, "min_strokes", integer("source.min_strokes", self.min_strokes, 1, 16))
-        set_field(self, "max_strokes", integer("source.max_strokes", self.max_strokes, 1, 16))
-        set_field(self, "min_width", number("source.min_width", self.min_width, 0.5, 8))
-        set_field(self, "max_width", number("source.max_width", self.max_width, 0.5, 8))
+    def check(self):
         ordered("source", "min_strokes", self.min_strokes, "max_strokes", self.max_strokes)
         ordered("source", "min_width", self.min_width, "max_width", self.max_width)
 
