@@ -1,6 +1,7 @@
 """CIFAR-10 archives (read from real images, refused when tampered or damaged) and deterministic resizing."""
 
 import hashlib
+import math
 import pickle
 import shlex
 import struct
@@ -10,9 +11,11 @@ import sys
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import skimage.transform
 from cifar import FOLDER, cifar_members, foolbox_cifar_pngs, python2_pickle, write_archive, write_cifar_archive
 
 from generator.cifar import read_cifar10
+from generator.resize import resize
 
 # --- Reading the archive ------------------------------------------------------------------------------
 
@@ -146,6 +149,79 @@ def test_labels_outside_the_ten_classes_are_refused(tmp_path, cifar_images):
     members[f"{FOLDER}/test_batch"] = python2_pickle({b"labels": [3, 10], b"data": images[:2].reshape(2, -1)})
     with pytest.raises(ValueError, match=r"test_batch: b'labels' holds 3..10, expected 0..9"):
         read_cifar10(write_archive(tmp_path, members))
+
+
+# --- Resizing -------------------------------------------------------------------------------------------
+
+
+def reference_resize(images, height, width):
+    """Per-pixel pure Python bilinear interpolation, half-pixel centres, clamped edges, rounded half up."""
+
+    def taps(i, size, new_size):
+        source = min(max((i + 0.5) * size / new_size - 0.5, 0.0), size - 1)
+        lower = math.floor(source)
+        return lower, min(lower + 1, size - 1), source - lower
+
+    count, channels, h, w = images.shape
+    pixels = images.tolist()
+    out = np.zeros((count, channels, height, width), np.uint8)
+    for n in range(count):
+        for c in range(channels):
+            plane = pixels[n][c]
+            for y in range(height):
+                y0, y1, ty = taps(y, h, height)
+                for x in range(width):
+                    x0, x1, tx = taps(x, w, width)
+                    left = plane[y0][x0] * (1 - ty) + plane[y1][x0] * ty
+                    right = plane[y0][x1] * (1 - ty) + plane[y1][x1] * ty
+                    out[n, c, y, x] = math.floor(left * (1 - tx) + right * tx + 0.5)
+    return out
+
+
+@pytest.mark.parametrize("height, width", [(64, 64), (128, 128), (48, 80), (20, 20), (32, 32), (1, 7), (33, 31)])
+def test_resize_equals_the_per_pixel_reference(cifar_images, height, width):
+    images = cifar_images[0][:3]
+    resized = resize(images, height, width)
+    assert resized.dtype == np.uint8 and resized.shape == (3, 3, height, width)
+    np.testing.assert_array_equal(resized, reference_resize(images, height, width))
+
+
+@pytest.mark.parametrize("height, width", [(64, 64), (128, 128), (48, 80), (20, 20)])
+def test_resize_is_within_one_of_scikit_image(cifar_images, height, width):
+    images = cifar_images[0]
+    theirs = skimage.transform.resize(
+        images, (20, 3, height, width), order=1, mode="edge", anti_aliasing=False, preserve_range=True
+    )
+    difference = resize(images, height, width).astype(int) - np.rint(theirs).astype(int)
+    assert np.abs(difference).max() <= 1
+
+
+def test_resize_to_the_same_size_changes_nothing(cifar_images):
+    np.testing.assert_array_equal(resize(cifar_images[0], 32, 32), cifar_images[0])
+
+
+def test_resize_of_many_images_equals_resizing_each(cifar_images):
+    images = np.concatenate([cifar_images[0]] * 30)  # 600 images: more than one block of work
+    resized = resize(images, 100, 90)
+    for n in (0, 1, 299, 599):
+        np.testing.assert_array_equal(resized[n], resize(images[n : n + 1], 100, 90)[0])
+
+
+@pytest.mark.parametrize(
+    "name, value", [("height", 0), ("width", 0), ("height", 4097), ("width", -3), ("height", 2.5), ("width", True)]
+)
+def test_resize_refuses_sizes_outside_1_to_4096(cifar_images, name, value):
+    sizes = {"height": 64, "width": 64, name: value}
+    with pytest.raises(ValueError, match=rf"^{name}={value!r} must be an integer in \[1, 4096\]$"):
+        resize(cifar_images[0], **sizes)
+
+
+@pytest.mark.parametrize(
+    "images", [np.zeros((3, 32, 32), np.uint8), np.zeros((1, 3, 32, 32), np.float32), np.zeros((1, 3, 0, 32), np.uint8)]
+)
+def test_resize_refuses_what_is_not_uint8_images(images):
+    with pytest.raises(ValueError, match=r"images must be a uint8 array of shape \(N, C, h, w\)"):
+        resize(images, 64, 64)
 
 
 def _sha256(path):
