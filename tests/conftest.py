@@ -104,3 +104,20 @@ def hub(monkeypatch, tmp_path_factory, backoff_sleeps) -> HubServer:
     monkeypatch.setattr(datasets.config, "USE_PARQUET_EXPORT", False)  # no refs/convert/parquet here
     yield HUB
     assert HUB.unexpected == [], f"requests the test Hub does not emulate: {HUB.unexpected}"
+
+
+from cifar import foolbox_cifar_images, write_cifar_archive  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cifar_images():
+    """20 real CIFAR-10 test images from foolbox's wheel: `images (20, 3, 32, 32) uint8`, `labels (20,) uint8`."""
+    return foolbox_cifar_images()
+
+
+@pytest.fixture(scope="session")
+def cifar_archive(tmp_path_factory, cifar_images) -> Path:
+    """A canonical-format cifar-10-python.tar.gz of the real images: the first 10 train, the last 10 test."""
+    images, labels = cifar_images
+    folder = tmp_path_factory.mktemp("cifar10")
+    return write_cifar_archive(folder, (images[:10], labels[:10]), (images[10:], labels[10:]))
