@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import io
+import math
 import struct
 import tarfile
 from pathlib import Path
@@ -134,3 +135,27 @@ def _uint8_array(array: np.ndarray) -> bytes:
         b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + _opcodes(b"b") + b"\x87R"
         + b"(K\x01" + shape + dtype + b"\x89" + _opcodes(array.tobytes()) + b"tb"
     )
+
+
+def reference_resize(images, height, width):
+    """Per-pixel pure Python bilinear interpolation, half-pixel centres, clamped edges, rounded half up."""
+
+    def taps(i, size, new_size):
+        source = min(max((i + 0.5) * size / new_size - 0.5, 0.0), size - 1)
+        lower = math.floor(source)
+        return lower, min(lower + 1, size - 1), source - lower
+
+    count, channels, h, w = images.shape
+    pixels = images.tolist()
+    out = np.zeros((count, channels, height, width), np.uint8)
+    for n in range(count):
+        for c in range(channels):
+            plane = pixels[n][c]
+            for y in range(height):
+                y0, y1, ty = taps(y, h, height)
+                for x in range(width):
+                    x0, x1, tx = taps(x, w, width)
+                    left = plane[y0][x0] * (1 - ty) + plane[y1][x0] * ty
+                    right = plane[y0][x1] * (1 - ty) + plane[y1][x1] * ty
+                    out[n, c, y, x] = math.floor(left * (1 - tx) + right * tx + 0.5)
+    return out

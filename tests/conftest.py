@@ -1,5 +1,6 @@
 """Shared fixtures: real MNIST and Fashion-MNIST files, a private Hugging Face cache, and a loopback Hub."""
 
+import dataclasses
 import atexit
 import importlib.util
 import os
@@ -121,3 +122,18 @@ def cifar_archive(tmp_path_factory, cifar_images) -> Path:
     images, labels = cifar_images
     folder = tmp_path_factory.mktemp("cifar10")
     return write_cifar_archive(folder, (images[:10], labels[:10]), (images[10:], labels[10:]))
+
+
+@pytest.fixture
+def test_cifar(monkeypatch, cifar_archive) -> Path:
+    """Accept the test archive as CIFAR-10, in this process and the workers it forks; returns its folder.
+
+    Tests only: production checks the published sha256, and has no way to change it.
+    """
+    from generator import SOURCE_FILES, RemoteFile
+    from generator.files import file_sha256
+
+    published = SOURCE_FILES["cifar10"]
+    archive = RemoteFile(cifar_archive.name, f"sha256:{file_sha256(cifar_archive)}")
+    monkeypatch.setitem(SOURCE_FILES, "cifar10", dataclasses.replace(published, files={"archive": archive}))
+    return cifar_archive.parent

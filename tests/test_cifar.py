@@ -1,7 +1,6 @@
 """CIFAR-10 archives (read from real images, refused when tampered or damaged) and deterministic resizing."""
 
 import hashlib
-import math
 import pickle
 import shlex
 import struct
@@ -12,7 +11,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import skimage.transform
-from cifar import FOLDER, cifar_members, foolbox_cifar_pngs, python2_pickle, write_archive, write_cifar_archive
+from cifar import (
+    FOLDER, cifar_members, foolbox_cifar_pngs, python2_pickle, reference_resize, write_archive, write_cifar_archive,
+)
 
 from generator.cifar import read_cifar10
 from generator.resize import resize
@@ -152,30 +153,6 @@ def test_labels_outside_the_ten_classes_are_refused(tmp_path, cifar_images):
 
 
 # --- Resizing -------------------------------------------------------------------------------------------
-
-
-def reference_resize(images, height, width):
-    """Per-pixel pure Python bilinear interpolation, half-pixel centres, clamped edges, rounded half up."""
-
-    def taps(i, size, new_size):
-        source = min(max((i + 0.5) * size / new_size - 0.5, 0.0), size - 1)
-        lower = math.floor(source)
-        return lower, min(lower + 1, size - 1), source - lower
-
-    count, channels, h, w = images.shape
-    pixels = images.tolist()
-    out = np.zeros((count, channels, height, width), np.uint8)
-    for n in range(count):
-        for c in range(channels):
-            plane = pixels[n][c]
-            for y in range(height):
-                y0, y1, ty = taps(y, h, height)
-                for x in range(width):
-                    x0, x1, tx = taps(x, w, width)
-                    left = plane[y0][x0] * (1 - ty) + plane[y1][x0] * ty
-                    right = plane[y0][x1] * (1 - ty) + plane[y1][x1] * ty
-                    out[n, c, y, x] = math.floor(left * (1 - tx) + right * tx + 0.5)
-    return out
 
 
 @pytest.mark.parametrize("height, width", [(64, 64), (128, 128), (48, 80), (20, 20), (32, 32), (1, 7), (33, 31)])
