@@ -13,6 +13,8 @@ new id, so that adding one never changes the bytes of a dataset that does not us
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 # Sequences per random block. Changing it would change every byte.
@@ -20,15 +22,21 @@ BLOCK_SIZE = 1024
 
 SPLITS = ("train", "validation", "test")
 
+
+class Stream(NamedTuple):
+    id: int
+    draws: str
+
+
 STREAMS = {
-    "motion": 0,  # start positions and velocities
-    "source": 1,  # which source images (random sampling)
-    "spacing": 2,  # numbers: the gaps between digits
-    "doodles": 3,  # doodles: the strokes of each sprite
-    "background": 4,  # which background image
+    "motion": Stream(0, "start positions and velocities"),
+    "source": Stream(1, "which source images (`random` sampling)"),
+    "spacing": Stream(2, "`numbers`: the gaps between digits"),
+    "doodles": Stream(3, "`doodles`: the strokes of each sprite"),
+    "background": Stream(4, "which background image"),
 }
 
 
 def rng(seed: int, split: str, block: int, stream: str) -> np.random.Generator:
     """The generator of `stream` for one block of a split."""
-    return np.random.default_rng([seed, SPLITS.index(split), block, STREAMS[stream]])
+    return np.random.default_rng([seed, SPLITS.index(split), block, STREAMS[stream].id])

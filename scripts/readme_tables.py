@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import COMPONENTS, FIELDS  # noqa: E402
+from generator import COMPONENTS, FIELDS, STREAMS  # noqa: E402
 from generator.components import allowed  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -43,7 +43,13 @@ def fields_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"components": components_table, "fields": fields_table}
+def streams_table() -> str:
+    rows = ["| stream | id | draws |", "|---|---|---|"]
+    rows += [f"| `{name}` | {stream.id} | {stream.draws} |" for name, stream in STREAMS.items()]
+    return "\n".join(rows)
+
+
+TABLES = {"components": components_table, "fields": fields_table, "streams": streams_table}
 
 
 def updated(text: str) -> str:
