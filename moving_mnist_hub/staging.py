@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 
-from generator.sources import file_sha256
+from generator.files import file_sha256
 from moving_mnist_hub import dataset_pictures
 
 # Chosen by measurement (scripts/benchmark.py (e), README "Publish to the Hub"): zstd level 1 without

@@ -15,7 +15,8 @@ minute) builds 2,000 sequences, times each figure twice and measures memory on 1
 (e) staging the same N sequences as Parquet shards for the Hub (`moving_mnist_hub.staging`), against
     (e1) `Dataset.to_parquet` with datasets' defaults (what `push_to_hub` writes) and (e2) our settings
     on one thread, with file sizes, and against the build itself (c);
-(f) the start-up time of `moving-mnist --help`, against starting the Python interpreter alone.
+(f) the start-up time of `moving-mnist --help`, against starting the Python interpreter alone;
+(g) `generate` frames/s of every preset, against `classic` (a) in the same run.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 """
@@ -40,8 +41,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import moving_mnist  # the project, installed with `pip install -e .`
-from generator import BLOCK_SIZE, SOURCES, generate, load_pools
-from generator.sources import local_files
+from generator import BLOCK_SIZE, SOURCE_FILES, Pool, generate, load_pools
+from generator.files import local_files
+from generator.presets import PRESETS
 from moving_mnist_hub import staging
 
 GENERATOR_SEQUENCES = 10_240  # (a): 204,800 frames
@@ -50,6 +52,10 @@ TARGET_SPEEDUP = 5
 TARGET_BUILD_RATIO = 1.3
 TARGET_RSS_BYTES = 1.5 * 2**30
 TARGET_STARTUP_SECONDS = 0.5
+PRESET_SEQUENCES = 2_048  # (g)
+# (g): the least frames/s of a preset, as a fraction of classic's (RGB has 3 channels; numbers and
+# doodles draw their sprites)
+TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbers": 1 / 4}
 
 
 def default_data_dir() -> str:
@@ -75,7 +81,7 @@ def best_time(run, repeats: int) -> float:
 
 def classic_spec(num_train: int):
     """The `classic` preset's Spec with `num_train` train sequences."""
-    return dataclasses.replace(moving_mnist.PRESETS["classic"].spec, num_train=num_train)
+    return dataclasses.replace(PRESETS["classic"].spec, num_train=num_train)
 
 
 # (a) and (b): frames per second
@@ -108,7 +114,8 @@ def reference_frames(spec, pool, n: int) -> np.ndarray:
         for d in range(k):
             digit = pool.images[choices[j, d]]
             x, y, theta = motion_rng.random(), motion_rng.random(), motion_rng.random() * (2 * math.pi)
-            vx, vy = spec.step_length * math.cos(theta), spec.step_length * math.sin(theta)
+            step = spec.motion.step_length
+            vx, vy = step * math.cos(theta), step * math.sin(theta)
             corners = []
             for _ in range(num_frames):
                 x += vx
@@ -289,14 +296,15 @@ def verdict(ok: bool) -> str:
 
 def speed_rows(data_dir: str, repeats: int) -> list[tuple]:
     """(a) and (b)."""
-    pools = load_pools(local_files(SOURCES["mnist"], data_dir))
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
     spec = classic_spec(GENERATOR_SEQUENCES)
     seconds = best_time(lambda: generate_all(spec, pools, GENERATOR_SEQUENCES), repeats)
     fps = GENERATOR_SEQUENCES * spec.num_frames / seconds
+    mnist = pools["mnist"]["train"]
     same = np.array_equal(
-        reference_frames(spec, pools["train"], REFERENCE_SEQUENCES), generate(spec, pools, "train", 0, REFERENCE_SEQUENCES).frames
+        reference_frames(spec, mnist, REFERENCE_SEQUENCES), generate(spec, pools, "train", 0, REFERENCE_SEQUENCES).frames
     )
-    seconds = best_time(lambda: reference_frames(spec, pools["train"], REFERENCE_SEQUENCES), repeats)
+    seconds = best_time(lambda: reference_frames(spec, mnist, REFERENCE_SEQUENCES), repeats)
     reference_fps = REFERENCE_SEQUENCES * spec.num_frames / seconds
     ratio = fps / reference_fps
     return [
@@ -305,6 +313,48 @@ def speed_rows(data_dir: str, repeats: int) -> list[tuple]:
         ("    same bytes as (a)", "yes" if same else "NO", "yes", verdict(same)),
         ("    a / b", f"{ratio:.1f}x", f">= {TARGET_SPEEDUP}x", verdict(ratio >= TARGET_SPEEDUP)),
     ]
+
+
+def cifar_pools(data_dir: str) -> tuple[dict[str, Pool], str]:
+    """CIFAR-10's pools from `data_dir`'s canonical archive, else foolbox's 20 real images (the speed of
+    drawing does not depend on how many images there are to choose from)."""
+    archive = Path(data_dir) / "cifar-10-python.tar.gz"
+    if archive.is_file():
+        return load_pools({"archive": str(archive)}), "CIFAR-10"
+    import imageio.v3 as iio
+
+    spec = importlib.util.find_spec("foolbox")
+    if spec is None:
+        raise SystemExit("benchmark: error: no CIFAR-10: put cifar-10-python.tar.gz in --data-dir, or run scripts/test-data.sh")
+    pngs = sorted(Path(spec.submodule_search_locations[0], "data").glob("cifar10_*.png"))
+    images = np.stack([iio.imread(p).transpose(2, 0, 1) for p in pngs])
+    labels = np.array([int(p.stem.rsplit("_", 1)[1]) for p in pngs], np.uint8)
+    return {"train": Pool(images[:10], labels[:10]), "test": Pool(images[10:], labels[10:])}, "foolbox's 20 CIFAR-10 images"
+
+
+def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(g) frames/s of every preset on one process, and its ratio to classic."""
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
+    pools["cifar10"], cifar = cifar_pools(data_dir)
+    fashion = Path("/usr/share/datasets/fashion-mnist")
+    rows, classic_fps = [], None
+    for name, preset in PRESETS.items():
+        if name == "fashion":
+            if not fashion.is_dir():
+                continue
+            pools["fashion_mnist"] = load_pools(local_files(SOURCE_FILES["fashion_mnist"], str(fashion)))
+        spec = dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES)
+        seconds = best_time(lambda: generate_all(spec, pools, PRESET_SEQUENCES), repeats)
+        fps = PRESET_SEQUENCES * spec.num_frames / seconds
+        classic_fps = classic_fps or fps
+        ratio, target = fps / classic_fps, TARGET_PRESET_RATIOS.get(name)
+        rows.append((
+            f"(g) {name}" + (f" ({cifar})" if "cifar10" in spec.files() else ""),
+            f"{fps:,.0f} frames/s, {ratio:.2f}x",
+            f">= {target:.2f}x" if target else "",
+            verdict(ratio >= target) if target and name != "classic" else "",
+        ))
+    return rows
 
 
 def build_rows(n: int, times: dict[str, float]) -> list[tuple]:
@@ -374,6 +424,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
+    parser.add_argument("--skip-presets", action="store_true", help="skip (g)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -405,6 +456,9 @@ def main() -> None:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
     rows += startup_rows(args.repeats)
+    if not args.skip_presets:
+        print("(g): frames/s per preset ...", file=sys.stderr, flush=True)
+        rows += preset_rows(data_dir, args.repeats)
     title = f"figure (best of {args.repeats} runs; values are this machine's)"
     print(f"{title:<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
