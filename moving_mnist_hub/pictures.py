@@ -145,8 +145,9 @@ def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 5.0) ->
 
     fps: frames per second, in `FPS_RANGE`. MP4 needs imageio-ffmpeg; its frames are padded with
     black at the right and bottom to multiples of 16 pixels (H.264 macroblocks) and stored as
-    yuv420p, which browsers play. The file appears whole or not at all: it is written under a
-    `.partial` name, then renamed; a write that fails (read-only or full disk) leaves nothing.
+    yuv420p, which browsers play (colour at half resolution, tagged BT.601). The file appears whole
+    or not at all: it is written under a `.partial` name, then renamed; a write that fails
+    (read-only or full disk) leaves nothing.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -195,6 +196,8 @@ def _write_mp4(path: Path, partial: Path, video: np.ndarray, fps: float) -> None
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{padded.shape[2]}x{padded.shape[1]}",
         "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an",
         "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10",
+        # names the RGB -> YUV matrix ffmpeg converts with (BT.601), so that players show the same colours
+        "-colorspace", "smpte170m",
         # the muxer by name, as the .partial suffix names none; the index first, for browsers
         "-f", "mp4", "-movflags", "+faststart", str(partial),
     ]

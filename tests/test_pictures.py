@@ -11,6 +11,7 @@ from pathlib import Path
 
 import datasets
 import imageio.v3 as iio
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
@@ -259,6 +260,9 @@ def test_an_rgb_mp4_keeps_the_colours(cifar_sprites, tmp_path):
     # lossy, and yuv420p keeps colour at half resolution, which blurs colour edges; swapped or
     # dropped channels would be off by tens of levels
     assert (error < 8).all(), error
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(tmp_path / "p.mp4")],
+                           capture_output=True, text=True)
+    assert "yuv420p(tv, smpte170m" in probe.stderr, probe.stderr  # players are told the matrix it was made with
 
 
 def test_mp4_has_every_frame_padded_to_macroblocks(classic, tmp_path):
