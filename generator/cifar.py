@@ -1,4 +1,4 @@
-"""CIFAR-10: the published archive's facts, and its train and test pools read from `cifar-10-python.tar.gz`.
+"""CIFAR-10: its train and test pools read from the published `cifar-10-python.tar.gz`.
 
 The archive holds batches pickled by Python 2 (protocol 2). They are read with an unpickler that
 admits only numpy's array reconstruction, so a tampered archive is refused before it can run code.
@@ -14,20 +14,10 @@ from typing import IO
 
 import numpy as np
 
-from generator.sources import Pool
-
-BASE_URL = "https://www.cs.toronto.edu/~kriz/"
-ARCHIVE = "cifar-10-python.tar.gz"
-SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-LICENSE = "unknown"  # the authors state no licence
-CITATION = """@techreport{krizhevsky2009learning,
-  title={Learning Multiple Layers of Features from Tiny Images},
-  author={Krizhevsky, Alex},
-  institution={University of Toronto}, year={2009}
-}"""
+from generator.files import Pool
 
 FOLDER = "cifar-10-batches-py"
+_CLASSES = 10
 BATCHES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
 IMAGE_SHAPE = (3, 32, 32)  # channel-first RGB; a batch row is the red plane, then green, then blue
 
@@ -74,7 +64,7 @@ def read_cifar10(path: str | os.PathLike) -> dict[str, Pool]:
     for split, names in BATCHES.items():
         missing = [f"{FOLDER}/{name}" for name in names if name not in batches]
         if missing:
-            raise ArchiveError(f"{path} lacks {', '.join(missing)}: it is not a complete {ARCHIVE}")
+            raise ArchiveError(f"{path} lacks {', '.join(missing)}: it is not a complete cifar-10-python.tar.gz")
         parts = [batches[name] for name in names]
         if len(parts) == 1:
             pools[split] = parts[0]
@@ -121,8 +111,8 @@ def _read_batch(file: IO[bytes], where: str) -> Pool:
     labels = np.asarray(batch.get(b"labels"))
     if labels.shape != data.shape[:1] or labels.dtype.kind not in "iu":
         raise ArchiveError(f"{where}: b'labels' is {labels.dtype} {labels.shape}, expected {len(data)} integers")
-    if len(labels) and not (labels.min() >= 0 and labels.max() < len(CLASS_NAMES)):
+    if len(labels) and not (labels.min() >= 0 and labels.max() < _CLASSES):
         raise ArchiveError(
-            f"{where}: b'labels' holds {labels.min()}..{labels.max()}, expected 0..{len(CLASS_NAMES) - 1}"
+            f"{where}: b'labels' holds {labels.min()}..{labels.max()}, expected 0..{_CLASSES - 1}"
         )
     return Pool(data.reshape(-1, *IMAGE_SHAPE), labels.astype(np.uint8))
