@@ -252,11 +252,14 @@ def _statistics(generation: list[dict]) -> str:
         ("speed", "per-frame speed"),
         ("labels", "labels per split"),
     )
-    return "\n\n".join(
-        f"`{g['config_name']}`: " + ", ".join(what for _, what in figures) + ".\n\n"
-        + " ".join(f"![{g['config_name']} {name}](previews/{g['config_name']}/{name}.png)" for name, _ in figures)
-        for g in generation
-    )
+    texts = []
+    for g in generation:
+        shown = [(name, what) for name, what in figures if name != "labels" or _spec(g).source.class_names]
+        texts.append(
+            f"`{g['config_name']}`: " + ", ".join(what for _, what in shown) + ".\n\n"
+            + " ".join(f"![{g['config_name']} {name}](previews/{g['config_name']}/{name}.png)" for name, _ in shown)
+        )
+    return "\n\n".join(texts) + "\n\nFrame differences of RGB configs are those of the luminance (ITU-R BT.601)."
 
 
 def _sources(generation: list[dict]) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generator import SOURCES, Spec
+from generator import Spec
 from moving_mnist_hub import pictures
 
 # Bytes of a split the statistics read at most, per column: they describe its first sequences that
@@ -52,7 +52,8 @@ def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> p
     frames = max(1, min(max_sequences, MAX_SAMPLE_BYTES // math.prod(_frame_shape(ds))))
     rows = max(1, MAX_SAMPLE_BYTES // (t_positions * k * 2 * 2))
     positions = ds.with_format("numpy", columns=["positions"], dtype=np.int16)[:rows]["positions"]
-    labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:rows]["labels"]
+    labelled = "labels" in ds.features
+    labels = ds.with_format("numpy", columns=["labels"], dtype=np.int64)[:rows]["labels"] if labelled else None
     return pictures.SplitSample(read_frames(ds, frames), positions, labels)
 
 
@@ -74,6 +75,5 @@ def write_split_stats(
     """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`,
     titled with the `config` name if given. Frame differences of RGB splits are those of the luminance
     (ITU-R BT.601, `pictures.luminance`)."""
-    source = SOURCES[spec.source]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
-    return pictures.write_stats(output_dir, samples, source.class_names, source.sprite_size, config)
+    return pictures.write_stats(output_dir, samples, spec.source.class_names, spec.source.sprite_shape(), config)

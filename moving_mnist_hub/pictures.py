@@ -216,7 +216,7 @@ class SplitSample(NamedTuple):
     frames: (n, T, H, W) gray or (n, T, 3, H, W) RGB uint8, the first n <= N sequences (the frame
         differences read only these).
     positions: (N, T, K, 2) integer (row, col) of each sprite's top-left corner, the whole split.
-    labels: (N, K) integer class ids, the whole split.
+    labels: (N, K) (numbers: (N, K, D)) integer class ids, the whole split; None for unlabelled sprites.
     """
 
     frames: np.ndarray
@@ -273,19 +273,21 @@ def _mean_std(count: int, total: np.ndarray, squares: np.ndarray) -> tuple[np.nd
     return total / count, np.sqrt(variance)
 
 
-def position_heatmap(positions: np.ndarray, image_size: int, sprite_size: int) -> np.ndarray:
+def position_heatmap(positions: np.ndarray, image_size: int, sprite_size: int | tuple[int, int]) -> np.ndarray:
     """How many sprite footprints cover each pixel, over all sequences, frames and sprites.
 
     positions: (..., 2) integer (row, col) of sprite top-left corners; each sprite covers the box
-    `[row, row + sprite_size) x [col, col + sprite_size)`, which must fit in the canvas.
+    `[row, row + height) x [col, col + width)` of `sprite_size` (an int for a square, or (height,
+    width) of the largest sprite, cut at the canvas: narrower ones, such as short numbers, reach the wall).
     Returns (image_size, image_size) int64 counts.
     """
+    height, width = (sprite_size, sprite_size) if isinstance(sprite_size, (int, np.integer)) else sprite_size
     corners = np.asarray(positions).reshape(-1, 2).astype(np.intp)
-    if corners.size and (corners.min() < 0 or corners.max() > image_size - sprite_size):
-        raise ValueError(f"positions must lie in 0 .. {image_size - sprite_size} (image_size - sprite_size)")
+    if corners.size and (corners.min() < 0 or corners[:, 0].max() > image_size - height or corners[:, 1].max() >= image_size):
+        raise ValueError(f"positions must lie in the canvas, rows in 0 .. {image_size - height} (image_size - sprite height)")
     # Box corners into a difference grid; two cumulative sums turn it into box counts.
     rows, cols = corners[:, 0], corners[:, 1]
-    ends_r, ends_c = rows + sprite_size, cols + sprite_size
+    ends_r, ends_c = rows + height, np.minimum(cols + width, image_size)
     grid = np.zeros((image_size + 1, image_size + 1), np.int64)
     np.add.at(grid, (rows, cols), 1)
     np.add.at(grid, (rows, ends_c), -1)
@@ -317,11 +319,12 @@ def label_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
 def write_stats(
     output_dir: str | os.PathLike,
     samples: Mapping[str, SplitSample],
-    class_names: Sequence[str],
-    sprite_size: int,
+    class_names: Sequence[str] | None,
+    sprite_size: int | tuple[int, int],
     config: str | None = None,
 ) -> list[Path]:
-    """Write the four statistics figures (`STATS_FILES`) into `output_dir`; return their paths.
+    """Write the statistics figures (`STATS_FILES`; no labels figure if `class_names` is None, for
+    unlabelled sprites) into `output_dir`; return their paths.
 
     samples: split name -> SplitSample. Frame differences, positions and speeds pool all splits
     (they share one motion model); labels are shown per split. config: the dataset's name, which
@@ -336,9 +339,9 @@ def write_stats(
         _frame_differences_figure(samples, heading),
         _positions_figure(samples, sprite_size, heading),
         _speed_figure(samples, heading),
-        _labels_figure(samples, class_names, heading),
+        _labels_figure(samples, class_names, heading) if class_names is not None else None,
     )
-    return [_save(figure, output_dir / name) for figure, name in zip(figures, STATS_FILES)]
+    return [_save(figure, output_dir / name) for figure, name in zip(figures, STATS_FILES) if figure is not None]
 
 
 def _frame_differences_figure(samples: Mapping[str, SplitSample], heading: str) -> Figure:
@@ -360,7 +363,7 @@ def _frame_differences_figure(samples: Mapping[str, SplitSample], heading: str) 
     return figure
 
 
-def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int, heading: str) -> Figure:
+def _positions_figure(samples: Mapping[str, SplitSample], sprite_size, heading: str) -> Figure:
     image_size = next(iter(samples.values())).frames.shape[-1]  # square canvas: W = H
     heat = sum(position_heatmap(sample.positions, image_size, sprite_size) for sample in samples.values())
     num_frames = sum(sample.positions.shape[0] * sample.positions.shape[1] for sample in samples.values())
@@ -368,7 +371,8 @@ def _positions_figure(samples: Mapping[str, SplitSample], sprite_size: int, head
     ax = figure.subplots()
     image = ax.imshow(heat / num_frames, cmap="viridis")  # per frame, so that split sizes do not matter
     figure.colorbar(image, ax=ax, label="sprite footprints covering the pixel, per frame")
-    ax.set_title(f"{heading}Where sprites are: each sprite's full {sprite_size}x{sprite_size} footprint box,\n"
+    height, width = (sprite_size, sprite_size) if isinstance(sprite_size, (int, np.integer)) else sprite_size
+    ax.set_title(f"{heading}Where sprites are: each sprite's full {height}x{width} footprint box,\n"
                  f"over all {num_frames} frames and every sprite", fontsize=10)
     ax.set_xlabel("column")
     ax.set_ylabel("row")

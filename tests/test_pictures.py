@@ -17,33 +17,41 @@ import pytest
 from PIL import Image
 
 import moving_mnist
-from generator import SOURCES, Spec, generate
+from types import SimpleNamespace
+
+from generator import SOURCE_FILES, Spec, generate
 from moving_mnist_cli import main
 from moving_mnist_hub import dataset_pictures, pictures
 from moving_mnist_hub.pictures import BORDER, HEADER_HEIGHT, INPUT_COLOUR, TARGET_COLOUR
 from helpers import cli_fails
 from mounts import read_only, small_disk, tmpfs  # noqa: F401 -- fixtures
 
-CLASSIC = Spec(
+def _generated(spec, mnist_pools, split, start, stop):
+    """`generate`'s frames, positions and labels for MNIST sequences."""
+    seqs = generate(spec, {"mnist": mnist_pools}, split, start, stop)
+    return SimpleNamespace(frames=seqs.frames, positions=seqs.truth["positions"], labels=seqs.truth["labels"])
+
+
+CLASSIC = Spec.from_dict(dict(
     source="mnist", num_objects=2, num_frames=20, num_input_frames=10, image_size=64, motion="classic",
     step_length=0.1, compositing="max", sampling="random", num_train=70, num_validation=0, num_test=12, seed=3,
-)
+))
 # Fast, three sprites on a small canvas: sprites reach every wall, so that edge cases are covered.
-BUSY = Spec(
+BUSY = Spec.from_dict(dict(
     source="mnist", num_objects=3, num_frames=9, num_input_frames=4, image_size=45, motion="notebook",
     step_length=0.9, compositing="sum", sampling="random", num_train=6, num_validation=0, num_test=0, seed=11,
-)
+))
 SMALL = ["--set", "num_train=30", "--set", "num_validation=5", "--set", "num_test=12", "--set", "seed=5"]
 
 
 @pytest.fixture(scope="module")
 def classic(mnist_pools):
-    return generate(CLASSIC, mnist_pools, "train", 0, CLASSIC.num_train)
+    return _generated(CLASSIC, mnist_pools, "train", 0, CLASSIC.num_train)
 
 
 @pytest.fixture(scope="module")
 def busy(mnist_pools):
-    return generate(BUSY, mnist_pools, "train", 0, BUSY.num_train)
+    return _generated(BUSY, mnist_pools, "train", 0, BUSY.num_train)
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +104,10 @@ def cifar_sprites(cifar_images):
     return np.stack([_move(cifar_images[2 * n : 2 * n + 2], opaque, black, 8, rng)[0] for n in range(6)])
 
 
-DIGITS_OVER_CIFAR = Spec(
+DIGITS_OVER_CIFAR = Spec.from_dict(dict(
     source="mnist", num_objects=2, num_frames=8, num_input_frames=3, image_size=64, motion="classic",
     step_length=0.1, compositing="max", sampling="random", num_train=7, num_validation=0, num_test=0, seed=0,
-)
+))
 
 
 @pytest.fixture(scope="module")
@@ -431,12 +439,12 @@ def test_label_counts_count_every_sprite(classic):
 
 
 def test_write_stats_writes_four_pngs(classic, mnist_pools, tmp_path):
-    test = generate(CLASSIC, mnist_pools, "test", 0, CLASSIC.num_test)
+    test = _generated(CLASSIC, mnist_pools, "test", 0, CLASSIC.num_test)
     samples = {
         "train": pictures.SplitSample(classic.frames[:20], classic.positions, classic.labels),
         "test": pictures.SplitSample(test.frames, test.positions, test.labels),
     }
-    paths = pictures.write_stats(tmp_path / "stats", samples, SOURCES["mnist"].class_names, 28)
+    paths = pictures.write_stats(tmp_path / "stats", samples, SOURCE_FILES["mnist"].class_names, 28)
     assert [p.name for p in paths] == list(pictures.STATS_FILES)
     assert sorted(p.name for p in (tmp_path / "stats").iterdir()) == sorted(pictures.STATS_FILES)
     for path in paths:
@@ -447,7 +455,7 @@ def test_write_stats_writes_four_pngs(classic, mnist_pools, tmp_path):
 
 def test_write_stats_of_rgb_frames_draws_the_same_figures_and_names_the_luminance(digits_over_cifar, classic, tmp_path):
     _, sample = digits_over_cifar
-    names = SOURCES["mnist"].class_names
+    names = SOURCE_FILES["mnist"].class_names
     rgb = pictures.write_stats(tmp_path / "rgb", {"train": sample}, names, 28, "digits_over_cifar")
     gray_sample = pictures.SplitSample(classic.frames[:7], classic.positions, classic.labels)
     gray = pictures.write_stats(tmp_path / "gray", {"train": gray_sample}, names, 28, "classic")
@@ -467,8 +475,8 @@ def test_read_frames_and_sample_equal_the_generator(mnist_dir, mnist_pools, tmp_
     ds = moving_mnist.load("classic", num_train=30, num_validation=5, num_test=12, seed=5,
                            data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"))
     spec = moving_mnist.PRESETS["classic"].spec
-    spec = Spec(**{**spec.as_dict(), "num_train": 30, "num_validation": 5, "num_test": 12, "seed": 5})
-    expected = generate(spec, mnist_pools, "test", 0, 12)
+    spec = spec.replace(num_train=30, num_validation=5, num_test=12, seed=5)
+    expected = _generated(spec, mnist_pools, "test", 0, 12)
     frames = dataset_pictures.read_frames(ds["test"], 4)
     assert frames.dtype == np.uint8
     np.testing.assert_array_equal(frames, expected.frames[:4])
@@ -590,7 +598,7 @@ def test_a_preview_too_large_for_memory_is_refused_before_the_frames_are_read(la
         raise AssertionError("frames were read")
 
     monkeypatch.setattr(dataset_pictures, "read_frames", no_read)
-    spec = Spec(**{**moving_mnist.PRESETS["classic"].spec.as_dict(), "image_size": 512})
+    spec = moving_mnist.PRESETS["classic"].spec.replace(image_size=512)
     with pytest.raises(ValueError, match=r"a preview of 6 sequences of 20 frames of 512x512 at scale=4 would take \d+ MiB"):
         dataset_pictures.write_preview(large, spec, tmp_path / "big.gif", num=64, scale=4)
     assert not list(tmp_path.iterdir())
