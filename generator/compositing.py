@@ -56,9 +56,10 @@ class Over(Component):
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         kept = below.astype(np.uint16)
-        kept *= (255 - alpha).astype(np.uint16)
+        kept *= 255 - alpha
         kept += 127
-        kept //= 255
+        kept += (kept >> 8) + 1  # then >> 8: floor(x / 255), exact for every x this can hold (<= 65152)
+        kept >>= 8
         kept += sprite
         below[...] = kept
         return below

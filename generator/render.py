@@ -6,7 +6,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
-def render(sprites, offsets, out, compositing, alpha=None, blank: bool = True) -> np.ndarray:
+def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool = True) -> np.ndarray:
     """Draw every sprite of every frame into `out`, in object order.
 
     sprites: (N, Ts, K, C, h, w) uint8: sprite k of sequence n in frame t, with Ts = 1 (the same in
@@ -14,7 +14,8 @@ def render(sprites, offsets, out, compositing, alpha=None, blank: bool = True) -
     offsets: (N, T, K, 2) integer (row, col) of each sprite's top-left corner; the sprite must fit.
     out: (N, T, C, H, W) uint8, C-contiguous; filled in place and returned.
     compositing: a `generator.compositing` component.
-    alpha: (N, Ts, K, 1, h, w) uint8, or None for ink alpha (the channels' maximum); used by `over` only.
+    opaque: the sprites cover their whole rectangle (alpha 255, as CIFAR-10 images do); otherwise a
+        sprite's alpha is its ink (the channels' maximum). Only `over` uses alpha.
     blank: whether `out` is all zero, so that the first sprite is a plain copy.
 
     Each sprite is laid out as a strip of rows W pixels apart, padded with zeros, so that placing it
@@ -26,19 +27,29 @@ def render(sprites, offsets, out, compositing, alpha=None, blank: bool = True) -
     offsets = offsets.astype(np.intp)  # int16 would overflow in row * W
     if offsets.size and (offsets[..., 0].max() + h > h_canvas or offsets[..., 1].max() + w > w_canvas or offsets.min() < 0):
         raise ValueError(f"a sprite of {h}x{w} pixels at {offsets.min()}..{offsets.max()} does not fit a {h_canvas}x{w_canvas} canvas")
-    if compositing.uses_alpha and alpha is None:
-        alpha = sprites.max(axis=3, keepdims=True) if sprites.shape[3] > 1 else sprites
-
-    length = (h - 1) * w_canvas + w
-    strips = _strips(sprites, w_canvas, length)  # (N, Ts, K, C', L)
-    alphas = _strips(alpha, w_canvas, length) if compositing.uses_alpha else None
-
     flat = out.reshape(-1)
-    windows = as_strided(flat, (flat.size - length + 1, length), (1, 1), writeable=True)
     frame_starts = np.arange(n * t).reshape(n, t) * (c * h_canvas * w_canvas)
     channel_starts = np.arange(c) * (h_canvas * w_canvas)
     corner = offsets[..., 0] * w_canvas + offsets[..., 1]  # (N, T, K)
     starts = frame_starts[..., None, None] + corner[..., None] + channel_starts  # (N, T, K, C)
+
+    if opaque and compositing.uses_alpha:  # an opaque sprite `over` anything is the sprite: paste it whole
+        boxes = as_strided(  # every (h, w) box of every frame, by (n, t, row, col)
+            out, (n, t, h_canvas - h + 1, w_canvas - w + 1, c, h, w),
+            (t * c * h_canvas * w_canvas, c * h_canvas * w_canvas, w_canvas, 1, h_canvas * w_canvas, w_canvas, 1),
+            writeable=True,
+        )
+        sequence, frame = np.arange(n)[:, None], np.arange(t)
+        for k in range(sprites.shape[2]):
+            boxes[sequence, frame, offsets[:, :, k, 0], offsets[:, :, k, 1]] = sprites[:, :, k]
+        return out
+
+    length = (h - 1) * w_canvas + w
+    strips = _strips(sprites, w_canvas, length)  # (N, Ts, K, C', L)
+    alphas = None
+    if compositing.uses_alpha:  # ink: the channels' maximum
+        alphas = strips if strips.shape[3] == 1 else strips.max(axis=3, keepdims=True)
+    windows = as_strided(flat, (flat.size - length + 1, length), (1, 1), writeable=True)
 
     for k in range(sprites.shape[2]):
         where = starts[:, :, k]

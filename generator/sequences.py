@@ -84,16 +84,10 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
             out[..., :h] = background[:, None]
             out[..., h:] = 0
         sprites = spec.source.sprites(part_truth, source_pool)
-        alpha = _opaque(sprites) if spec.source.opaque else None
-        render(sprites, part_truth["positions"], out, spec.compositing, alpha, blank=background is None)
+        render(sprites, part_truth["positions"], out, spec.compositing, spec.source.opaque, blank=background is None)
         if canvas is not None:
             frames[lo : lo + chunk] = out[..., :h]
     return Sequences(frames[:, :, 0] if c == 1 else frames, truth, indices)
-
-
-def _opaque(sprites: np.ndarray) -> np.ndarray:
-    """Alpha 255 over every sprite's whole rectangle."""
-    return np.broadcast_to(np.uint8(255), (*sprites.shape[:3], 1, *sprites.shape[4:]))
 
 
 def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int):
