@@ -34,7 +34,7 @@ os.environ["HF_UPDATE_DOWNLOAD_COUNTS"] = "0"  # else load_dataset pings s3.amaz
 
 import datasets  # noqa: E402
 
-from generator import SOURCES, load_pools  # noqa: E402
+from generator import SOURCE_FILES, load_pools  # noqa: E402
 
 # datasets >= 4 refuses dataset scripts; scripts/test-datasets3.sh runs this folder under datasets 3.6.
 collect_ignore = ["datasets3"] if int(datasets.__version__.split(".")[0]) >= 4 else []
@@ -62,7 +62,19 @@ def fashion_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_pools(mnist_dir):
     """{"train": Pool, "test": Pool} of real MNIST digits."""
-    return load_pools({role: str(mnist_dir / f.name) for role, f in SOURCES["mnist"].files.items()})
+    return load_pools({role: str(mnist_dir / f.name) for role, f in SOURCE_FILES["mnist"].files.items()})
+
+
+@pytest.fixture(scope="session")
+def fashion_pools(fashion_dir):
+    """{"train": Pool, "test": Pool} of real Fashion-MNIST clothes."""
+    return load_pools({role: str(fashion_dir / f.name) for role, f in SOURCE_FILES["fashion_mnist"].files.items()})
+
+
+@pytest.fixture(scope="session")
+def pools(mnist_pools, fashion_pools):
+    """The pools as `generate` takes them, by collection: {"mnist": {"train": Pool, "test": Pool}, ...}."""
+    return {"mnist": mnist_pools, "fashion_mnist": fashion_pools}
 
 
 class _InstantSleep:

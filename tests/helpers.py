@@ -44,19 +44,24 @@ def arrow_leaves(array) -> np.ndarray:
 
 @st.composite
 def valid_spec(draw):
-    """Any valid Spec, with small splits, frames and canvases so that each one builds in moments."""
+    """Any valid Spec of MNIST or Fashion-MNIST (any classes), with small splits, frames and canvases so that
+    each one builds in moments."""
     num_frames = draw(st.integers(2, 6))
     sizes = draw(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)).filter(any))
+    classes = draw(st.one_of(st.none(), st.lists(st.integers(0, 9), min_size=1, max_size=10, unique=True)))
     return Spec(
-        source=draw(st.sampled_from(["mnist", "fashion_mnist"])),
+        source={"name": draw(st.sampled_from(["mnist", "fashion_mnist"])), "classes": classes},
         num_objects=draw(st.integers(1, 4)),
         num_frames=num_frames,
         num_input_frames=draw(st.integers(1, num_frames - 1)),
         image_size=draw(st.integers(28, 72)),
-        motion=draw(st.sampled_from(["classic", "notebook"])),
-        step_length=draw(st.one_of(st.floats(0, 1, exclude_min=True), st.just(1))),
-        compositing=draw(st.sampled_from(["max", "sum"])),
+        motion={
+            "name": draw(st.sampled_from(["classic", "notebook"])),
+            "step_length": draw(st.one_of(st.floats(0, 1, exclude_min=True), st.just(1))),
+        },
+        compositing=draw(st.sampled_from(["max", "sum", "over"])),
         sampling=draw(st.sampled_from(["random", "sequential"])),
+        background="none",
         num_train=sizes[0],
         num_validation=sizes[1],
         num_test=sizes[2],

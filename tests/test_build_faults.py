@@ -203,21 +203,32 @@ def test_a_killed_num_proc_build_leaves_no_orphans_and_the_rebuild_starts_clean(
     assert names == sorted(["LICENSE", "dataset_info.json", DIGESTS_FILE, *shards])
     ds = builder.as_dataset()["train"].with_format("numpy", columns=["input_frames"], dtype=np.uint8)
     assert ds.num_rows == 6000
-    expected = generate(builder.config.spec, moving_mnist._pools(tuple(sorted(
-        {role: str(mnist_dir / f.name) for role, f in moving_mnist.SOURCES["mnist"].files.items()}.items()
-    ))), "train", 5990, 6000)
+    files = {role: str(mnist_dir / f.name) for role, f in moving_mnist.SOURCE_FILES["mnist"].files.items()}
+    pools = {"mnist": moving_mnist._pools(tuple(sorted(files.items())))}
+    expected = generate(builder.config.spec, pools, "train", 5990, 6000)
     assert np.array_equal(ds[5990:6000]["input_frames"], expected.frames[:, :10])
 
 
 # -- overrides and names -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["num_train", "seed", "motion", "step_length"])
-def test_a_none_override_is_refused_not_silently_replaced_by_the_preset(key):
-    with pytest.raises(ValueError, match=f"{key}=None is not allowed"):
-        MovingMNIST(config_name="classic", **{key: None})
-    with pytest.raises(ValueError, match=f"{key}=None is not allowed"):
-        moving_mnist.load("classic", **{key: None})
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("num_train", None, "num_train=None is not allowed"),
+        ("seed", None, "seed=None is not allowed"),
+        ("motion", None, "motion=None is not allowed"),
+        ("source", None, "source=None is not allowed"),
+        ("background", None, "background=None is not allowed"),
+        ("step_length", None, r"motion.step_length=None must be a number in \(0, 1\]"),
+        ("motion", {"step_length": None}, r"motion.step_length=None must be a number in \(0, 1\]"),
+    ],
+)
+def test_a_none_override_is_refused_not_silently_replaced_by_the_preset(key, value, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        MovingMNIST(config_name="classic", **{key: value})
+    with pytest.raises(ValueError, match=f"^{message}"):
+        moving_mnist.load("classic", **{key: value})
 
 
 @pytest.mark.parametrize("name", ["../escape", "/tmp/absolute", "a/b", "..", "x..y", ".hidden", "x" * 65])

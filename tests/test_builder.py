@@ -114,13 +114,13 @@ def test_content_equals_the_engine_on_real_digits(classic, mnist_pools):
     assert spec.seed == 7 and spec.num_train == 40
     for split in ("train", "validation", "test"):
         n = ds[split].num_rows
-        expected = generate(spec, mnist_pools, split, 0, n)
+        expected = generate(spec, {"mnist": mnist_pools}, split, 0, n)
         arrays = _arrays(ds[split])
         frames = np.concatenate([arrays["input_frames"], arrays["output_frames"]], axis=1)
         assert np.array_equal(frames, expected.frames), split
-        assert np.array_equal(arrays["positions"], expected.positions), split
-        assert np.array_equal(arrays["source_indices"], expected.source_indices), split
-        assert np.array_equal(arrays["labels"], expected.labels), split
+        assert sorted(expected.truth) == ["labels", "positions", "source_indices"]
+        for name in ("positions", "source_indices", "labels"):
+            assert np.array_equal(arrays[name], expected.truth[name]), (split, name)
         assert np.array_equal(arrays["labels"], mnist_pools[pool_of(split)].labels[arrays["source_indices"]]), split
         assert np.array_equal(arrays["index"], expected.indices), split
         assert frames.any(axis=(2, 3)).all(), split  # every frame shows a digit
@@ -157,13 +157,17 @@ def test_a_split_of_size_zero_is_omitted(mnist_dir, mnist_pools, tmp_path):
         (dict(num_input_frames=0), "num_input_frames"),
         (dict(num_input_frames=20), "num_input_frames"),
         (dict(image_size=20), "image_size"),
-        (dict(step_length=0.0), "step_length"),
-        (dict(step_length=1.5), "step_length"),
+        (dict(step_length=0.0), "motion.step_length=0.0"),
+        (dict(step_length=1.5), "motion.step_length=1.5"),
+        (dict(motion={"name": "notebook", "step_length": 0}), "motion.step_length=0"),
+        (dict(motion={"sigma": 0.1}), "motion.sigma"),
+        (dict(source={"name": "mnist", "classes": [3, 3]}), "source.classes"),
+        (dict(source={"name": "numbers", "spacing_min": 5, "spacing_max": 4}), "spacing_min=5"),
         (dict(seed=-1), "seed"),
         (dict(num_train=-1), "num_train"),
         (dict(num_test=2.5), "num_test"),
         (dict(num_validation=True), "num_validation"),
-        (dict(source="cifar10"), "source"),
+        (dict(source="cifar100"), "source"),
         (dict(motion="random_walk"), "motion"),
         (dict(compositing="mean"), "compositing"),
         (dict(sampling="shuffled"), "sampling"),
@@ -188,6 +192,29 @@ def test_unknown_override_key_raises_value_error(tmp_path):
 def test_unknown_config_name_raises_value_error(tmp_path):
     with pytest.raises(ValueError, match="mnist_3d"):
         MovingMNIST(config_name="mnist_3d", cache_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "config_name, overrides, motion",
+    [
+        ("notebook", dict(motion={"step_length": 0.3}), {"name": "notebook", "step_length": 0.3}),
+        ("notebook", dict(motion={"name": "notebook", "step_length": 0.3}), {"name": "notebook", "step_length": 0.3}),
+        ("notebook", dict(step_length=0.3), {"name": "notebook", "step_length": 0.3}),  # version 1.0's spelling
+        ("notebook", dict(motion="classic"), {"name": "classic", "step_length": 0.1}),  # another one: its defaults
+        ("classic", dict(motion="notebook", step_length=0.7), {"name": "notebook", "step_length": 0.7}),
+    ],
+)
+def test_a_component_override_changes_only_what_it_gives(tmp_path, config_name, overrides, motion):
+    spec = MovingMNIST(config_name=config_name, cache_dir=str(tmp_path), **overrides).config.spec
+    assert spec.motion.as_dict() == motion
+    preset = moving_mnist.PRESETS[config_name].spec
+    assert (spec.source, spec.sampling, spec.num_frames) == (preset.source, preset.sampling, preset.num_frames)
+
+
+def test_a_source_override_keeps_the_presets_source_parameters(tmp_path):
+    builder = MovingMNIST(config_name="numbers", source={"spacing_max": 7}, cache_dir=str(tmp_path))
+    preset = moving_mnist.PRESETS["numbers"].spec.source
+    assert builder.config.spec.source.as_dict() == {**preset.as_dict(), "spacing_max": 7}
 
 
 def test_presets_are_valid_and_the_default_is_classic(tmp_path):
@@ -309,6 +336,38 @@ def test_load_returns_the_splits(mnist_dir, tmp_path, classic):
     assert notebook["train"].features["input_frames"] == datasets.Array3D((20, 64, 64), "uint8")
 
 
+# -- num_proc with the new components ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config_name, overrides",
+    [
+        ("numbers", dict(image_size=100, num_frames=6, num_input_frames=3)),
+        ("classic", dict(source={"name": "mnist", "classes": [0, 4, 9]}, num_frames=6, num_input_frames=3)),
+        ("notebook", dict(source={"name": "mnist", "classes": [2, 5]}, num_frames=6, num_input_frames=3)),
+    ],
+    ids=["numbers", "classic-classes", "notebook-classes"],
+)
+def test_new_components_give_identical_data_for_any_num_proc(mnist_dir, tmp_path, config_name, overrides):
+    sizes = dict(num_train=24, num_validation=16, num_test=16 if config_name != "notebook" else 0, seed=5)
+    built = {
+        num_proc: moving_mnist.load(config_name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / f"p{num_proc}"),
+                                    num_proc=num_proc, **overrides, **sizes)
+        for num_proc in (1, 2)
+    }
+    one, two = built[1], built[2]
+    assert sorted(one) == sorted(two) == sorted(s for s in ("train", "validation", "test") if sizes[f"num_{s}"])
+    for split in one:
+        assert one[split].features == two[split].features, split
+        assert one[split].column_names == two[split].column_names, split
+        for column in one[split].column_names:
+            x, y = arrow_leaves(one[split].data.table[column]), arrow_leaves(two[split].data.table[column])
+            assert x.dtype == y.dtype and np.array_equal(x, y), (split, column)
+        classes = MovingMNIST(config_name=config_name, **overrides).config.spec.source.classes
+        if classes is not None:
+            assert set(arrow_leaves(one[split].data.table["labels"]).tolist()) == set(classes), split
+
+
 # -- the code hash ---------------------------------------------------------------------------------
 
 
@@ -353,6 +412,38 @@ def test_code_hash_follows_the_generator_sources(tmp_path):
     motion.write_text(text)
     (copy / "moving_mnist.py").write_text((copy / "moving_mnist.py").read_text() + "\n# edited\n")
     assert _hash_of_copy(copy) not in (moving_mnist._code_hash(), changed)
+
+
+def test_code_hash_follows_modules_in_subfolders_and_their_paths(tmp_path):
+    root = Path(moving_mnist.__file__).parent
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copyfile(root / "moving_mnist.py", copy / "moving_mnist.py")
+    shutil.copytree(root / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    original = _hash_of_copy(copy)
+    assert original == moving_mnist._code_hash()
+
+    # a component in a subfolder of the engine counts ...
+    folder = copy / "generator" / "motions"
+    folder.mkdir()
+    module = folder / "brownian.py"
+    module.write_text('"""Brownian motion."""\n\nSIGMA = 0.05\n')
+    added = _hash_of_copy(copy)
+    assert added != original
+
+    # ... and so does an edit of it
+    module.write_text('"""Brownian motion."""\n\nSIGMA = 0.06\n')
+    edited = _hash_of_copy(copy)
+    assert edited not in (original, added)
+
+    # the same bytes under another path are another engine
+    moved = copy / "generator" / "brownian.py"
+    module.rename(moved)
+    assert _hash_of_copy(copy) not in (original, added, edited)
+
+    # and moved back, the same digest again
+    moved.rename(module)
+    assert _hash_of_copy(copy) == edited
 
 
 # -- golden hashes -----------------------------------------------------------------------------
@@ -403,7 +494,7 @@ def test_golden_hashes_of_a_small_classic_build(mnist_dir, tmp_path):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=valid_spec())
 def test_a_valid_configuration_builds_with_the_right_shapes(mnist_dir, fashion_dir, spec):
-    data_dir = mnist_dir if spec.source == "mnist" else fashion_dir
+    data_dir = mnist_dir if spec.source.name == "mnist" else fashion_dir
     t_in, t_out, size, k = spec.num_input_frames, spec.num_output_frames, spec.image_size, spec.num_objects
     with tempfile.TemporaryDirectory() as cache:
         builder = MovingMNIST(config_name="classic", data_dir=str(data_dir), cache_dir=cache, **spec.as_dict())
@@ -416,5 +507,6 @@ def test_a_valid_configuration_builds_with_the_right_shapes(mnist_dir, fashion_d
             assert rows["input_frames"].shape == (n, t_in, size, size)
             assert rows["output_frames"].shape == (n, t_out, size, size)
             assert rows["labels"].shape == rows["source_indices"].shape == (n, k)
+            assert set(rows["labels"].ravel().tolist()) <= set(spec.source.classes or range(10))
             assert rows["positions"].shape == (n, spec.num_frames, k, 2)
             assert rows["index"].tolist() == list(range(n))

@@ -24,11 +24,11 @@ from helpers import arrow_leaves, cli_fails
 from httpserver import Cut, FileServer, Hang, Redirect, Status, closed_port
 
 import moving_mnist
-from generator import SOURCES, ChecksumError, download
+from generator import SOURCE_FILES, ChecksumError, download
 from generator.download import DownloadError
-from generator.sources import verify
+from generator.files import verify
 
-MNIST = SOURCES["mnist"]
+MNIST = SOURCE_FILES["mnist"]
 NAMES = [f.name for f in MNIST.files.values()]
 PATHS = [f"/mnist/{name}" for name in NAMES]
 TRAIN_IMAGES = "/mnist/train-images-idx3-ubyte.gz"
@@ -519,7 +519,7 @@ def test_data_dir_accepts_recompressed_copies_with_the_published_content(fashion
     builder.download_and_prepare()
     ds = builder.as_dataset()
     assert {split: ds[split].num_rows for split in ds} == {"train": 8, "validation": 8, "test": 8}
-    assert ds["train"].features["labels"].feature.names == list(SOURCES["fashion_mnist"].class_names)
+    assert ds["train"].features["labels"].feature.names == list(SOURCE_FILES["fashion_mnist"].class_names)
 
 
 def test_streaming_from_the_mirror_equals_the_prepared_dataset(serve, reference, tmp_path):

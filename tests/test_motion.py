@@ -1,4 +1,4 @@
-"""Trajectories: `start_state`, `bounce` and `pixel_offsets` against the original algorithm.
+"""Trajectories: the motions' `start`, `bounce` and `pixel_offsets` against the original algorithm.
 
 The original (Srivastava et al. 2015, the authors' released `BouncingMNISTDataHandler`): move first, then clamp to [0, 1]
 and flip the velocity at a wall (`<= 0`, `>= 1`), store `int(36 * position)`; y is the row, x the
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.motion import bounce, pixel_offsets, start_state
+from generator.motion import MOTIONS, bounce, pixel_offsets
 from helpers import reference_path
 
 FREE = 64 - 28  # the classic free space per axis
@@ -92,7 +92,7 @@ def test_bounce_shape_is_sequences_frames_sprites_xy():
 @pytest.mark.parametrize("step_length", [0.1, 0.5, 0.37, 1.0])
 def test_bounce_matches_the_scalar_reference_loop(motion, step_length):
     n, k, t = 64, 3, 60
-    position, velocity = start_state(motion, np.random.default_rng(11), (n, k), step_length)
+    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(11), (n, k))
     offsets = pixel_offsets(bounce(position, velocity, t), FREE)
     for i in range(n):
         for j in range(k):
@@ -103,7 +103,7 @@ def test_bounce_matches_the_scalar_reference_loop(motion, step_length):
 
 @pytest.mark.parametrize("free_space", [0, 1, 12, 36, 100])
 def test_bounce_matches_the_scalar_reference_for_other_canvas_sizes(free_space):
-    position, velocity = start_state("classic", np.random.default_rng(3), (40, 2), 0.23)
+    position, velocity = MOTIONS["classic"](step_length=0.23).start(np.random.default_rng(3), (40, 2))
     offsets = pixel_offsets(bounce(position, velocity, 30), free_space)
     for i in range(40):
         for j in range(2):
@@ -116,7 +116,7 @@ def test_bounce_matches_the_scalar_reference_for_other_canvas_sizes(free_space):
 
 
 def test_classic_start_is_uniform_position_and_angle_from_three_draws():
-    position, velocity = start_state("classic", np.random.default_rng(5), (100, 2), 0.1)
+    position, velocity = MOTIONS["classic"](step_length=0.1).start(np.random.default_rng(5), (100, 2))
     draws = np.random.default_rng(5).random((100, 2, 3))
     assert position.shape == velocity.shape == (100, 2, 2)
     assert np.array_equal(position, draws[..., :2])
@@ -126,7 +126,7 @@ def test_classic_start_is_uniform_position_and_angle_from_three_draws():
 
 
 def test_classic_speed_is_step_length_in_every_direction():
-    _, velocity = start_state("classic", np.random.default_rng(6), (2000, 1), 0.1)
+    _, velocity = MOTIONS["classic"](step_length=0.1).start(np.random.default_rng(6), (2000, 1))
     np.testing.assert_allclose(np.hypot(velocity[..., 0], velocity[..., 1]), 0.1, rtol=1e-12)
     # all four quadrants occur
     signs = {(bool(vx > 0), bool(vy > 0)) for vx, vy in velocity[:, 0]}
@@ -134,7 +134,7 @@ def test_classic_speed_is_step_length_in_every_direction():
 
 
 def test_notebook_start_is_four_uniform_draws_with_nonnegative_velocity():
-    position, velocity = start_state("notebook", np.random.default_rng(8), (500, 1), 0.5)
+    position, velocity = MOTIONS["notebook"](step_length=0.5).start(np.random.default_rng(8), (500, 1))
     draws = np.random.default_rng(8).random((500, 1, 4))
     assert np.array_equal(position, draws[..., :2])
     assert np.array_equal(velocity, 0.5 * draws[..., 2:])
@@ -143,8 +143,8 @@ def test_notebook_start_is_four_uniform_draws_with_nonnegative_velocity():
 
 
 def test_unknown_motion_is_rejected_by_name():
-    with pytest.raises(ValueError, match="motion='spiral'"):
-        start_state("spiral", np.random.default_rng(0), (1, 1), 0.1)
+    with pytest.raises(ValueError, match="^motion='spiral' is not allowed: choose one of classic, notebook$"):
+        MOTIONS.create("spiral")
 
 
 # --- the seed notebook -------------------------------------------------------------------------
@@ -159,7 +159,7 @@ NOTEBOOK_Y = [34, 36, 24, 13, 2, 0, 11, 22, 33, 36, 24, 13, 2, 0, 11, 22, 33,
 def test_the_printed_notebook_trajectory_is_a_path_of_the_notebook_motion():
     # The notebook's RNG was unseeded; (x, y, vx, vy) = (0.69, 0.64, 0.193, 0.615) is one start
     # that reproduces its printed output (first frame: x 0.69 + 0.0965 -> int(28.3) = 28,
-    # y 0.64 + 0.3075 -> int(34.1) = 34). Velocity = step_length 0.5 * (vx, vy), as in start_state.
+    # y 0.64 + 0.3075 -> int(34.1) = 34). Velocity = step_length 0.5 * (vx, vy), as in notebook's `start`.
     rows, cols = path(0.69, 0.64, 0.5 * 0.193, 0.5 * 0.615, 30)
     assert cols == NOTEBOOK_X
     assert rows == NOTEBOOK_Y
@@ -177,7 +177,7 @@ def test_the_printed_notebook_trajectory_is_a_path_of_the_notebook_motion():
     seed=st.integers(0, 2**32),
 )
 def test_sprites_never_leave_the_canvas(motion, image_size, step_length, num_frames, seed):
-    position, velocity = start_state(motion, np.random.default_rng(seed), (50, 3), step_length)
+    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(seed), (50, 3))
     floats = bounce(position, velocity, num_frames)
     assert ((floats >= 0) & (floats <= 1)).all()
     offsets = pixel_offsets(floats, image_size - 28)
@@ -188,7 +188,7 @@ def test_sprites_never_leave_the_canvas(motion, image_size, step_length, num_fra
 @pytest.mark.parametrize("motion", ["classic", "notebook"])
 @pytest.mark.parametrize("step_length", [0.05, 0.1, 0.5])
 def test_away_from_walls_each_frame_moves_by_the_start_velocity(motion, step_length):
-    position, velocity = start_state(motion, np.random.default_rng(21), (200, 2), step_length)
+    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(21), (200, 2))
     floats = bounce(position, velocity, 40)
     offsets = pixel_offsets(floats, FREE)
     previous = np.concatenate([position[:, None], floats[:, :-1]], axis=1)  # the position one step before

@@ -1,4 +1,4 @@
-"""Source files: IDX parsing, published-hash checks, keras' npz and finding files in a folder."""
+"""Source files (`generator.files`): IDX parsing, published-hash checks, keras' npz and finding files in a folder."""
 
 import gzip
 import hashlib
@@ -8,11 +8,11 @@ import struct
 import numpy as np
 import pytest
 
-from generator import SOURCES, ChecksumError, load_pools
-from generator.sources import check_files, local_files, read_idx, verify
+from generator import SOURCE_FILES, ChecksumError, load_pools
+from generator.files import check_files, local_files, read_idx, verify
 
-MNIST = SOURCES["mnist"]
-FASHION = SOURCES["fashion_mnist"]
+MNIST = SOURCE_FILES["mnist"]
+FASHION = SOURCE_FILES["fashion_mnist"]
 
 
 def parse_idx_gz(path):
@@ -110,7 +110,7 @@ def test_a_changed_byte_in_the_content_raises_checksum_error(fashion_dir, tmp_pa
 
 @pytest.mark.parametrize("source, role", [("fashion_mnist", "test_images"), ("mnist", "test_labels")])
 def test_a_truncated_copy_raises_checksum_error(fashion_dir, mnist_dir, tmp_path, source, role):
-    file = SOURCES[source].files[role]
+    file = SOURCE_FILES[source].files[role]
     folder = fashion_dir if source == "fashion_mnist" else mnist_dir
     data = (folder / file.name).read_bytes()
     data = data[: len(data) // 2]
@@ -142,7 +142,7 @@ def test_a_non_gzip_download_raises_checksum_error(tmp_path):
     ],
 )
 def test_a_flipped_byte_in_the_compressed_file_raises_checksum_error(fashion_dir, mnist_dir, tmp_path, source, offset):
-    file = SOURCES[source].files["train_labels"]
+    file = SOURCE_FILES[source].files["train_labels"]
     folder = fashion_dir if source == "fashion_mnist" else mnist_dir
     data = bytearray((folder / file.name).read_bytes())
     data[offset] ^= 0xFF
