@@ -1,13 +1,15 @@
-"""Time `generator.doodles`: microseconds per sprite to sample and to draw blocks of sprites.
+"""Time `generator.doodles`: microseconds per sprite to sample and to draw a block of sprites.
 
-    python scripts/doodles_speed.py [--size 32] [--block 2048] [--repeat 7]
+    python scripts/doodles_speed.py [--size 32] [--block 2048] [--repeat 15]
 
-Prints the best of `--repeat` runs (the machine may be shared), per stage.
+Prints the best and the median of `--repeat` runs in CPU time of this process (the machine may be
+shared), for the whole block and for blocks of one stroke kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -15,14 +17,14 @@ import numpy as np
 from generator import doodles
 
 
-def best_time(function, repeat: int) -> float:
-    """The shortest of `repeat` wall-clock runs of `function()`, in seconds."""
+def cpu_times(function, repeat: int) -> tuple[float, float]:
+    """Best and median CPU seconds of `repeat` calls of `function()`."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        times.append(time.process_time() - start)
+    return min(times), statistics.median(times)
 
 
 def main() -> None:
@@ -33,26 +35,26 @@ def main() -> None:
     parser.add_argument("--max-strokes", type=int, default=4)
     parser.add_argument("--min-width", type=float, default=1.0)
     parser.add_argument("--max-width", type=float, default=3.0)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
     def sample():
         rng = np.random.default_rng(0)
-        return doodles.sample_strokes(
-            rng, args.block, args.size, args.min_strokes, args.max_strokes, args.min_width, args.max_width
-        )
+        sizes = (args.block, args.size, args.min_strokes, args.max_strokes)
+        return doodles.sample_strokes(rng, *sizes, args.min_width, args.max_width)
+
+    def report(name, function, count):
+        best, median = cpu_times(function, args.repeat)
+        print(f"{name:24s} best {best * 1e6 / count:6.2f} us   median {median * 1e6 / count:6.2f} us")
 
     strokes = sample()
-    per_sprite = 1e6 / args.block
-    print(f"{args.block} sprites of {args.size}x{args.size}, {args.min_strokes}..{args.max_strokes} strokes")
-    print(f"sample: {best_time(sample, args.repeat) * per_sprite:.2f} us/sprite")
-    print(f"draw:   {best_time(lambda: doodles.draw(strokes, args.size), args.repeat) * per_sprite:.2f} us/sprite")
+    print(f"{args.block} sprites of {args.size}x{args.size}, {args.min_strokes}..{args.max_strokes} strokes,", end=" ")
+    print(f"widths {args.min_width}..{args.max_width}")
+    report("sample, per sprite", sample, args.block)
+    report("draw, per sprite", lambda: doodles.draw(strokes, args.size), args.block)
     for code, kind in enumerate(doodles.KINDS):
-        alone = np.where((np.arange(strokes.shape[1]) == 0)[None, :, None], strokes, 0)
-        alone[:, 1:, 0] = -1
-        alone[:, 0] = np.where(alone[:, 0, :1] == -1, 0, alone[:, 0])
-        only = strokes[strokes[..., 0] == code][:, None, :]
-        print(f"  one {kind:8s} {best_time(lambda: doodles.draw(only, args.size), args.repeat) * 1e6 / len(only):.2f} us/stroke")
+        alone = strokes[strokes[..., 0] == code][:, None, :]  # each stroke as a sprite of its own
+        report(f"draw one {kind}", lambda: doodles.draw(alone, args.size), len(alone))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Doodle sprites: `draw` against a per-pixel pure-Python renderer of the documented rule, and the sampler's ranges."""
+"""Doodle sprites: `draw` against a per-pixel pure-Python renderer of the documented rule; the sampler's ranges."""
 
 import hashlib
 import math
@@ -92,11 +92,16 @@ def reference_sprite(strokes, size):
 
 HAND_MADE = np.array(
     [
-        [[0, 5.5, 5.5, 5.5, 5.5, 0, 0, 3.0], [0, 1.0, 20.0, 22.0, 20.0, 0, 0, 0.5]],  # a dot (L = 0); a horizontal line
-        [[1, 2.0, 2.0, 12.0, 12.0, 22.0, 22.0, 2.0], [1, 3.0, 18.0, 3.0, 18.0, 3.0, 18.0, 4.0]],  # a straight curve; a point
-        [[1, 2.0, 20.0, 12.0, -10.0, 21.0, 20.0, 1.5], [-1, 0, 0, 0, 0, 0, 0, 0]],  # anchor far off; an unused slot
-        [[2, 11.5, 11.5, 6.0, 3.0, 0.3, 0, 4.0], [2, 12.0, 12.0, 9.0, 9.0, 2.0, 0, 1.0]],  # centre on a pixel centre; a circle
-        [[2, 10.0, 13.0, 7.0, 5.0, 40.0, 0, 2.5], [2, 14.0, 9.0, 8.0, 2.0, -1.5707964, 0, 1.2]],  # rotations outside [-pi/2, pi/2)
+        # a dot (L = 0); a horizontal line
+        [[0, 5.5, 5.5, 5.5, 5.5, 0, 0, 3.0], [0, 1.0, 20.0, 22.0, 20.0, 0, 0, 0.5]],
+        # a straight curve; a curve that is a point
+        [[1, 2.0, 2.0, 12.0, 12.0, 22.0, 22.0, 2.0], [1, 3.0, 18.0, 3.0, 18.0, 3.0, 18.0, 4.0]],
+        # an anchor off the sprite; an unused slot
+        [[1, 2.0, 20.0, 12.0, -10.0, 21.0, 20.0, 1.5], [-1, 0, 0, 0, 0, 0, 0, 0]],
+        # an ellipse centred on a pixel centre; a circle
+        [[2, 11.5, 11.5, 6.0, 3.0, 0.3, 0, 4.0], [2, 12.0, 12.0, 9.0, 9.0, 2.0, 0, 1.0]],
+        # rotations outside [-pi/2, pi/2)
+        [[2, 10.0, 13.0, 7.0, 5.0, 40.0, 0, 2.5], [2, 14.0, 9.0, 8.0, 2.0, -1.5707964, 0, 1.2]],
     ],
     np.float32,
 )
@@ -181,11 +186,11 @@ def test_golden_bytes_for_a_fixed_seed():
 
 
 def test_drawing_in_one_block_or_in_pieces_gives_the_same_bytes():
-    strokes = sample_strokes(np.random.default_rng(3), 300, 32, 1, 4, 1.0, 3.0)
+    strokes = sample_strokes(np.random.default_rng(3), 1500, 32, 1, 4, 1.0, 3.0)
     whole = draw(strokes, 32)
-    pieces = np.concatenate([draw(strokes[a:b], 32) for a, b in [(0, 1), (1, 97), (97, 250), (250, 300)]])
+    pieces = np.concatenate([draw(strokes[a:b], 32) for a, b in [(0, 1), (1, 97), (97, 1001), (1001, 1500)]])
     np.testing.assert_array_equal(whole, pieces)
-    unused = np.zeros((300, 3, len(COLUMNS)), np.float32)
+    unused = np.zeros((1500, 3, len(COLUMNS)), np.float32)
     unused[..., 0] = -1
     np.testing.assert_array_equal(draw(np.concatenate([unused[:, :1], strokes, unused], axis=1), 32), whole)
 
@@ -208,7 +213,8 @@ def test_sampled_counts_kinds_and_widths_are_within_their_ranges():
     lines = strokes[kind == 0]
     assert (lines[:, 5:7] == 0).all()
     ellipses = strokes[kind == 2]
-    assert (ellipses[:, 3] >= ellipses[:, 4]).all() and (ellipses[:, 4] >= ellipses[:, 3] * np.float32(0.5 - 1e-6)).all()
+    major, minor = ellipses[:, 3], ellipses[:, 4]
+    assert (major >= minor).all() and (minor >= major * np.float32(0.5 - 1e-6)).all()
     assert (np.abs(ellipses[:, 5]) <= np.float32(np.pi / 2)).all() and (ellipses[:, 6] == 0).all()
 
 
@@ -217,9 +223,8 @@ def test_sampling_takes_the_same_number_of_draws_whatever_the_values():
     sample_strokes(a, 100, 32, 1, 4, 1.0, 3.0)
     sample_strokes(b, 100, 20, 4, 4, 0.5, 0.5)
     assert a.random() == b.random()
-    np.testing.assert_array_equal(
-        sample_strokes(np.random.default_rng(6), 50, 32, 1, 4, 1.0, 3.0), sample_strokes(np.random.default_rng(6), 50, 32, 1, 4, 1.0, 3.0)
-    )
+    first, again = (sample_strokes(np.random.default_rng(6), 50, 32, 1, 4, 1.0, 3.0) for _ in range(2))
+    np.testing.assert_array_equal(first, again)
 
 
 # --- refusals -------------------------------------------------------------------------------------
@@ -239,3 +244,9 @@ def test_sampling_takes_the_same_number_of_draws_whatever_the_values():
 def test_draw_refuses_strokes_the_rule_does_not_define(strokes, message):
     with pytest.raises(ValueError, match=message):
         draw(strokes, 16)
+
+
+def test_draw_refuses_a_size_below_one_and_draws_no_sprites():
+    with pytest.raises(ValueError, match="size=0 is not allowed"):
+        draw(HAND_MADE, 0)
+    assert draw(np.zeros((0, 4, len(COLUMNS)), np.float32), 9).shape == (0, 9, 9)
