@@ -88,6 +88,11 @@ class Registry(dict):
     def __missing__(self, name):
         raise not_allowed(self.kind, name, self)
 
+    def __getitem__(self, name):
+        if not isinstance(name, str):  # None, a number, a list: not a name (and maybe not hashable)
+            raise not_allowed(self.kind, name, self)
+        return super().__getitem__(name)
+
     def create(self, value, base: Component | None = None) -> Component:
         """A component from its name, its `as_dict()` form, or itself.
 
@@ -101,7 +106,7 @@ class Registry(dict):
         if isinstance(value, str):
             value = {"name": value}
         if not isinstance(value, dict):
-            raise ValueError(f"{self.kind}={value!r} is not allowed: give a name or a dict with a 'name'")
+            raise not_allowed(self.kind, value, self)
         parameters = dict(value)
         name = parameters.pop("name", base.name if base is not None else None)
         if name is None:

@@ -41,7 +41,7 @@ class Images(Component):
     def check(self):
         if self.classes is not None:
             names = self.class_names
-            if isinstance(self.classes, (str, bytes)) or not hasattr(self.classes, "__iter__"):
+            if isinstance(self.classes, (str, bytes, dict)) or not hasattr(self.classes, "__iter__"):
                 raise ValueError(f"source.classes={self.classes!r} must be a list of class numbers 0 to {len(names) - 1}")
             classes = [integer("source.classes", c, 0, len(names) - 1) for c in self.classes]
             if not classes or len(set(classes)) != len(classes):
@@ -193,6 +193,8 @@ class Doodles(Component):
     def check(self):
         ordered("source", "min_strokes", self.min_strokes, "max_strokes", self.max_strokes)
         ordered("source", "min_width", self.min_width, "max_width", self.max_width)
+        if self.max_width > self.size / 4:  # wider strokes would reach past the sprite's edges
+            raise ValueError(f"source.max_width={self.max_width!r} must be at most size / 4 = {self.size / 4:g}")
 
     def sprite_shape(self) -> tuple[int, int]:
         return self.size, self.size

@@ -106,8 +106,11 @@ class Spec:
     @classmethod
     def from_dict(cls, parameters: dict) -> Spec:
         """A spec from `as_dict()`'s form, or from a version 1.0 card's flat one (`step_length`, no background)."""
+        parameters = {"background": "none", **parameters}
+        missing = [f.name for f in fields(cls) if f.name not in parameters]
+        if missing:
+            raise ValueError(f"{missing[0]} is missing: a spec needs {', '.join(f.name for f in fields(cls))}")
         parameters = _modern(parameters)
-        parameters.setdefault("background", "none")
         _check_names(parameters)
         return cls(**parameters)
 

@@ -264,9 +264,10 @@ KNOWN_STREAMS = {"motion": 0, "source": 1, "spacing": 2, "doodles": 3, "backgrou
 
 
 def test_stream_ids_are_unique_and_never_renumbered():
-    assert len(set(STREAMS.values())) == len(STREAMS)
-    assert list(STREAMS.items())[:2] == [("motion", 0), ("source", 1)]
-    assert {name: STREAMS[name] for name in KNOWN_STREAMS} == KNOWN_STREAMS
+    ids = {name: stream.id for name, stream in STREAMS.items()}
+    assert len(set(ids.values())) == len(ids)
+    assert list(ids.items())[:2] == [("motion", 0), ("source", 1)]
+    assert {name: ids[name] for name in KNOWN_STREAMS} == KNOWN_STREAMS
 
 
 @pytest.mark.parametrize("stream", list(KNOWN_STREAMS))

@@ -278,7 +278,7 @@ def test_the_nested_form_and_the_flat_one_give_equal_specs():
 
 
 def test_from_dict_refuses_an_unknown_key_naming_it():
-    with pytest.raises(ValueError, match="^frames_per_second is not a parameter: the parameters are source, "):
+    with pytest.raises(ValueError, match=r"^parameter='frames_per_second' is not allowed: choose one of source, "):
         Spec.from_dict({**FLAT_CLASSIC, "frames_per_second": 3})
 
 
