@@ -45,10 +45,32 @@ def test_console_script_is_installed():
 def test_configs_lists_every_parameter_of_every_preset(capsys):
     assert main(["configs"]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines() if line.strip()}
-    assert rows["parameter"] == ["classic", "notebook"]
-    for key in moving_mnist.Spec.__dataclass_fields__:
-        expected = [str(getattr(moving_mnist.PRESETS[name], key)) for name in ("classic", "notebook")]
-        assert rows[key] == expected, key
+    names = list(moving_mnist.PRESETS)
+    assert rows["parameter"] == names
+    for name in names:  # every parameter of every component, spelled as --set takes it; "-" where absent
+        spec = moving_mnist.PRESETS[name].spec
+        column = {key: values[names.index(name)] for key, values in rows.items() if key != "parameter" and ":" not in key}
+        expected = {"source": spec.source.name, "motion": spec.motion.name, "compositing": spec.compositing.name,
+                    "sampling": spec.sampling.name, "background": spec.background.name,
+                    "motion.step_length": str(spec.motion.step_length), "seed": str(spec.seed),
+                    "num_train": str(spec.num_train), "image_size": str(spec.image_size)}
+        for key, value in expected.items():
+            assert column[key] == value, (name, key)
+        for parameter, value in spec.source.parameters().items():
+            assert column[f"source.{parameter}"] == str(value), (name, parameter)
+        assert all(v == "-" for k, v in column.items() if k.startswith("source.") and k[7:] not in spec.source.parameters())
+
+
+def test_set_reaches_the_parameters_of_components(mnist_dir, tmp_path, capsys):
+    argv = ["build", "classic", "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path), *SMALL,
+            "--set", "motion=notebook", "--set", "motion.step_length=0.3", "--set", "source.classes=7,1"]
+    assert main(argv) == 0
+    builder = moving_mnist.MovingMNIST(config_name="classic", data_dir=str(mnist_dir), cache_dir=str(tmp_path),
+                                       **{k: int(v) for k, v in (pair.split("=") for pair in SMALL[1::2])},
+                                       motion={"name": "notebook", "step_length": 0.3}, source={"classes": [1, 7]})
+    assert builder.config.spec.motion.as_dict() == {"name": "notebook", "step_length": 0.3}
+    assert builder.config.spec.source.classes == (1, 7)
+    assert f"{builder.config_id}  ->  {builder.cache_dir}" in capsys.readouterr().out  # the same cache entry
 
 
 def _cli(*argv, **kwargs) -> subprocess.CompletedProcess:
@@ -213,7 +235,7 @@ def test_tilde_in_every_path_option_is_the_home_folder(mnist_dir, tmp_path, monk
     (tmp_path / "mnist").symlink_to(mnist_dir)
     paths = ["--data-dir", "~/mnist", "--cache-dir", "~/cache"]
     assert main(["export", "classic", "--format", "npy", "--output", "~/out", *SMALL, *paths]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [MANIFEST, "test.npy", "train.npy", "validation.npy"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([MANIFEST, *_npy("test", "train", "validation")])
     assert (tmp_path / "cache" / "moving_mnist").is_dir()
     assert main(["stats", "classic", "--output", "~/figures", *SMALL, *paths]) == 0
     assert (tmp_path / "figures" / "classic" / "speed.png").is_file()
@@ -226,10 +248,20 @@ def test_tilde_in_every_path_option_is_the_home_folder(mnist_dir, tmp_path, monk
 # --- export ---------------------------------------------------------------------------------------
 
 
+def _npy(*splits) -> list[str]:
+    """The files of a classic npy export: the frames, then one file per other field."""
+    fields = ("index", "labels", "positions", "source_indices")
+    return sorted([f"{s}.npy" for s in splits] + [f"{s}.{f}.npy" for s in splits for f in fields])
+
+
 def test_export_npy_is_time_first_like_mnist_test_seq_and_byte_for_byte_np_save(build_args, mnist_dir, tmp_path):
     out = tmp_path / "out"
     assert main(["export", "classic", "--format", "npy", "--output", str(out), *build_args]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "test.npy", "train.npy", "validation.npy"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *_npy("test", "train", "validation")])
+    truth = _load(mnist_dir, tmp_path)["test"].with_format("numpy")[:]
+    for field, dtype in (("labels", np.int64), ("source_indices", np.int32), ("positions", np.int16), ("index", np.int64)):
+        values = np.load(out / f"test.{field}.npy")
+        assert values.dtype == dtype and np.array_equal(values, truth[field]), field
     expected = _load(mnist_dir, tmp_path)["test"].with_format("numpy", dtype=np.uint8)[:]
     frames = np.load(out / "test.npy")
     assert frames.shape == (20, 12, 64, 64) and frames.dtype == np.uint8
@@ -258,7 +290,7 @@ def test_export_manifest_names_the_config_parameters_code_and_each_files_sha256(
     assert manifest["config"] == "classic" and manifest["format"] == "npy"
     assert manifest["parameters"]["seed"] == 5 and manifest["parameters"]["num_train"] == 30
     assert len(manifest["code"]) == 16
-    assert sorted(manifest["files"]) == ["test.npy", "train.npy", "validation.npy"]
+    assert sorted(manifest["files"]) == _npy("test", "train", "validation")
     for name, entry in manifest["files"].items():
         data = (out / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
@@ -272,7 +304,7 @@ def test_reexport_replaces_the_previous_export_whole_and_keeps_the_users_files(b
     argv = ["export", "classic", "--format", "npy", "--output", str(out), *build_args,
             "--set", "seed=6", "--set", "num_validation=0"]
     assert main(argv) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "notes.txt", "test.npy", "train.npy"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "notes.txt", *_npy("test", "train")])
     assert (out / "notes.txt").read_text() == "mine"
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["parameters"]["seed"] == 6
@@ -312,7 +344,7 @@ def test_export_refuses_a_folder_of_other_files_unless_overwrite(build_args, tmp
     assert (out / "train.npy").read_text() == "my own train.npy"
 
     assert main(["export", "classic", "--format", "npy", "--output", str(out), "--overwrite", *build_args]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "notes.txt", "test.npy", "train.npy", "validation.npy"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "notes.txt", *_npy("test", "train", "validation")])
     assert (out / "notes.txt").read_text() == "mine"
     assert np.load(out / "train.npy").shape == (20, 30, 64, 64)
 
@@ -336,6 +368,10 @@ def test_export_into_an_empty_folder_needs_no_overwrite(build_args, tmp_path):
         (["build", "--set", "seed"], ["seed", "KEY=VALUE"]),
         (["build", "--set", "seed=seven"], ["seed", "int", "seven"]),
         (["build", "--set", "step_length=fast"], ["step_length", "float", "fast"]),
+        (["build", "--set", "motion.sigma=1"], ["motion.sigma", "unknown key", "motion.step_length"]),
+        (["build", "--set", "source.classes=1,x"], ["source.classes", "comma-separated integers", "1,x"]),
+        (["build", "--set", "source.classes=1,12"], ["source.classes=12", "0 to 9"]),
+        (["build", "--set", "source=numbrs"], ["did you mean 'numbers'"]),
         (["build", "--set", "motion=zigzag"], ["motion", "zigzag", "classic"]),
         (["build", "--set", "num_frames=1"], ["num_frames", "1"]),
         (["build", "--set", "num_input_frames=20"], ["num_input_frames", "num_frames"]),
