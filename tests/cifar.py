@@ -15,7 +15,6 @@ import struct
 import tarfile
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 
 FOLDER = "cifar-10-batches-py"
@@ -39,6 +38,8 @@ def foolbox_cifar_pngs() -> list[Path]:
 
 def foolbox_cifar_images() -> tuple[np.ndarray, np.ndarray]:
     """The 20 real CIFAR-10 test images in file-name order: `images (20, 3, 32, 32) uint8`, `labels (20,) uint8`."""
+    import imageio.v3 as iio  # here: the datasets 3.x suite shares this conftest without imageio
+
     paths = foolbox_cifar_pngs()
     images = np.stack([iio.imread(path).transpose(2, 0, 1) for path in paths])  # (32, 32, 3) -> (3, 32, 32)
     labels = np.array([int(path.stem.split("_")[2]) for path in paths], np.uint8)
