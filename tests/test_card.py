@@ -203,3 +203,12 @@ def test_procedural_sprites_carry_no_one_elses_licence(classic, mnist_dir, tmp_p
     body = card.render(data, "alice/mm")
     assert "Procedural sprites, drawn by the generator from the seed (`doodles`)" in body
     assert "| `strokes` | (K, max_strokes, 8) | float32 |" in body
+
+
+def test_cifar10_configs_state_no_licence_and_cite_krizhevsky(test_cifar, tmp_path):
+    cifar = _record("cifar10", test_cifar, tmp_path)
+    data = card.card_data([cifar])
+    assert data.license == "unknown" and data.source_datasets == ["uoft-cs/cifar10"]
+    body = card.render(data, "alice/mm")
+    assert "krizhevsky2009learning" in body and "licence `unknown` (none stated by its authors)" in body
+    assert "- `cifar10`: T_in = 10, T_out = 10, H = W = 64, K = 2, RGB" in body

@@ -69,7 +69,8 @@ def test_one_commit_holds_exactly_the_staged_tree(hub, publish, tmp_path):
     publish("classic")
     commits = hub.commits(REPO)
     assert [c.title for c in commits] == ["initial commit", "Publish classic (seed 0)"]
-    assert "classic: source=mnist, num_objects=2" in commits[-1].message
+    assert "classic: source=mnist, source.classes=None, num_objects=2" in commits[-1].message
+    assert "motion=classic, motion.step_length=0.1" in commits[-1].message
     stage = tmp_path / "stage"
     expected = {**_staged(stage, "classic"), "README.md": (stage / "README.md").read_bytes()}
     files = hub.files(REPO)

@@ -56,7 +56,7 @@ def _render_two_frames(compositing, alpha=None):
     # frame 1: A in the bottom-right corner (the very end of the buffer), B at (2, 0) beside it.
     offsets = np.array([[[[0, 0], [1, 1]], [[2, 2], [2, 0]]]], np.int16)
     out = np.zeros((1, 2, 1, 4, 4), np.uint8)
-    result = render(sprites, offsets, out, COMPOSITINGS[compositing](), alpha)
+    result = render(sprites, offsets, out, COMPOSITINGS[compositing](), opaque=alpha is not None)  # alpha: 255s
     assert result is out
     return out[:, :, 0]
 
@@ -123,7 +123,8 @@ def _check(sprites, offsets, canvas, channels, rule, alpha=None, background=None
     n, t = offsets.shape[:2]
     below = np.zeros((n, t, channels, *canvas), np.uint8) if background is None else background
     out = below.copy()
-    render(sprites, offsets, out, COMPOSITINGS[rule](), alpha, blank=background is None)
+    # render knows two alphas: ink (None here) and opaque (all 255 here)
+    render(sprites, offsets, out, COMPOSITINGS[rule](), opaque=alpha is not None, blank=background is None)
     expected = paint(below.astype(np.int64), sprites, offsets, rule, alpha)
     if rule == "over":
         assert expected.max() <= 255  # the rule never overflows: nothing to clip
