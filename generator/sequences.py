@@ -72,6 +72,7 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     # Sprites of different widths are padded to the widest with zeros, which may reach past the
     # right edge: those are drawn on a canvas as much wider, then cropped.
     overhang = max(0, int(truth["positions"][..., 1].max(initial=0)) + spec.source.sprite_shape()[1] - h)
+    sprites = spec.source.sprites(truth, source_pool)  # all at once: drawing doodles has a cost per call
     chunk = max(1, _RENDER_FRAMES // spec.num_frames)
     canvas = np.empty((min(chunk, len(indices)), spec.num_frames, c, h, h + overhang), np.uint8) if overhang else None
     for lo in range(0, len(indices), chunk):
@@ -83,8 +84,8 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
         else:
             out[..., :h] = background[:, None]
             out[..., h:] = 0
-        sprites = spec.source.sprites(part_truth, source_pool)
-        render(sprites, part_truth["positions"], out, spec.compositing, spec.source.opaque, blank=background is None)
+        render(sprites[lo : lo + chunk], part_truth["positions"], out, spec.compositing, spec.source.opaque,
+               blank=background is None)
         if canvas is not None:
             frames[lo : lo + chunk] = out[..., :h]
     return Sequences(frames[:, :, 0] if c == 1 else frames, truth, indices)

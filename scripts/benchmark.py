@@ -327,7 +327,7 @@ def cifar_pools(data_dir: str) -> tuple[dict[str, Pool], str]:
     if spec is None:
         raise SystemExit("benchmark: error: no CIFAR-10: put cifar-10-python.tar.gz in --data-dir, or run scripts/test-data.sh")
     pngs = sorted(Path(spec.submodule_search_locations[0], "data").glob("cifar10_*.png"))
-    images = np.stack([iio.imread(p).transpose(2, 0, 1) for p in pngs])
+    images = np.ascontiguousarray(np.stack([iio.imread(p).transpose(2, 0, 1) for p in pngs]))  # channel-first in memory too
     labels = np.array([int(p.stem.rsplit("_", 1)[1]) for p in pngs], np.uint8)
     return {"train": Pool(images[:10], labels[:10]), "test": Pool(images[10:], labels[10:])}, "foolbox's 20 CIFAR-10 images"
 
