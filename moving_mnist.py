@@ -278,11 +278,9 @@ def _merge_components(config_name: str | None, overrides: dict) -> None:
     """Give the components among `overrides` in full, in place: `motion={"step_length": 0.2}` keeps the
     preset's motion with one parameter changed, and `step_length=0.2` (version 1.0's spelling) too."""
     base = (PRESETS.get(config_name) or PRESETS[generator.presets.DEFAULT]).spec
-    kinds = [kind for kind in COMPONENTS if kind in overrides] + [LEGACY[n] for n in LEGACY if n in overrides]
-    spec = base.replace(**{k: v for k, v in overrides.items() if k in COMPONENTS or k in LEGACY})
-    for name in LEGACY:
-        overrides.pop(name, None)
-    for kind in kinds:
+    changed = {k: overrides.pop(k) for k in list(overrides) if k in COMPONENTS or k in LEGACY}
+    spec = base.replace(**changed)
+    for kind in {LEGACY.get(k, k) for k in changed}:
         overrides[kind] = getattr(spec, kind).as_dict()
 
 

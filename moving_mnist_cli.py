@@ -34,7 +34,7 @@ from pathlib import Path
 from generator import SPLITS, Spec
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.spec import COMPONENTS, LEGACY, flatten
+from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten
 from moving_mnist_export import EXPORTERS
 
 # `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
@@ -263,9 +263,7 @@ def _number(low: float, high: float):
 def _configs(args) -> int:
     names = list(PRESETS)
     table = {name: flatten(PRESETS[name].spec.as_dict()) for name in names}
-    # each component's parameters (of whichever presets have them) right under it
-    keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for n in names for k in table[n]
-                              if k.partition(".")[0] == field))
+    keys = flat_keys(list(table.values()))
     width = max(map(len, keys)) + 2
     print(f"{'parameter':<{width}}" + "".join(f"{name:>15}" for name in names))
     for key in keys:
@@ -394,9 +392,7 @@ def _parameters(overrides: list[tuple[str, object]]) -> dict:
     parameters: dict = {}
     for key, value in overrides:
         kind, _, parameter = key.partition(".")
-        if kind in LEGACY:
-            kind, parameter = LEGACY[kind], kind
-        if kind not in COMPONENTS:
+        if kind not in COMPONENTS:  # a number, or version 1.0's step_length, which Spec translates
             parameters[kind] = value
         elif parameter:
             parameters.setdefault(kind, {})[parameter] = value

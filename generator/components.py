@@ -85,11 +85,8 @@ class Registry(dict):
         self[cls.name] = cls
         return cls
 
-    def __missing__(self, name):
-        raise not_allowed(self.kind, name, self)
-
     def __getitem__(self, name):
-        if not isinstance(name, str):  # None, a number, a list: not a name (and maybe not hashable)
+        if not isinstance(name, str) or name not in self:  # None, a list: not a name (nor maybe hashable)
             raise not_allowed(self.kind, name, self)
         return super().__getitem__(name)
 

@@ -53,16 +53,16 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")
-    part = pool_of(split)
-    source_pool, background_pool = (pools[c.files][part] if c.files else None for c in (spec.source, spec.background))
+    pool = pool_of(split)
+    source_pool, background_pool = (pools[c.files][pool] if c.files else None for c in (spec.source, spec.background))
     indices = np.arange(start, stop, dtype=np.int64)
     state, drawn = _draw(spec, source_pool, background_pool, split, start, stop)
 
     truth = spec.source.describe(drawn, source_pool)
-    rows, _ = spec.source.sprite_shape()
+    rows, cols = spec.source.sprite_shape()
     widths = np.broadcast_to(spec.source.widths(truth), (len(indices), spec.num_objects))
     free = np.stack([np.full(widths.shape, spec.image_size - rows), spec.image_size - widths], axis=-1)
-    truth["positions"] = pixel_offsets(spec.motion.trajectories(state, spec.num_frames), free[:, None])
+    positions = truth["positions"] = pixel_offsets(spec.motion.trajectories(state, spec.num_frames), free[:, None])
     if "background_index" in drawn:
         truth["background_index"] = drawn["background_index"]
 
@@ -71,23 +71,23 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     frames = np.empty((len(indices), spec.num_frames, c, h, h), np.uint8)
     # Sprites of different widths are padded to the widest with zeros, which may reach past the
     # right edge: those are drawn on a canvas as much wider, then cropped.
-    overhang = max(0, int(truth["positions"][..., 1].max(initial=0)) + spec.source.sprite_shape()[1] - h)
-    sprites = spec.source.sprites(truth, source_pool)  # all at once: drawing doodles has a cost per call
+    overhang = max(0, int(positions[..., 1].max(initial=0)) + cols - h)
+    # all at once, not per chunk: drawing doodles and resizing backgrounds have a cost per call
+    sprites = spec.source.sprites(truth, source_pool)
+    backgrounds = spec.background.paint(truth, background_pool, h)
     chunk = max(1, _RENDER_FRAMES // spec.num_frames)
     canvas = np.empty((min(chunk, len(indices)), spec.num_frames, c, h, h + overhang), np.uint8) if overhang else None
     for lo in range(0, len(indices), chunk):
-        part_truth = {name: values[lo : lo + chunk] for name, values in truth.items()}
-        out = frames[lo : lo + chunk] if canvas is None else canvas[: len(part_truth["positions"])]
-        background = spec.background.paint(part_truth, background_pool, h)
-        if background is None:
+        part = slice(lo, lo + chunk)
+        out = frames[part] if canvas is None else canvas[: len(positions[part])]
+        if backgrounds is None:
             out.fill(0)
         else:
-            out[..., :h] = background[:, None]
+            out[..., :h] = backgrounds[part, None]
             out[..., h:] = 0
-        render(sprites[lo : lo + chunk], part_truth["positions"], out, spec.compositing, spec.source.opaque,
-               blank=background is None)
+        render(sprites[part], positions[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None)
         if canvas is not None:
-            frames[lo : lo + chunk] = out[..., :h]
+            frames[part] = out[..., :h]
     return Sequences(frames[:, :, 0] if c == 1 else frames, truth, indices)
 
 

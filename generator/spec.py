@@ -160,6 +160,12 @@ def flatten(parameters: dict) -> dict:
     return flat
 
 
+def flat_keys(rows: list[dict]) -> list[str]:
+    """The keys of several `flatten()`ed specs in field order, each component's parameters right under it
+    (from whichever rows have them)."""
+    return list(dict.fromkeys(k for field in fields(Spec) for row in rows for k in row if k.partition(".")[0] == field.name))
+
+
 def _modern(parameters: dict) -> dict:
     """Version 1.0's flat parameters (`step_length=0.5`) moved into their components."""
     parameters = dict(parameters)

@@ -18,7 +18,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
-from generator.spec import flatten
+from generator.spec import flat_keys, flatten
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
@@ -192,8 +192,7 @@ def _fields(generation: list[dict]) -> str:
 
 def _parameters(generation: list[dict]) -> str:
     table = [flatten(_spec(g).as_dict()) for g in generation]
-    keys = list(dict.fromkeys(k for field in Spec.__dataclass_fields__ for row in table for k in row
-                              if k.partition(".")[0] == field))
+    keys = flat_keys(table)
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
     rule = "|---|" + "---|" * len(generation)
     rows = [f"| `{key}` | " + " | ".join(str(row.get(key, "-")) for row in table) + " |" for key in keys]
