@@ -26,24 +26,35 @@ def not_allowed(parameter: str, value, allowed) -> ValueError:
     return ValueError(f"{parameter}={value!r} is not allowed: choose one of {', '.join(allowed)}{hint}")
 
 
-def parameter(default, low, high, meaning: str, *, open_low: bool = False):
+def parameter(default, low, high, meaning: str, *, open_low: bool = False, span: bool = False):
     """A component parameter: its default, allowed range and meaning, declared once.
 
     The type is the default's (int or float); `Component.__post_init__` checks every value against
     the range, and the README, the card and `--set` read the same declaration.
+    span: the value may also be a `(min, max)` pair within the range, drawn from per object.
     """
-    bounds = {"low": low, "high": high, "open_low": open_low, "integer": isinstance(default, int)}
+    integral = isinstance(default[0] if isinstance(default, tuple) else default, int)
+    bounds = {"low": low, "high": high, "open_low": open_low, "integer": integral, "span": span}
     return dataclasses.field(default=default, metadata={"meaning": meaning, **bounds})
 
 
+def choice(default: str, options: tuple[str, ...], meaning: str):
+    """A parameter that is one of a few names, such as how a path meets the canvas's edges."""
+    return dataclasses.field(default=default, metadata={"meaning": meaning, "options": options})
+
+
 def allowed(f: dataclasses.Field) -> str:
-    """A parameter's allowed values in words: "1 .. 10" or "(0, 1]"."""
+    """A parameter's allowed values in words: "1 .. 10", "(0, 1]", "a or b"."""
     m = f.metadata
+    if "options" in m:
+        return " or ".join(m["options"])
     if "low" not in m:
         return m.get("allowed", "")
     if m["integer"]:
-        return f"{m['low']} .. {m['high']}"
-    return f"{'(' if m['open_low'] else '['}{m['low']}, {m['high']}]"
+        text = f"{m['low']} .. {m['high']}"
+    else:
+        text = f"{'(' if m['open_low'] else '['}{m['low']}, {m['high']}]"
+    return f"{text}, or a (min, max) pair" if m["span"] else text
 
 
 class Component:
@@ -55,9 +66,15 @@ class Component:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             m = f.metadata
+            name, value = f"{self.kind}.{f.name}", getattr(self, f.name)
             if "low" in m:
                 check = integer if m["integer"] else functools.partial(number, open_low=m["open_low"])
-                set_field(self, f.name, check(f"{self.kind}.{f.name}", getattr(self, f.name), m["low"], m["high"]))
+                if m["span"]:
+                    set_field(self, f.name, span(name, value, check, m["low"], m["high"]))
+                else:
+                    set_field(self, f.name, check(name, value, m["low"], m["high"]))
+            elif "options" in m and value not in m["options"]:
+                raise not_allowed(name, value, m["options"])
         self.check()
 
     def check(self) -> None:
@@ -149,6 +166,22 @@ def number(parameter: str, value, low: float, high: float, *, open_low: bool = F
         interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
         raise ValueError(f"{parameter}={value!r} must be a number in {interval}")
     return float(value)
+
+
+def span(parameter: str, value, check, low, high):
+    """A number, or a `(min, max)` pair of them (a tuple, min <= max), each checked by `check`."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"{parameter}={value!r} must be a number or a (min, max) pair")
+        pair = tuple(check(parameter, v, low, high) for v in value)
+        ordered(parameter, "min", pair[0], "max", pair[1])
+        return pair
+    return check(parameter, value, low, high)
+
+
+def bounds(value) -> tuple:
+    """(min, max) of a `span` parameter's value: the value twice when it is a single number."""
+    return tuple(value) if isinstance(value, tuple) else (value, value)
 
 
 def ordered(parameter: str, low_name: str, low, high_name: str, high) -> None:

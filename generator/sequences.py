@@ -14,7 +14,7 @@ import numpy as np
 
 from generator import streams
 from generator.files import Pool
-from generator.motion import pixel_offsets
+from generator.motion import Space, pixel_offsets
 from generator.render import render
 from generator.spec import Spec
 from generator.streams import BLOCK_SIZE, SPLITS
@@ -62,7 +62,10 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     rows, cols = spec.source.sprite_shape()
     widths = np.broadcast_to(spec.source.widths(truth), (len(indices), spec.num_objects))
     free = np.stack([np.full(widths.shape, spec.image_size - rows), spec.image_size - widths], axis=-1)
-    positions = truth["positions"] = pixel_offsets(spec.motion.trajectories(state, spec.num_frames), free[:, None])
+    sizes = np.stack([widths, np.full(widths.shape, rows)], axis=-1).astype(np.float64)
+    space = Space(free[..., ::-1].astype(np.float64), sizes, np.ones(widths.shape, bool))
+    track = spec.motion.track(state, spec.num_frames, space)
+    positions = truth["positions"] = pixel_offsets(track.positions[:, 1:], free[:, None])
     if "background_index" in drawn:
         truth["background_index"] = drawn["background_index"]
 
@@ -99,9 +102,9 @@ def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop
         first = block * BLOCK_SIZE
         keep = slice(max(start, first) - first, min(stop, first + BLOCK_SIZE) - first)
         state, drawn = _draw_block(spec, source_pool, background_pool, split, block)
-        parts.append(([a[keep] for a in state], {name: a[keep] for name, a in drawn.items()}))
+        parts.append(({name: a[keep] for name, a in state.items()}, {name: a[keep] for name, a in drawn.items()}))
     states, draws = zip(*parts)
-    state = [np.concatenate(arrays) for arrays in zip(*states)]
+    state = {name: np.concatenate([s[name] for s in states]) for name in states[0]}
     drawn = {name: np.concatenate([d[name] for d in draws]) for name in draws[0]}
     return state, drawn
 
@@ -114,7 +117,7 @@ def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int
     def rng(stream: str) -> np.random.Generator:
         return streams.rng(spec.seed, split, block, stream)
 
-    state = spec.motion.start(rng("motion"), shape)
+    state = spec.motion.start(rng("motion"), shape, spec.num_frames)
     drawn = spec.source.choose(rng, block, shape, spec.sampling, source_pool)
     drawn.update(spec.background.choose(rng, block, BLOCK_SIZE, background_pool))
     return state, drawn

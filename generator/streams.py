@@ -34,6 +34,10 @@ STREAMS = {
     "spacing": Stream(2, "`numbers`: the gaps between digits"),
     "doodles": Stream(3, "`doodles`: the strokes of each sprite"),
     "background": Stream(4, "which background image"),
+    "count": Stream(5, "how many objects a sequence has (`num_objects` a range)"),
+    "appear": Stream(6, "the frame each object first shows in (`motion.appear`)"),
+    "transform": Stream(7, "each object's rotation and scale over time (`transform`)"),
+    "morph": Stream(8, "`doodles`: the keyframe doodles a morphing doodle passes through"),
 }
 
 

@@ -127,7 +127,7 @@ def test_a_real_registry_keeps_its_component_when_a_name_is_registered_again():
 
 def test_a_dict_without_a_name_keeps_the_base_and_changes_one_parameter():
     base = MOTIONS.create({"name": "notebook", "step_length": 0.5})
-    assert MOTIONS.create({"step_length": 0.3}, base=base).as_dict() == {"name": "notebook", "step_length": 0.3}
+    assert MOTIONS.create({"step_length": 0.3}, base=base).as_dict() == {"name": "notebook", "step_length": 0.3, "edges": "bounce", "appear": 0.0}
     assert MOTIONS.create({}, base=base) == base
     numbers = SOURCES.create({"name": "numbers", "digits_per_number": 2, "classes": [1, 2]})
     assert SOURCES.create({"spacing_max": 6}, base=numbers).as_dict() == {
@@ -143,7 +143,7 @@ def test_a_dict_with_the_base_name_keeps_the_base_too():
 
 def test_another_name_starts_from_that_components_defaults():
     base = MOTIONS.create({"name": "notebook", "step_length": 0.5})
-    assert MOTIONS.create("classic", base=base).as_dict() == {"name": "classic", "step_length": 0.1}
+    assert MOTIONS.create("classic", base=base).as_dict() == {"name": "classic", "step_length": 0.1, "edges": "bounce", "appear": 0.0}
     numbers = SOURCES.create({"name": "numbers", "classes": [3]})
     assert SOURCES.create("mnist", base=numbers).as_dict() == {"name": "mnist", "classes": None}
 
@@ -163,7 +163,7 @@ def test_a_component_of_another_kind_is_refused():
     "kind, value, expected",
     [
         ("motion", {"name": "classic", "sigma": 0.1},
-         "motion.sigma is not a parameter of motion 'classic': its parameters are step_length"),
+         "motion.sigma is not a parameter of motion 'classic': its parameters are step_length, edges, appear"),
         ("compositing", {"name": "max", "alpha": 1},
          "compositing.alpha is not a parameter of compositing 'max': its parameters are none"),
         ("source", {"name": "numbers", "digits": 3},

@@ -18,11 +18,22 @@ from helpers import reference_path
 FREE = 64 - 28  # the classic free space per axis
 
 
+def _start(motion, rng, shape):
+    """The start positions and velocities a motion draws."""
+    state = motion.start(rng, shape, 1)
+    return state["position"], state["velocity"]
+
+
+def _moves(position, velocity, num_frames):
+    """`bounce` without its first entry (the start): frame 0 onwards."""
+    return bounce(position, velocity, num_frames)[:, 1:]
+
+
 def path(x, y, vx, vy, num_frames, free_space=FREE):
     """One sprite through the code under test: ([row...], [col...])."""
     position = np.array([[[x, y]]], dtype=np.float64)
     velocity = np.array([[[vx, vy]]], dtype=np.float64)
-    offsets = pixel_offsets(bounce(position, velocity, num_frames), free_space)
+    offsets = pixel_offsets(_moves(position, velocity, num_frames), free_space)
     return offsets[0, :, 0, 0].tolist(), offsets[0, :, 0, 1].tolist()
 
 
@@ -66,7 +77,7 @@ def test_pixel_offsets_are_row_from_y_and_col_from_x_truncated():
 
 
 def test_frame_0_is_one_step_after_the_start():
-    out = bounce(np.array([[[0.3, 0.6]]]), np.array([[[0.05, -0.02]]]), 3)
+    out = _moves(np.array([[[0.3, 0.6]]]), np.array([[[0.05, -0.02]]]), 3)
     assert out.shape == (1, 3, 1, 2)
     np.testing.assert_allclose(out[0, :, 0], [[0.35, 0.58], [0.40, 0.56], [0.45, 0.54]], rtol=0, atol=1e-12)
 
@@ -74,13 +85,13 @@ def test_frame_0_is_one_step_after_the_start():
 def test_bounce_leaves_its_inputs_unchanged():
     position = np.array([[[0.95, 0.02]]])
     velocity = np.array([[[0.06, -0.08]]])
-    bounce(position, velocity, 10)
+    _moves(position, velocity, 10)
     assert position.tolist() == [[[0.95, 0.02]]]
     assert velocity.tolist() == [[[0.06, -0.08]]]
 
 
 def test_bounce_shape_is_sequences_frames_sprites_xy():
-    out = bounce(np.full((5, 3, 2), 0.5), np.full((5, 3, 2), 0.01), 7)
+    out = _moves(np.full((5, 3, 2), 0.5), np.full((5, 3, 2), 0.01), 7)
     assert out.shape == (5, 7, 3, 2)
     assert out.dtype == np.float64
 
@@ -92,8 +103,8 @@ def test_bounce_shape_is_sequences_frames_sprites_xy():
 @pytest.mark.parametrize("step_length", [0.1, 0.5, 0.37, 1.0])
 def test_bounce_matches_the_scalar_reference_loop(motion, step_length):
     n, k, t = 64, 3, 60
-    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(11), (n, k))
-    offsets = pixel_offsets(bounce(position, velocity, t), FREE)
+    position, velocity = _start(MOTIONS[motion](step_length=step_length), np.random.default_rng(11), (n, k))
+    offsets = pixel_offsets(_moves(position, velocity, t), FREE)
     for i in range(n):
         for j in range(k):
             rows, cols = reference_path(*position[i, j], *velocity[i, j], t)
@@ -103,8 +114,8 @@ def test_bounce_matches_the_scalar_reference_loop(motion, step_length):
 
 @pytest.mark.parametrize("free_space", [0, 1, 12, 36, 100])
 def test_bounce_matches_the_scalar_reference_for_other_canvas_sizes(free_space):
-    position, velocity = MOTIONS["classic"](step_length=0.23).start(np.random.default_rng(3), (40, 2))
-    offsets = pixel_offsets(bounce(position, velocity, 30), free_space)
+    position, velocity = _start(MOTIONS["classic"](step_length=0.23), np.random.default_rng(3), (40, 2))
+    offsets = pixel_offsets(_moves(position, velocity, 30), free_space)
     for i in range(40):
         for j in range(2):
             rows, cols = reference_path(*position[i, j], *velocity[i, j], 30, free_space)
@@ -116,7 +127,7 @@ def test_bounce_matches_the_scalar_reference_for_other_canvas_sizes(free_space):
 
 
 def test_classic_start_is_uniform_position_and_angle_from_three_draws():
-    position, velocity = MOTIONS["classic"](step_length=0.1).start(np.random.default_rng(5), (100, 2))
+    position, velocity = _start(MOTIONS["classic"](step_length=0.1), np.random.default_rng(5), (100, 2))
     draws = np.random.default_rng(5).random((100, 2, 3))
     assert position.shape == velocity.shape == (100, 2, 2)
     assert np.array_equal(position, draws[..., :2])
@@ -126,7 +137,7 @@ def test_classic_start_is_uniform_position_and_angle_from_three_draws():
 
 
 def test_classic_speed_is_step_length_in_every_direction():
-    _, velocity = MOTIONS["classic"](step_length=0.1).start(np.random.default_rng(6), (2000, 1))
+    _, velocity = _start(MOTIONS["classic"](step_length=0.1), np.random.default_rng(6), (2000, 1))
     np.testing.assert_allclose(np.hypot(velocity[..., 0], velocity[..., 1]), 0.1, rtol=1e-12)
     # all four quadrants occur
     signs = {(bool(vx > 0), bool(vy > 0)) for vx, vy in velocity[:, 0]}
@@ -134,7 +145,7 @@ def test_classic_speed_is_step_length_in_every_direction():
 
 
 def test_notebook_start_is_four_uniform_draws_with_nonnegative_velocity():
-    position, velocity = MOTIONS["notebook"](step_length=0.5).start(np.random.default_rng(8), (500, 1))
+    position, velocity = _start(MOTIONS["notebook"](step_length=0.5), np.random.default_rng(8), (500, 1))
     draws = np.random.default_rng(8).random((500, 1, 4))
     assert np.array_equal(position, draws[..., :2])
     assert np.array_equal(velocity, 0.5 * draws[..., 2:])
@@ -177,8 +188,8 @@ def test_the_printed_notebook_trajectory_is_a_path_of_the_notebook_motion():
     seed=st.integers(0, 2**32),
 )
 def test_sprites_never_leave_the_canvas(motion, image_size, step_length, num_frames, seed):
-    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(seed), (50, 3))
-    floats = bounce(position, velocity, num_frames)
+    position, velocity = _start(MOTIONS[motion](step_length=step_length), np.random.default_rng(seed), (50, 3))
+    floats = _moves(position, velocity, num_frames)
     assert ((floats >= 0) & (floats <= 1)).all()
     offsets = pixel_offsets(floats, image_size - 28)
     assert offsets.min() >= 0
@@ -188,8 +199,8 @@ def test_sprites_never_leave_the_canvas(motion, image_size, step_length, num_fra
 @pytest.mark.parametrize("motion", ["classic", "notebook"])
 @pytest.mark.parametrize("step_length", [0.05, 0.1, 0.5])
 def test_away_from_walls_each_frame_moves_by_the_start_velocity(motion, step_length):
-    position, velocity = MOTIONS[motion](step_length=step_length).start(np.random.default_rng(21), (200, 2))
-    floats = bounce(position, velocity, 40)
+    position, velocity = _start(MOTIONS[motion](step_length=step_length), np.random.default_rng(21), (200, 2))
+    floats = _moves(position, velocity, 40)
     offsets = pixel_offsets(floats, FREE)
     previous = np.concatenate([position[:, None], floats[:, :-1]], axis=1)  # the position one step before
     unclamped = ((floats > 0) & (floats < 1)).all(axis=-1)  # no wall at this step, either axis
