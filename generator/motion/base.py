@@ -63,6 +63,9 @@ class Motion(Component):
     def track(self, state: dict[str, np.ndarray], num_frames: int, space: Space) -> Track:
         raise NotImplementedError
 
+    def check_with(self, num_frames: int, image_size: int, box: tuple[int, int], max_objects: int) -> None:
+        """Checks against the rest of the spec (box: the largest sprite, (rows, cols)); ValueError if they clash."""
+
     def first_frames(self, rng: np.random.Generator, shape: tuple[int, int], num_frames: int) -> np.ndarray:
         """`(N, K)` int16: the frame each object first shows in (0 unless it appears late; `appear` stream)."""
         draws = rng.random((*shape, 2))
