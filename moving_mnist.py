@@ -89,18 +89,20 @@ class MovingMNISTConfig(datasets.BuilderConfig):
     """A builder config: every field of `generator.Spec`, validated when created and when built.
 
     The defaults are the `classic` preset; see `generator.Spec` for what each field means.
-    Components (source, motion, compositing, sampling, background) are `{"name": ..., parameter: value}`.
+    Components (source, motion, transform, compositing, sampling, background) are `{"name": ..., parameter: value}`.
     """
 
     source: dict = field(default_factory=lambda: dict(_CLASSIC["source"]))
-    num_objects: int = _CLASSIC["num_objects"]
+    num_objects: int | list = _CLASSIC["num_objects"]
     num_frames: int = _CLASSIC["num_frames"]
     num_input_frames: int = _CLASSIC["num_input_frames"]
     image_size: int = _CLASSIC["image_size"]
     motion: dict = field(default_factory=lambda: dict(_CLASSIC["motion"]))
+    transform: dict = field(default_factory=lambda: dict(_CLASSIC["transform"]))
     compositing: dict = field(default_factory=lambda: dict(_CLASSIC["compositing"]))
     sampling: dict = field(default_factory=lambda: dict(_CLASSIC["sampling"]))
     background: dict = field(default_factory=lambda: dict(_CLASSIC["background"]))
+    annotations: list = field(default_factory=list)
     num_train: int = _CLASSIC["num_train"]
     num_validation: int = _CLASSIC["num_validation"]
     num_test: int = _CLASSIC["num_test"]

@@ -20,6 +20,8 @@ class Field:
 
     array: stored as a fixed-shape tensor (`ArrayND`); otherwise as nested fixed-length lists.
     classes: holds class numbers of the source (a `ClassLabel`).
+    objects: for a field per object, the axis of its shape that counts the objects (K), as a number
+        or a function of the spec; objects past a sequence's count hold `fill` there.
     """
 
     name: str
@@ -31,6 +33,11 @@ class Field:
     present: Callable[[Spec], bool] = lambda spec: True
     array: bool = False
     classes: bool = False
+    objects: int | Callable[[Spec], int] | None = None
+    fill: object = None
+
+    def objects_axis(self, spec: Spec) -> int | None:
+        return self.objects(spec) if callable(self.objects) else self.objects
 
 
 def _frames(count: Callable[[Spec], int]):
@@ -44,7 +51,29 @@ def _frames(count: Callable[[Spec], int]):
 def _per_object(spec: Spec) -> tuple[int, ...]:
     """(K,), or (K, digits) for sources whose objects are several images."""
     digits = getattr(spec.source, "digits_per_number", None)
-    return (spec.num_objects,) if digits is None else (spec.num_objects, digits)
+    return (spec.max_objects,) if digits is None else (spec.max_objects, digits)
+
+
+def _per_frame(*shape: int):
+    """(T, K, *shape): a value per frame and object."""
+    return lambda spec: (spec.num_frames, spec.max_objects, *shape)
+
+
+def _morphing(spec: Spec) -> bool:
+    return getattr(spec.source, "morph", "none") != "none"
+
+
+def _strokes(spec: Spec) -> tuple[int, ...]:
+    per_sprite = (spec.max_objects, spec.source.max_strokes, 8)
+    return (spec.num_frames, *per_sprite) if _morphing(spec) else per_sprite
+
+
+def _confined(spec: Spec) -> bool:
+    """Whether every object is in sight in every frame (else the `visible` field says when it is)."""
+    return spec.motion.confined() and spec.motion.appear == 0
+
+
+NO_STROKE = np.array([-1, 0, 0, 0, 0, 0, 0, 0], np.float32)  # an unused stroke slot (generator.doodles)
 
 
 def _has_images(spec: Spec) -> bool:
@@ -57,22 +86,37 @@ FIELDS = (
     Field("output_frames", "uint8", _frames(lambda s: s.num_output_frames), "(T_out, H, W) gray, (T_out, 3, H, W) RGB",
           "the frames to predict", array=True),
     Field("labels", "int64", _per_object, "(K,); numbers: (K, D)",
-          "the class of each sprite (each digit of a number)", "sources of images", _has_images, classes=True),
+          "the class of each sprite (each digit of a number)", "sources of images", _has_images, classes=True,
+          objects=0, fill=-1),
     Field("source_indices", "int32", _per_object, "(K,); numbers: (K, D)",
           "the index of each sprite's image in its source's train images (train) or test images "
-          "(validation, test)", "sources of images", _has_images),
-    Field("positions", "int16", lambda s: (s.num_frames, s.num_objects, 2), "(T, K, 2)",
-          "(row, column) of each sprite's top-left corner in each frame", array=True),
+          "(validation, test)", "sources of images", _has_images, objects=0, fill=-1),
+    Field("positions", "int16", _per_frame(2), "(T, K, 2)",
+          "(row, column) of each sprite's top-left corner in each frame (of its box, when transformed)",
+          array=True, objects=1, fill=-32768),
     Field("index", "int64", lambda s: (), "()", "the sequence's position in its split"),
-    Field("value", "int64", lambda s: (s.num_objects,), "(K,)",
+    Field("num_objects", "int64", lambda s: (), "()", "how many of the K objects are real (the rest are padding)",
+          "`num_objects` is a range", lambda s: isinstance(s.num_objects, tuple)),
+    Field("visible", "bool", _per_frame(), "(T, K)",
+          "whether each object is in sight: it has appeared and its box meets the canvas",
+          "objects can be out of sight (`motion.edges=pass`, `motion.appear` > 0, unconfined motions)",
+          lambda s: not _confined(s), array=True, objects=1, fill=False),
+    Field("centres", "float32", _per_frame(2), "(T, K, 2)",
+          "(row, column) of each sprite's box centre in each frame, in pixels, before rounding to `positions`",
+          "`annotations` has centres", lambda s: "centres" in s.annotations, array=True, objects=1, fill=np.nan),
+    Field("velocities", "float32", _per_frame(2), "(T, K, 2)",
+          "(row, column) pixels each centre moved since the frame before (frame 0: since one frame before it)",
+          "`annotations` has velocities", lambda s: "velocities" in s.annotations, array=True, objects=1, fill=np.nan),
+    Field("value", "int64", lambda s: (s.max_objects,), "(K,)",
           "each number's digits read left to right as a decimal integer", "numbers",
-          lambda s: s.source.name == "numbers"),
-    Field("spacing", "int16", lambda s: (s.num_objects, s.source.digits_per_number - 1), "(K, D - 1)",
+          lambda s: s.source.name == "numbers", objects=0, fill=-1),
+    Field("spacing", "int16", lambda s: (s.max_objects, s.source.digits_per_number - 1), "(K, D - 1)",
           "the gaps in pixels between neighbouring digits of each number", "numbers of 2 digits or more",
-          lambda s: getattr(s.source, "digits_per_number", 1) > 1, array=True),
-    Field("strokes", "float32", lambda s: (s.num_objects, s.source.max_strokes, 8), "(K, max_strokes, 8)",
-          "each doodle's strokes: kind, x0, y0, x1, y1, x2, y2, width (kind -1: no stroke)", "doodles",
-          lambda s: s.source.name == "doodles", array=True),
+          lambda s: getattr(s.source, "digits_per_number", 1) > 1, array=True, objects=0, fill=-1),
+    Field("strokes", "float32", _strokes, "(K, max_strokes, 8); morphing: (T, K, max_strokes, 8)",
+          "each doodle's strokes: kind, x0, y0, x1, y1, x2, y2, width (kind -1: no stroke); morphing: in each frame",
+          "doodles", lambda s: s.source.name == "doodles", array=True,
+          objects=lambda s: 1 if _morphing(s) else 0, fill=NO_STROKE),
     Field("background_index", "int32", lambda s: (), "()",
           "the background's index in the background source's train images (train) or test images",
           "a background is set", lambda s: s.background.name != "none"),
@@ -82,6 +126,20 @@ FIELDS = (
 def fields_of(spec: Spec) -> list[Field]:
     """The fields a dataset of `spec` has, in column order."""
     return [f for f in FIELDS if f.present(spec)]
+
+
+def pad(spec: Spec, truth: dict[str, np.ndarray], present: np.ndarray) -> None:
+    """Give every per-object field its `fill` where an object is padding (`present (N, K)` False), in place."""
+    if present.all():
+        return
+    for f in fields_of(spec):
+        axis = f.objects_axis(spec)
+        if axis is None or f.name not in truth:
+            continue
+        value = truth[f.name] = np.array(truth[f.name])  # a copy: it may be a view of cached draws
+        shape = [len(present)] + [1] * (value.ndim - 1)
+        shape[1 + axis] = present.shape[1]
+        np.copyto(value, np.asarray(f.fill, value.dtype), where=~present.reshape(shape))
 
 
 def columns(spec: Spec, frames: np.ndarray, truth: dict[str, np.ndarray], indices: np.ndarray) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
-def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool = True) -> np.ndarray:
+def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool = True, shown=None) -> np.ndarray:
     """Draw every sprite of every frame into `out`, in object order.
 
     sprites: (N, Ts, K, C, h, w) uint8: sprite k of sequence n in frame t, with Ts = 1 (the same in
@@ -17,6 +17,7 @@ def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool
     opaque: the sprites cover their whole rectangle (alpha 255, as CIFAR-10 images do); otherwise a
         sprite's alpha is its ink (the channels' maximum). Only `over` uses alpha.
     blank: whether `out` is all zero, so that the first sprite is a plain copy.
+    shown: (N, T, K) bool, which sprites to draw (None: all); the others' offsets are not used.
 
     Each sprite is laid out as a strip of rows W pixels apart, padded with zeros, so that placing it
     is one contiguous copy per channel into the flattened frame. The padding falls on other pixels of
@@ -24,7 +25,11 @@ def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool
     """
     n, t, c, h_canvas, w_canvas = out.shape
     h, w = sprites.shape[-2:]
+    if shown is not None and shown.all():
+        shown = None
     offsets = offsets.astype(np.intp)  # int16 would overflow in row * W
+    if shown is not None:
+        offsets[~shown] = 0
     if offsets.size and (offsets[..., 0].max() + h > h_canvas or offsets[..., 1].max() + w > w_canvas or offsets.min() < 0):
         raise ValueError(f"a sprite of {h}x{w} pixels at {offsets.min()}..{offsets.max()} does not fit a {h_canvas}x{w_canvas} canvas")
     flat = out.reshape(-1)
@@ -39,9 +44,11 @@ def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool
             (t * c * h_canvas * w_canvas, c * h_canvas * w_canvas, w_canvas, 1, h_canvas * w_canvas, w_canvas, 1),
             writeable=True,
         )
-        sequence, frame = np.arange(n)[:, None], np.arange(t)
+        sequence, frame = np.broadcast_arrays(np.arange(n)[:, None], np.arange(t))
         for k in range(sprites.shape[2]):
-            boxes[sequence, frame, offsets[:, :, k, 0], offsets[:, :, k, 1]] = sprites[:, :, k]
+            pick = _pick(shown, k)
+            sprite = np.broadcast_to(sprites[:, :, k], (n, t, *sprites.shape[3:]))
+            boxes[sequence[pick], frame[pick], offsets[:, :, k, 0][pick], offsets[:, :, k, 1][pick]] = sprite[pick]
         return out
 
     length = (h - 1) * w_canvas + w
@@ -52,14 +59,28 @@ def render(sprites, offsets, out, compositing, opaque: bool = False, blank: bool
     windows = as_strided(flat, (flat.size - length + 1, length), (1, 1), writeable=True)
 
     for k in range(sprites.shape[2]):
-        where = starts[:, :, k]
+        pick = _pick(shown, k)
+        where = starts[:, :, k][pick]
+        strip = _picked(strips[:, :, k], pick, t)
         if k == 0 and blank:
-            windows[where] = strips[:, :, k]
+            windows[where] = strip
             continue
         below = windows[where]
-        compositing.combine(below, strips[:, :, k], alphas[:, :, k] if alphas is not None else None)
+        compositing.combine(below, strip, _picked(alphas[:, :, k], pick, t) if alphas is not None else None)
         windows[where] = below
     return out
+
+
+def _pick(shown, k: int):
+    """An index that keeps the shown (sequence, frame) pairs of sprite k: all of them when `shown` is None."""
+    return slice(None) if shown is None else shown[:, :, k]
+
+
+def _picked(per_sprite: np.ndarray, pick, t: int) -> np.ndarray:
+    """`(N, Ts, ...)` values of one sprite, at the picked (sequence, frame) pairs."""
+    if isinstance(pick, slice):
+        return per_sprite
+    return np.broadcast_to(per_sprite, (per_sprite.shape[0], t, *per_sprite.shape[2:]))[pick]
 
 
 def _strips(sprites: np.ndarray, row_length: int, length: int) -> np.ndarray:

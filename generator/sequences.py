@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from generator import streams
+from generator.fields import fields_of, pad
 from generator.files import Pool
 from generator.motion import Space, pixel_offsets
 from generator.render import render
@@ -56,68 +57,114 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     pool = pool_of(split)
     source_pool, background_pool = (pools[c.files][pool] if c.files else None for c in (spec.source, spec.background))
     indices = np.arange(start, stop, dtype=np.int64)
-    state, drawn = _draw(spec, source_pool, background_pool, split, start, stop)
+    draws = _draw(spec, source_pool, background_pool, split, start, stop)
+    n, k, t, h = len(indices), spec.max_objects, spec.num_frames, spec.image_size
 
-    truth = spec.source.describe(drawn, source_pool)
-    rows, cols = spec.source.sprite_shape()
-    widths = np.broadcast_to(spec.source.widths(truth), (len(indices), spec.num_objects))
-    free = np.stack([np.full(widths.shape, spec.image_size - rows), spec.image_size - widths], axis=-1)
-    sizes = np.stack([widths, np.full(widths.shape, rows)], axis=-1).astype(np.float64)
-    space = Space(free[..., ::-1].astype(np.float64), sizes, np.ones(widths.shape, bool))
-    track = spec.motion.track(state, spec.num_frames, space)
+    truth = spec.source.describe(draws["source"], source_pool)
+    present = np.arange(k) < draws["count"][:, None] if "count" in draws else np.ones((n, k), bool)
+    rows, cols = spec.box()
+    # a transformed sprite fills its square box; otherwise sprites may be narrower than the widest
+    widths = np.broadcast_to(spec.source.widths(truth) if spec.transform.name == "none" else cols, (n, k))
+    sizes = np.stack([np.full((n, k), rows), widths], axis=-1)  # (N, K, 2) as (rows, cols)
+    free = h - sizes
+    track = spec.motion.track(draws["motion"], t, Space(free[..., ::-1] * 1.0, sizes[..., ::-1] * 1.0, present))
+    corners = track.positions[..., ::-1] * free[:, None]  # (N, T + 1, K, 2) float top-left (row, col)
     positions = truth["positions"] = pixel_offsets(track.positions[:, 1:], free[:, None])
-    if "background_index" in drawn:
-        truth["background_index"] = drawn["background_index"]
+    truth.update(track.truth)
+    truth.update(spec.transform.describe(draws["transform"], t))
+    if "background_index" in draws["source"]:
+        truth["background_index"] = draws["source"]["background_index"]
 
-    c, h = spec.channels, spec.image_size
+    shown = np.broadcast_to(present[:, None], (n, t, k))
+    if "first" in draws:
+        shown = shown & (np.arange(t)[:, None] >= draws["first"][:, None])
+    wanted = {f.name for f in fields_of(spec)}
+    if "visible" in wanted:
+        truth["visible"] = shown & ((positions + sizes[:, None] > 0) & (positions < h)).all(axis=-1)
+    if wanted & {"centres", "velocities"}:
+        centres = corners + sizes[:, None] / 2
+        truth["centres"] = centres[:, 1:].astype(np.float32)
+        truth["velocities"] = np.diff(centres, axis=1).astype(np.float32)
+    pad(spec, truth, present)
+
+    frames = _render(spec, truth, draws, source_pool, background_pool, positions, shown)
+    return Sequences(frames, truth, indices)
+
+
+def _render(spec: Spec, truth, draws, source_pool, background_pool, positions, shown) -> np.ndarray:
+    """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time."""
+    n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
-    frames = np.empty((len(indices), spec.num_frames, c, h, h), np.uint8)
-    # Sprites of different widths are padded to the widest with zeros, which may reach past the
-    # right edge: those are drawn on a canvas as much wider, then cropped.
-    overhang = max(0, int(positions[..., 1].max(initial=0)) + cols - h)
+    frames = np.empty((n, t, c, h, h), np.uint8)
     # all at once, not per chunk: drawing doodles and resizing backgrounds have a cost per call
     sprites = spec.source.sprites(truth, source_pool)
     backgrounds = spec.background.paint(truth, background_pool, h)
-    chunk = max(1, _RENDER_FRAMES // spec.num_frames)
-    canvas = np.empty((min(chunk, len(indices)), spec.num_frames, c, h, h + overhang), np.uint8) if overhang else None
-    for lo in range(0, len(indices), chunk):
+    rows, cols = spec.box()
+    # Sprites drawn partly outside the canvas (entering, leaving, or padded with zeros past the right
+    # edge, as narrow numbers are) are drawn on a canvas with margins as wide, then cropped.
+    seen = positions[shown] if shown.size else np.zeros((0, 2), np.int16)
+    low = np.maximum(0, -seen.min(axis=0, initial=0)).astype(int)
+    high = np.maximum(0, seen.max(axis=0, initial=0) + (rows, cols) - h).astype(int)
+    offsets = positions + low.astype(np.int16) if low.any() else positions
+    all_shown = shown.all()
+    chunk = max(1, _RENDER_FRAMES // t)
+    margins = low.any() or high.any()
+    canvas = np.empty((min(chunk, n), t, c, *(h + low + high)), np.uint8) if margins else None
+    window = (..., slice(low[0], low[0] + h), slice(low[1], low[1] + h))
+    for lo in range(0, n, chunk):
         part = slice(lo, lo + chunk)
         out = frames[part] if canvas is None else canvas[: len(positions[part])]
-        if backgrounds is None:
+        if backgrounds is None or canvas is not None:
             out.fill(0)
-        else:
-            out[..., :h] = backgrounds[part, None]
-            out[..., h:] = 0
-        render(sprites[part], positions[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None)
+        if backgrounds is not None:
+            out[window] = backgrounds[part, None]
+        chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in truth.items()})
+        render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
+               shown=None if all_shown else shown[part])
         if canvas is not None:
-            frames[part] = out[..., :h]
-    return Sequences(frames[:, :, 0] if c == 1 else frames, truth, indices)
+            frames[part] = out[window]
+    return frames[:, :, 0] if c == 1 else frames
 
 
-def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int):
-    """Motion start states and source and background draws for `start <= i < stop`, from their blocks."""
+def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int) -> dict:
+    """Every draw for `start <= i < stop`, from their blocks: `{"motion": {...}, "source": {...}, ...}`."""
     parts = []
     first_block = start // BLOCK_SIZE
     for block in range(first_block, max(first_block + 1, -(-stop // BLOCK_SIZE))):  # one even for no sequence
         first = block * BLOCK_SIZE
         keep = slice(max(start, first) - first, min(stop, first + BLOCK_SIZE) - first)
-        state, drawn = _draw_block(spec, source_pool, background_pool, split, block)
-        parts.append(({name: a[keep] for name, a in state.items()}, {name: a[keep] for name, a in drawn.items()}))
-    states, draws = zip(*parts)
-    state = {name: np.concatenate([s[name] for s in states]) for name in states[0]}
-    drawn = {name: np.concatenate([d[name] for d in draws]) for name in draws[0]}
-    return state, drawn
+        parts.append(_sliced(_draw_block(spec, source_pool, background_pool, split, block), keep))
+    return _joined(parts)
 
 
 @functools.lru_cache(maxsize=4)  # consecutive ranges usually fall in the same block
-def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int):
-    """One block's motion start state `(BLOCK_SIZE, K, 2)` arrays and its source and background draws."""
-    shape = (BLOCK_SIZE, spec.num_objects)
+def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int) -> dict:
+    """One block's draws, each `(BLOCK_SIZE, ...)`: each component's from its own stream."""
+    shape = (BLOCK_SIZE, spec.max_objects)
 
     def rng(stream: str) -> np.random.Generator:
         return streams.rng(spec.seed, split, block, stream)
 
-    state = spec.motion.start(rng("motion"), shape, spec.num_frames)
-    drawn = spec.source.choose(rng, block, shape, spec.sampling, source_pool)
-    drawn.update(spec.background.choose(rng, block, BLOCK_SIZE, background_pool))
-    return state, drawn
+    source = spec.source.choose(rng, block, shape, spec.sampling, source_pool)
+    source.update(spec.background.choose(rng, block, BLOCK_SIZE, background_pool))
+    draws = {
+        "motion": spec.motion.start(rng("motion"), shape, spec.num_frames),
+        "source": source,
+        "transform": spec.transform.start(rng("transform"), shape, spec.num_frames),
+    }
+    if isinstance(spec.num_objects, tuple):
+        draws["count"] = rng("count").integers(spec.num_objects[0], spec.num_objects[1] + 1, BLOCK_SIZE)
+    if spec.motion.appear > 0:
+        draws["first"] = spec.motion.first_frames(rng("appear"), shape, spec.num_frames)
+    return draws
+
+
+def _sliced(draws, keep: slice):
+    """The same nesting of dicts, each array cut to `keep` (views)."""
+    return {name: _sliced(v, keep) if isinstance(v, dict) else v[keep] for name, v in draws.items()}
+
+
+def _joined(parts: list):
+    """Dicts of the same nesting joined array by array, into new arrays (the parts may be cached)."""
+    return {name: _joined([p[name] for p in parts]) if isinstance(v, dict) else np.concatenate([p[name] for p in parts])
+            for name, v in parts[0].items()}

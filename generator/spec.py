@@ -6,16 +6,18 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from generator.backgrounds import BACKGROUNDS
-from generator.components import Component, integer, not_allowed
+from generator.components import Component, bounds, integer, not_allowed, span
 from generator.compositing import COMPOSITINGS
 from generator.motion import MOTIONS
 from generator.sampling import SAMPLINGS
 from generator.sources import SOURCES
+from generator.transform import TRANSFORMS
 
 # field -> the registry of its components
 COMPONENTS = {
     "source": SOURCES,
     "motion": MOTIONS,
+    "transform": TRANSFORMS,
     "compositing": COMPOSITINGS,
     "sampling": SAMPLINGS,
     "background": BACKGROUNDS,
@@ -34,6 +36,9 @@ BOUNDS = {
     "seed": (0, 2**128 - 1),
 }
 
+# Ground truth a dataset may add on request (`annotations`): each is a field of `generator.fields`.
+ANNOTATIONS = ("centres", "velocities")
+
 # Flat parameters of version 1.0 cards and calls, and the component that now holds each.
 LEGACY = {"step_length": "motion"}
 
@@ -47,13 +52,16 @@ class Spec:
     """Everything that determines the bytes of a generated dataset.
 
     source: what the sprites are (`generator.sources`), with its parameters.
-    num_objects: sprites per sequence (K).
+    num_objects: objects per sequence: a number K, or a (min, max) pair drawn per sequence (then K is
+        max and the `num_objects` field says how many of the K are real).
     num_frames: frames per sequence (T); the first `num_input_frames` are inputs, the rest outputs.
     image_size: the canvas is `image_size x image_size` pixels (H = W).
     motion: how the sprites move (`generator.motion`), with its parameters.
+    transform: how the sprites turn and scale over time (`generator.transform`).
     compositing: how overlapping sprites combine (`generator.compositing`).
     sampling: which source images each sequence uses (`generator.sampling`).
     background: what is behind the sprites (`generator.backgrounds`).
+    annotations: optional ground truth fields to add: any of `ANNOTATIONS`.
     num_train, num_validation, num_test: sequences per split; 0 omits the split.
     seed: the root of every random stream.
 
@@ -61,14 +69,16 @@ class Spec:
     """
 
     source: Component
-    num_objects: int
+    num_objects: int | tuple[int, int]
     num_frames: int
     num_input_frames: int
     image_size: int
     motion: Component
+    transform: Component = dataclasses.field(default="none", kw_only=True)
     compositing: Component
     sampling: Component
     background: Component
+    annotations: tuple[str, ...] = dataclasses.field(default=(), kw_only=True)
     num_train: int
     num_validation: int
     num_test: int
@@ -78,17 +88,27 @@ class Spec:
         for name, registry in COMPONENTS.items():
             object.__setattr__(self, name, registry.create(getattr(self, name)))
         for name, (minimum, maximum) in BOUNDS.items():
-            object.__setattr__(self, name, integer(name, getattr(self, name), minimum, maximum))
+            value = getattr(self, name)
+            value = span(name, value, integer, minimum, maximum) if name == "num_objects" else integer(name, value, minimum, maximum)
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "annotations", _annotations(self.annotations))
         if self.num_input_frames >= self.num_frames:
             raise ValueError(
                 f"num_input_frames={self.num_input_frames!r} must be smaller than "
                 f"num_frames={self.num_frames!r}, so that at least one output frame remains"
             )
-        rows, cols = self.source.sprite_shape()
+        rows, cols = self.box()
         if self.image_size < max(rows, cols):
             raise ValueError(
                 f"image_size={self.image_size!r} must be at least the {self.source.name} sprite size {rows}x{cols}"
+                + ("" if self.transform.name == "none" else f" (its box under transform={self.transform.name!r})")
             )
+        if self.transform.name != "none" and self.source.opaque:
+            raise ValueError(
+                f"transform={self.transform.name!r} is not allowed with source={self.source.name!r}, whose sprites are "
+                f"opaque rectangles: choose none, or a source of ink on black (mnist, fashion_mnist, numbers, doodles)"
+            )
+        self.motion.check_with(self.num_frames, self.image_size, (rows, cols), self.max_objects)
         if self.sampling.name != "random" and self.source.files is None:
             raise ValueError(
                 f"sampling={self.sampling.name!r} is not allowed with source={self.source.name!r}, which draws "
@@ -106,7 +126,7 @@ class Spec:
     @classmethod
     def from_dict(cls, parameters: dict) -> Spec:
         """A spec from `as_dict()`'s form, or from a version 1.0 card's flat one (`step_length`, no background)."""
-        parameters = {"background": "none", **parameters}
+        parameters = {"background": "none", "transform": "none", "annotations": (), **parameters}
         missing = [f.name for f in fields(cls) if f.name not in parameters]
         if missing:
             raise ValueError(f"{missing[0]} is missing: a spec needs {', '.join(f.name for f in fields(cls))}")
@@ -123,6 +143,15 @@ class Spec:
             if kind in overrides:
                 overrides[kind] = registry.create(overrides[kind], base=getattr(self, kind))
         return dataclasses.replace(self, **overrides)
+
+    @property
+    def max_objects(self) -> int:
+        """K: the objects per sequence, or the most a sequence may have."""
+        return bounds(self.num_objects)[1]
+
+    def box(self) -> tuple[int, int]:
+        """The largest sprite's box (rows, cols), after the transform."""
+        return self.transform.box(self.source.sprite_shape())
 
     @property
     def channels(self) -> int:
@@ -184,5 +213,16 @@ def _check_names(parameters: dict) -> None:
             raise not_allowed("parameter", name, known)
 
 
+def _annotations(value) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"annotations={value!r} must be a list of names from {', '.join(ANNOTATIONS)}")
+    for name in value:
+        if name not in ANNOTATIONS:
+            raise not_allowed("annotations", name, ANNOTATIONS)
+    return tuple(name for name in ANNOTATIONS if name in value)  # one order: the field order
+
+
 def _plain(value):
-    return value.as_dict() if isinstance(value, Component) else value
+    if isinstance(value, Component):
+        return value.as_dict()
+    return list(value) if isinstance(value, tuple) else value

@@ -23,8 +23,8 @@ TINY = replace(CLASSIC, image_size=32, num_frames=4, num_input_frames=2)
 
 def _draw(spec, pool, split, start, stop):
     """The engine's keyed draws for sequences start..stop: position, velocity (N, K, 2) and source_indices (N, K)."""
-    (position, velocity), drawn = sequences._draw(spec, pool, None, split, start, stop)
-    return position, velocity, drawn["source_indices"]
+    draws = sequences._draw(spec, pool, None, split, start, stop)
+    return draws["motion"]["position"], draws["motion"]["velocity"], draws["source"]["source_indices"]
 
 
 # --- positions ---------------------------------------------------------------------------------

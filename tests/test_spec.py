@@ -47,8 +47,9 @@ def _refused(field, value, base=BASE):
 def test_classic_preset_is_the_original_configuration():
     assert CLASSIC.as_dict() == {
         "source": {"name": "mnist", "classes": None}, "num_objects": 2, "num_frames": 20, "num_input_frames": 10,
-        "image_size": 64, "motion": {"name": "classic", "step_length": 0.1}, "compositing": {"name": "max"},
-        "sampling": {"name": "random"}, "background": {"name": "none"},
+        "image_size": 64, "motion": {"name": "classic", "step_length": 0.1, "edges": "bounce", "appear": 0.0},
+        "transform": {"name": "none"}, "compositing": {"name": "max"},
+        "sampling": {"name": "random"}, "background": {"name": "none"}, "annotations": [],
         "num_train": 10000, "num_validation": 1000, "num_test": 10000, "seed": 0,
     }
     assert CLASSIC.num_output_frames == 10
@@ -267,7 +268,7 @@ def test_a_version_1_flat_dict_reads_as_the_nested_spec():
 
 def test_a_flat_step_length_changes_the_motion_it_sits_beside():
     spec = Spec.from_dict({**FLAT_CLASSIC, "motion": "notebook", "step_length": 0.25})
-    assert spec.motion.as_dict() == {"name": "notebook", "step_length": 0.25}
+    assert spec.motion.as_dict() == {"name": "notebook", "step_length": 0.25, "edges": "bounce", "appear": 0.0}
     assert spec.background.name == "none"
 
 

@@ -63,6 +63,10 @@ class Motion(Component):
     def track(self, state: dict[str, np.ndarray], num_frames: int, space: Space) -> Track:
         raise NotImplementedError
 
+    def confined(self) -> bool:
+        """Whether every position stays in [0, 1], so that each object is always wholly in sight."""
+        return True
+
     def check_with(self, num_frames: int, image_size: int, box: tuple[int, int], max_objects: int) -> None:
         """Checks against the rest of the spec (box: the largest sprite, (rows, cols)); ValueError if they clash."""
 

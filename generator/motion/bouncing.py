@@ -21,6 +21,9 @@ class Bouncing(Motion):
     edges: str = choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
     appear: float = appearing()
 
+    def confined(self) -> bool:
+        return self.edges == "bounce"
+
     def track(self, state, num_frames: int, space: Space) -> Track:
         position, velocity = state["position"], state["velocity"]
         if self.edges == "bounce":
