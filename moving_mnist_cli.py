@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+import typing
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +42,8 @@ from moving_mnist_export import EXPORTERS
 # parameter ("motion.step_length"); the registries declare them, so a new component needs nothing here.
 _TYPES = {
     **{name: str if name in COMPONENTS else int for name in Spec.__dataclass_fields__},
+    "num_objects": int | tuple[int, int],
+    "annotations": tuple[str, ...],
     **{key: kind for registry in COMPONENTS.values() for key, kind in registry.parameter_types().items()},
     **{name: float for name in LEGACY},  # version 1.0's spelling of motion.step_length
 }
@@ -220,13 +223,30 @@ def _override(pair: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"{pair!r}: unknown key {key!r}{hint}; known keys: {', '.join(_TYPES)}")
     kind = _TYPES[key]
     try:
-        if kind in (int, float, str):
-            return key, kind(text)
-        # classes: "1,3,5", or "all" for no filter
-        return key, None if text == "all" else [int(item) for item in text.split(",")]
+        return key, _typed(kind, text)
     except ValueError:
-        wanted = kind.__name__ if kind in (int, float, str) else "comma-separated integers or 'all'"
-        raise argparse.ArgumentTypeError(f"{pair!r}: {key} must be {wanted}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{pair!r}: {key} must be {_WANTED.get(kind, kind)}, got {text!r}") from None
+
+
+# how `_typed` reads each kind of value, in words
+_WANTED = {
+    int: "an integer", float: "a number", str: "a name",
+    int | tuple[int, int]: "an integer or a range MIN,MAX", float | tuple[float, float]: "a number or a range MIN,MAX",
+    tuple[int, ...] | None: "comma-separated integers or 'all'", tuple[str, ...]: "comma-separated names or 'none'",
+}
+
+
+def _typed(kind, text: str):
+    """A `--set` value read as `kind` (a type hint of the spec or a component): ValueError if it is not one."""
+    if kind in (int, float, str):
+        return kind(text)
+    if kind == tuple[str, ...]:  # annotations: "centres,velocities", or "none"
+        return [] if text == "none" else text.split(",")
+    if kind == tuple[int, ...] | None:  # classes: "1,3,5", or "all" for no filter
+        return None if text == "all" else [int(item) for item in text.split(",")]
+    number = typing.get_args(kind)[0]  # a number, or a range "min,max"
+    items = [number(item) for item in text.split(",")]
+    return items[0] if len(items) == 1 else items
 
 
 def _integer(low: int, high: int | None):

@@ -136,7 +136,7 @@ def pad(spec: Spec, truth: dict[str, np.ndarray], present: np.ndarray) -> None:
         axis = f.objects_axis(spec)
         if axis is None or f.name not in truth:
             continue
-        value = truth[f.name] = np.array(truth[f.name])  # a copy: it may be a view of cached draws
+        value = truth[f.name] = np.array(truth[f.name], f.dtype)  # a copy: it may be a view of cached draws
         shape = [len(present)] + [1] * (value.ndim - 1)
         shape[1 + axis] = present.shape[1]
         np.copyto(value, np.asarray(f.fill, value.dtype), where=~present.reshape(shape))

@@ -61,7 +61,10 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     n, k, t, h = len(indices), spec.max_objects, spec.num_frames, spec.image_size
 
     truth = spec.source.describe(draws["source"], source_pool)
-    present = np.arange(k) < draws["count"][:, None] if "count" in draws else np.ones((n, k), bool)
+    present = np.ones((n, k), bool)
+    if "count" in draws:
+        truth["num_objects"] = draws["count"]
+        present = np.arange(k) < draws["count"][:, None]
     rows, cols = spec.box()
     # a transformed sprite fills its square box; otherwise sprites may be narrower than the widest
     widths = np.broadcast_to(spec.source.widths(truth) if spec.transform.name == "none" else cols, (n, k))

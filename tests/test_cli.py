@@ -68,7 +68,7 @@ def test_set_reaches_the_parameters_of_components(mnist_dir, tmp_path, capsys):
     builder = moving_mnist.MovingMNIST(config_name="classic", data_dir=str(mnist_dir), cache_dir=str(tmp_path),
                                        **{k: int(v) for k, v in (pair.split("=") for pair in SMALL[1::2])},
                                        motion={"name": "notebook", "step_length": 0.3}, source={"classes": [1, 7]})
-    assert builder.config.spec.motion.as_dict() == {"name": "notebook", "step_length": 0.3}
+    assert builder.config.spec.motion.as_dict() == {"name": "notebook", "step_length": 0.3, "edges": "bounce", "appear": 0.0}
     assert builder.config.spec.source.classes == (1, 7)
     assert f"{builder.config_id}  ->  {builder.cache_dir}" in capsys.readouterr().out  # the same cache entry
 
