@@ -36,6 +36,14 @@ class Field:
     objects: int | Callable[[Spec], int] | None = None
     fill: object = None
 
+    def padding(self) -> str:
+        """What a padding object holds in this field, in words ("-": not a field per object)."""
+        if self.objects is None:
+            return "-"
+        if np.ndim(self.fill):
+            return "no strokes (kind -1, the rest 0)"  # the only array fill: NO_STROKE
+        return str(self.fill).replace("nan", "NaN")
+
     def objects_axis(self, spec: Spec) -> int | None:
         return self.objects(spec) if callable(self.objects) else self.objects
 

@@ -178,16 +178,25 @@ for batch in DataLoader(train, batch_size=32, shuffle=True):
 def _fields(generation: list[dict]) -> str:
     specs = [_spec(g) for g in generation]
     rows = [f for f in FIELDS if any(f.present(spec) for spec in specs)]
-    table = "| field | shape | type | meaning | present |\n|---|---|---|---|---|\n" + "\n".join(
-        f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} |" for f in rows
+    table = "| field | shape | type | meaning | present | padding |\n|---|---|---|---|---|---|\n" + "\n".join(
+        f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} | "
+        f"{f.padding()} |" for f in rows
     )
     shapes = "\n".join(
         f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, "
-        f"H = W = {spec.image_size}, K = {spec.num_objects}, {'gray' if spec.channels == 1 else 'RGB'}; "
+        f"H = W = {spec.image_size}, K = {_objects(spec)}, {'gray' if spec.channels == 1 else 'RGB'}; "
         + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in FIELDS if f.present(spec))
         for g, spec in zip(generation, specs)
     )
     return f"{table}\n\n{shapes}"
+
+
+def _objects(spec) -> str:
+    """K in words: "2", or "3 (1 to 3 real per sequence: `num_objects` says how many)"."""
+    if not isinstance(spec.num_objects, tuple):
+        return str(spec.num_objects)
+    low, high = spec.num_objects
+    return f"{high} ({low} to {high} real per sequence: the field `num_objects` says how many, the rest are padding)"
 
 
 def _parameters(generation: list[dict]) -> str:
@@ -298,7 +307,7 @@ def _option(value) -> str:
     if value is None:
         return "all"
     if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
+        return ",".join(map(str, value)) or "none"  # annotations: none
     return str(value)
 
 
@@ -309,12 +318,14 @@ def _size_category(n: int) -> str:
     return "1M<n<10M" if n < 10_000_000 else "10M<n<100M"
 
 
-_PARAMETER_MEANINGS = """What the parameters mean: `source` is what the sprites are; `num_objects` sprites (K)
-move in each sequence of `num_frames` frames (T), the first `num_input_frames` of which are inputs;
-the canvas is `image_size` pixels square; `motion` is how they move (`motion.step_length`: the
-distance per frame as a fraction of the free space); sprites combine by `compositing`; `sampling`
-picks source images at random or in order; `background` is what is behind them; `source.classes`
-keeps only images of those classes (`None`: all); `num_train`, `num_validation` and `num_test` are
+_PARAMETER_MEANINGS = """What the parameters mean: `source` is what the sprites are; `num_objects` sprites (K, or a
+range MIN,MAX drawn per sequence) move in each sequence of `num_frames` frames (T), the first
+`num_input_frames` of which are inputs; the canvas is `image_size` pixels square; `motion` is how
+they move (`motion.step_length`: the distance per frame as a fraction of the free space, or a range
+drawn per object); `transform` turns and scales them over time; sprites combine by `compositing`;
+`sampling` picks source images at random or in order; `background` is what is behind them;
+`annotations` adds optional ground truth fields; `source.classes` keeps only images of those
+classes (`None`: all); `num_train`, `num_validation` and `num_test` are
 the split sizes; every random stream is keyed by `seed`, the split, the sequence's block of 1024
 and the stream's id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
 The components:"""
@@ -325,7 +336,7 @@ in an evaluation split. `source_indices` records which image each sprite is, so 
 
 _LIMITATIONS = """- The data is synthetic: simple, rigid motion of sprites on a black or static background. Good
   scores here do not imply good scores on natural video.
-- Sprites may overlap and occlude each other; nothing prevents it, as in the original.
+- Sprites may overlap and occlude each other, as in the original, unless the motion is `collisions`.
 - Validation and test sequences share the source's test images (independent draws), so they are
   not independent of each other at the image level.
 - Bytes are reproducible with the same moving-mnist version; a changed generator gets a new code

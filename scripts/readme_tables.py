@@ -36,10 +36,10 @@ def components_table() -> str:
 
 
 def fields_table() -> str:
-    rows = ["| field | shape | type | meaning | present |", "|---|---|---|---|---|"]
+    rows = ["| field | shape | type | meaning | present | padding |", "|---|---|---|---|---|---|"]
     for f in FIELDS:
         kind = "class label" if f.classes else f.dtype
-        rows.append(f"| `{f.name}` | {f.shape_text} | {kind} | {f.meaning} | {f.when} |")
+        rows.append(f"| `{f.name}` | {f.shape_text} | {kind} | {f.meaning} | {f.when} | {f.padding()} |")
     return "\n".join(rows)
 
 

@@ -123,7 +123,7 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
     ):
         assert needle in body, needle
     sets = _sets(notebook.spec)
-    assert "--set motion=notebook --set motion.step_length=0.5 --set compositing=max" in sets
+    assert "--set motion=notebook --set motion.step_length=0.5 --set motion.edges=bounce --set motion.appear=0.0 --set transform=none --set compositing=max" in sets
     assert f"moving-mnist build notebook {sets}\n" in body
     assert "xiao2017" not in body
     # the fields of these configs only, and every component of each registry, named
@@ -202,7 +202,7 @@ def test_procedural_sprites_carry_no_one_elses_licence(classic, mnist_dir, tmp_p
     assert card.card_data([classic], existing=data).license == ["cc-by-sa-3.0", "cc0-1.0"]
     body = card.render(data, "alice/mm")
     assert "Procedural sprites, drawn by the generator from the seed (`doodles`)" in body
-    assert "| `strokes` | (K, max_strokes, 8) | float32 |" in body
+    assert "| `strokes` | (K, max_strokes, 8); morphing: (T, K, max_strokes, 8) | float32 |" in body
 
 
 def test_cifar10_configs_state_no_licence_and_cite_krizhevsky(test_cifar, tmp_path):

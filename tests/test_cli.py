@@ -367,7 +367,7 @@ def test_export_into_an_empty_folder_needs_no_overwrite(build_args, tmp_path):
         (["build", "--set", "colour=red"], ["colour", "unknown key"]),
         (["build", "--set", "seed"], ["seed", "KEY=VALUE"]),
         (["build", "--set", "seed=seven"], ["seed", "int", "seven"]),
-        (["build", "--set", "step_length=fast"], ["step_length", "float", "fast"]),
+        (["build", "--set", "step_length=fast"], ["step_length", "a number", "fast"]),
         (["build", "--set", "motion.sigma=1"], ["motion.sigma", "unknown key", "motion.step_length"]),
         (["build", "--set", "source.classes=1,x"], ["source.classes", "comma-separated integers", "1,x"]),
         (["build", "--set", "source.classes=1,12"], ["source.classes=12", "0 to 9"]),
