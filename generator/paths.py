@@ -43,10 +43,11 @@ def bridge(keys: np.ndarray, key_frames: np.ndarray, steps: np.ndarray) -> np.nd
     segment, d = _segments(key_frames)
     walk = np.cumsum(steps, axis=-2)
     starts = key_frames[segment] - key_frames[0]
-    x = walk - walk[..., starts, :]  # X_f: 0 at each segment's first frame
     ends = key_frames[segment + 1] - key_frames[0]
+    x = walk - walk[..., starts, :]  # X_f: 0 at each segment's first frame
+    x_end = walk[..., ends, :] - walk[..., starts, :]  # X_b (not x at b: b starts the next segment, x is 0 there)
     t = (d / np.diff(key_frames)[segment])[:, None]
-    return linear(keys, key_frames) + (x - t * x[..., ends, :])
+    return linear(keys, key_frames) + (x - t * x_end)
 
 
 def spline(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
