@@ -56,4 +56,8 @@ PRESETS = {
         "2 three-digit MNIST numbers (gaps of 0-4 pixels) bouncing on a 128x128 canvas.",
         replace(CLASSIC, source="numbers", image_size=128),
     ),
+    "orbits": Preset(
+        "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
+        replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
+    ),
 }

@@ -92,7 +92,7 @@ def test_a_name_that_is_not_a_string_is_refused_with_the_allowed_names(value):
 
 def test_spec_reports_the_same_sentence_for_a_motion_typo():
     assert _refused(lambda: replace(BASE, motion="clasic")) == (
-        "motion='clasic' is not allowed: choose one of classic, notebook (did you mean 'classic'?)"
+        f"motion='clasic' is not allowed: choose one of {', '.join(MOTIONS)} (did you mean 'classic'?)"
     )
 
 

@@ -33,6 +33,9 @@ class Waypoints(Motion):
         """`waypoints (N, K, W, 2) float32`: U[0, 1)^2, rounded to float32 (the recorded values)."""
         return {"waypoints": rng.random((*shape, self.waypoints, 2)).astype(np.float32)}
 
+    def confined(self) -> bool:
+        return False  # a spline overshoots its waypoints, a bridge wanders
+
     def check_with(self, num_frames, image_size, box, max_objects):
         if self.waypoints > num_frames + 1:
             raise ValueError(
