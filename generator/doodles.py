@@ -96,7 +96,16 @@ def sample_strokes(
     counts = min_strokes + np.floor(rng.random(count) * (max_strokes - min_strokes + 1))
     u = rng.random((count, max_strokes, 8))
     kinds = np.floor(u[..., 7] * len(KINDS))
+    kinds[np.arange(max_strokes) >= counts[:, None]] = -1
+    return shape_strokes(kinds, u[..., :7], size, min_width, max_width)
 
+
+def shape_strokes(kinds: np.ndarray, u: np.ndarray, size: int, min_width: float, max_width: float) -> np.ndarray:
+    """Strokes of the given kinds from uniforms, as `sample_strokes` shapes them: `(..., 8) float32`.
+
+    kinds: `(...)` codes, -1 for an unused slot (all its columns 0). u: `(..., 7)` U[0, 1) draws:
+    the width, then the geometry (6) by the ranges of `sample_strokes`.
+    """
     width = (min_width + u[..., 0] * (max_width - min_width)).astype(np.float32)
     h = width.astype(np.float64)[..., None] * 0.5 + 0.5
     points = h + u[..., 1:7] * (size - 2 * h)  # x0, y0, x1, y1, x2, y2 of lines and Bezier curves
@@ -106,12 +115,12 @@ def sample_strokes(
     centre = (h + major) + u[..., 4:6] * (size - 2 * (h + major))
     ellipse = np.concatenate([centre, major, minor, rotation, np.zeros_like(h)], axis=-1)
 
-    strokes = np.zeros((count, max_strokes, len(COLUMNS)), np.float32)
+    strokes = np.zeros((*kinds.shape, len(COLUMNS)), np.float32)
     strokes[..., 0] = kinds
     kind = kinds[..., None]
     strokes[..., 1:7] = np.select([kind == 0, kind == 1], [points * [1, 1, 1, 1, 0, 0], points], ellipse)
     strokes[..., 7] = width
-    unused = np.arange(max_strokes) >= counts[:, None]
+    unused = kinds == -1
     strokes[unused] = 0
     strokes[unused, 0] = -1
     return strokes

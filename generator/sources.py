@@ -15,8 +15,8 @@ from typing import ClassVar
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from generator import doodles
-from generator.components import Component, Registry, integer, ordered, parameter, set_field
+from generator import doodles, morph
+from generator.components import Component, Registry, choice, integer, ordered, parameter, set_field
 from generator.files import SOURCE_FILES, Pool
 
 SOURCES = Registry("source")
@@ -63,8 +63,8 @@ class Images(Component):
     def draws(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         return shape  # one image per object
 
-    def choose(self, rng, block: int, shape: tuple[int, int], sampling, pool: Pool) -> dict[str, np.ndarray]:
-        """The block's random draws: `source_indices` into the pool."""
+    def choose(self, rng, block: int, shape: tuple[int, int], sampling, pool: Pool, num_frames: int) -> dict[str, np.ndarray]:
+        """The block's random draws: `source_indices` into the pool. The same for any `num_frames`."""
         allowed = _allowed(pool, self.classes)
         picks = sampling.choose(lambda: rng("source"), block, self.draws(shape), len(allowed))
         return {"source_indices": picks if self.classes is None else allowed[picks]}
@@ -140,8 +140,8 @@ class Numbers(Images):
     def draws(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         return (*shape, self.digits_per_number)
 
-    def choose(self, rng, block, shape, sampling, pool):
-        drawn = super().choose(rng, block, shape, sampling, pool)
+    def choose(self, rng, block, shape, sampling, pool, num_frames):
+        drawn = super().choose(rng, block, shape, sampling, pool, num_frames)
         gaps = (*shape, self.digits_per_number - 1)
         drawn["spacing"] = rng("spacing").integers(self.spacing_min, self.spacing_max + 1, gaps).astype(np.int16)
         return drawn
@@ -176,6 +176,9 @@ class Doodles(Component):
 
     size: the sprite is size x size pixels. Each sprite has U{min_strokes .. max_strokes} strokes of
     width U[min_width, max_width] pixels; `generator.doodles` defines the strokes and how they are drawn.
+    morph: "none", the same doodle in every frame; or the doodle changes shape, passing through
+    `keyframes` keyframe doodles spread over the frames along "linear", "bridge" (Brownian bridge of
+    `morph_sigma` pixels per frame) or "spline" paths, as `generator.morph` defines.
     """
 
     name = "doodles"
@@ -184,6 +187,12 @@ class Doodles(Component):
     max_strokes: int = parameter(4, 1, 16, "the most strokes in a sprite")
     min_width: float = parameter(1.0, 0.5, 8, "the thinnest stroke, in pixels")
     max_width: float = parameter(3.0, 0.5, 8, "the widest stroke, in pixels")
+    morph: str = choice("none", ("none", *morph.PATHS),
+                        "how a doodle changes shape between keyframe doodles (none: it does not)")
+    keyframes: int = parameter(4, 2, 16, "morph: the keyframe doodles each doodle passes through, the first at "
+                               "frame 0, the last at the last frame")
+    morph_sigma: float = parameter(0.5, 0, 4, "morph bridge: the standard deviation of the random walk "
+                                   "added to stroke coordinates, in pixels per frame")
 
     files: ClassVar[None] = None
     channels: ClassVar[int] = 1
@@ -196,15 +205,30 @@ class Doodles(Component):
         if self.max_width > self.size / 4:  # wider strokes would reach past the sprite's edges
             raise ValueError(f"source.max_width={self.max_width!r} must be at most size / 4 = {self.size / 4:g}")
 
+    def check_with(self, num_frames: int) -> None:
+        """Checks against the spec's `num_frames`: a morphing doodle's keyframes need frames of their own."""
+        if self.morph != "none" and self.keyframes > num_frames:
+            raise ValueError(f"source.keyframes={self.keyframes!r} must be at most num_frames={num_frames!r} "
+                             f"(one frame per keyframe) when source.morph={self.morph!r}")
+
     def sprite_shape(self) -> tuple[int, int]:
         return self.size, self.size
 
-    def choose(self, rng, block, shape, sampling, pool):
+    def choose(self, rng, block, shape, sampling, pool, num_frames):
+        """`strokes`: `(N, K, max_strokes, 8)` float32 (morph "none", the "doodles" stream only), or
+        `(N, T, K, max_strokes, 8)` float32, every frame's (the "doodles" stream, then the "morph" stream)."""
+        self.check_with(num_frames)
         count = int(np.prod(shape))
-        strokes = doodles.sample_strokes(
-            rng("doodles"), count, self.size, self.min_strokes, self.max_strokes, self.min_width, self.max_width
-        )
-        return {"strokes": strokes.reshape(*shape, *strokes.shape[1:])}
+        widths = self.min_width, self.max_width
+        strokes = doodles.sample_strokes(rng("doodles"), count, self.size, self.min_strokes, self.max_strokes, *widths)
+        if self.morph == "none":
+            return {"strokes": strokes.reshape(*shape, *strokes.shape[1:])}
+        draws = rng("morph")  # one generator: the keyframes, then the bridge's steps
+        keys = morph.keyframes(draws, strokes, self.keyframes, self.size, *widths)
+        shaking = self.morph == "bridge"
+        steps = morph.bridge_steps(draws, strokes[..., 0], num_frames, self.morph_sigma) if shaking else None
+        frames = morph.animate(keys, num_frames, self.morph, self.size, *widths, steps=steps)  # (N * K, T, S, 8)
+        return {"strokes": np.ascontiguousarray(frames.reshape(*shape, *frames.shape[1:]).swapaxes(1, 2))}
 
     def describe(self, drawn, pool):
         return dict(drawn)
@@ -213,10 +237,11 @@ class Doodles(Component):
         return self.size
 
     def sprites(self, truth, pool):
-        strokes = truth["strokes"]
-        n, k = strokes.shape[:2]
-        drawn = doodles.draw(strokes.reshape(n * k, *strokes.shape[2:]), self.size)
-        return drawn.reshape(n, 1, k, 1, self.size, self.size)
+        """`(N, 1, K, 1, size, size)` uint8 (morph "none": the same in every frame), or `(N, T, K, 1, size, size)`."""
+        strokes = truth["strokes"] if self.morph != "none" else truth["strokes"][:, None]
+        n, t, k = strokes.shape[:3]
+        drawn = doodles.draw(strokes.reshape(n * t * k, *strokes.shape[3:]), self.size)
+        return drawn.reshape(n, t, k, 1, self.size, self.size)
 
 
 @functools.lru_cache(maxsize=8)
