@@ -60,4 +60,8 @@ PRESETS = {
         "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
         replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
     ),
+    "doodle_morph": Preset(
+        "2 doodles that change shape along cubic splines through 4 keyframe doodles, moving on splines (seed 002).",
+        replace(CLASSIC, source={"name": "doodles", "morph": "spline"}, motion="spline", annotations=("centres", "velocities")),
+    ),
 }

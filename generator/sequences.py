@@ -148,7 +148,7 @@ def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int
     def rng(stream: str) -> np.random.Generator:
         return streams.rng(spec.seed, split, block, stream)
 
-    source = spec.source.choose(rng, block, shape, spec.sampling, source_pool)
+    source = spec.source.choose(rng, block, shape, spec.sampling, source_pool, spec.num_frames)
     source.update(spec.background.choose(rng, block, BLOCK_SIZE, background_pool))
     draws = {
         "motion": spec.motion.start(rng("motion"), shape, spec.num_frames),

@@ -56,6 +56,9 @@ class Images(Component):
     def class_names(self) -> tuple[str, ...]:
         return self.collection.class_names
 
+    def check_with(self, num_frames: int) -> None:
+        """Checks against the rest of the spec; ValueError if they clash."""
+
     def sprite_shape(self) -> tuple[int, int]:
         """The largest sprite, (rows, cols)."""
         return self.image_shape
@@ -217,7 +220,6 @@ class Doodles(Component):
     def choose(self, rng, block, shape, sampling, pool, num_frames):
         """`strokes`: `(N, K, max_strokes, 8)` float32 (morph "none", the "doodles" stream only), or
         `(N, T, K, max_strokes, 8)` float32, every frame's (the "doodles" stream, then the "morph" stream)."""
-        self.check_with(num_frames)
         count = int(np.prod(shape))
         widths = self.min_width, self.max_width
         strokes = doodles.sample_strokes(rng("doodles"), count, self.size, self.min_strokes, self.max_strokes, *widths)

@@ -108,6 +108,7 @@ class Spec:
                 f"transform={self.transform.name!r} is not allowed with source={self.source.name!r}, whose sprites are "
                 f"opaque rectangles: choose none, or a source of ink on black (mnist, fashion_mnist, numbers, doodles)"
             )
+        self.source.check_with(self.num_frames)
         self.motion.check_with(self.num_frames, self.image_size, (rows, cols), self.max_objects)
         if self.sampling.name != "random" and self.source.files is None:
             raise ValueError(

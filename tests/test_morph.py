@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from generator import SOURCES
+from generator import SOURCES, Spec
+from generator.presets import PRESETS
 from generator.doodles import draw, sample_strokes
 
 SEED, SPLIT_ID, BLOCK = 7, 1, 2  # block 2 of validation (split 1)
@@ -350,8 +351,9 @@ def test_more_keyframes_than_frames_are_refused():
     with pytest.raises(ValueError) as error:
         source.check_with(5)
     assert str(error.value) == message
-    with pytest.raises(ValueError) as error:
-        source.choose(stream, BLOCK, (4, 1), None, None, num_frames=5)
+    with pytest.raises(ValueError) as error:  # the spec checks it when it is made
+        Spec.from_dict({**PRESETS["doodles"].spec.as_dict(), "source": source.as_dict(), "num_frames": 5,
+                        "num_input_frames": 2})
     assert str(error.value) == message
     source.check_with(6)
     SOURCES.create({"name": "doodles", "keyframes": 6}).check_with(5)  # no morph: keyframes are not used
