@@ -16,7 +16,10 @@ minute) builds 2,000 sequences, times each figure twice and measures memory on 1
     (e1) `Dataset.to_parquet` with datasets' defaults (what `push_to_hub` writes) and (e2) our settings
     on one thread, with file sizes, and against the build itself (c);
 (f) the start-up time of `moving-mnist --help`, against starting the Python interpreter alone;
-(g) `generate` frames/s of every preset, against `classic` (a) in the same run.
+(g) `generate` frames/s of every preset, and of `classic` with the `collisions` motion, against
+    `classic` (a) in the same run;
+(h) each motion's trajectories alone (its `start` and `track`, on classic's 2 digits and 20 frames)
+    against generating the same sequences with that motion, frames and all.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 """
@@ -41,7 +44,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import moving_mnist  # the project, installed with `pip install -e .`
-from generator import BLOCK_SIZE, SOURCE_FILES, Pool, generate, load_pools
+from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, generate, load_pools, streams
+from generator.motion import Space
 from generator.files import local_files
 from generator.presets import PRESETS
 from moving_mnist_hub import staging
@@ -55,7 +59,9 @@ TARGET_STARTUP_SECONDS = 0.5
 PRESET_SEQUENCES = 2_048  # (g)
 # (g): the least frames/s of a preset, as a fraction of classic's (RGB has 3 channels; numbers and
 # doodles draw their sprites)
-TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbers": 1 / 4}
+TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbers": 1 / 4, "mmnist_pp": 1 / 4,
+                        "classic + collisions": 1 / 4}
+TARGET_MOTION_RATIO = 10  # (h): trajectories at least 10x faster than generating with them: motion is never the cost
 
 
 def default_data_dir() -> str:
@@ -338,12 +344,14 @@ def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
     pools["cifar10"], cifar = cifar_pools(data_dir)
     fashion = Path("/usr/share/datasets/fashion-mnist")
     rows, classic_fps = [], None
-    for name, preset in PRESETS.items():
+    specs = {name: preset.spec for name, preset in PRESETS.items()}
+    specs["classic + collisions"] = PRESETS["classic"].spec.replace(motion="collisions")
+    for name, spec in specs.items():
         if name == "fashion":
             if not fashion.is_dir():
                 continue
             pools["fashion_mnist"] = load_pools(local_files(SOURCE_FILES["fashion_mnist"], str(fashion)))
-        spec = dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES)
+        spec = dataclasses.replace(spec, num_train=PRESET_SEQUENCES)
         seconds = best_time(lambda: generate_all(spec, pools, PRESET_SEQUENCES), repeats)
         fps = PRESET_SEQUENCES * spec.num_frames / seconds
         classic_fps = classic_fps or fps
@@ -354,6 +362,28 @@ def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
             f">= {target:.2f}x" if target else "",
             verdict(ratio >= target) if target and name != "classic" else "",
         ))
+    return rows
+
+
+def motion_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(h) each motion's trajectories for PRESET_SEQUENCES sequences, against generating them."""
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
+    rows = []
+    for name in MOTIONS:
+        spec = PRESETS["classic"].spec.replace(motion=name, num_train=PRESET_SEQUENCES)
+        shape, free = (BLOCK_SIZE, spec.max_objects), spec.image_size - 28
+        space = Space(np.full((*shape, 2), free * 1.0), np.full((*shape, 2), 28.0), np.ones(shape, bool))
+
+        def trajectories():
+            for block in range(PRESET_SEQUENCES // BLOCK_SIZE):
+                state = spec.motion.start(streams.rng(spec.seed, "train", block, "motion"), shape, spec.num_frames)
+                spec.motion.track(state, spec.num_frames, space)
+
+        seconds = best_time(trajectories, repeats)
+        ratio = best_time(lambda: generate_all(spec, pools, PRESET_SEQUENCES), repeats) / seconds
+        fps = PRESET_SEQUENCES * spec.num_frames / seconds
+        rows.append((f"(h) {name}: trajectories vs generating", f"{fps:,.0f} frames/s, {ratio:.1f}x",
+                     f">= {TARGET_MOTION_RATIO}x", verdict(ratio >= TARGET_MOTION_RATIO)))
     return rows
 
 
@@ -424,7 +454,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
-    parser.add_argument("--skip-presets", action="store_true", help="skip (g)")
+    parser.add_argument("--skip-presets", action="store_true", help="skip (g) and (h)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -459,6 +489,8 @@ def main() -> None:
     if not args.skip_presets:
         print("(g): frames/s per preset ...", file=sys.stderr, flush=True)
         rows += preset_rows(data_dir, args.repeats)
+        print("(h): trajectories per motion ...", file=sys.stderr, flush=True)
+        rows += motion_rows(data_dir, args.repeats)
     title = f"figure (best of {args.repeats} runs; values are this machine's)"
     print(f"{title:<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
