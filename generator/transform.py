@@ -86,11 +86,11 @@ class Affine(Transform):
     The box is square: S x S, with S the smallest size >= scale_max * max(rows, cols) (1 instead of
     scale_max for `scale=none`) such that S - rows is even. A square sprite then turns about the box's
     centre (a sprite whose rows and cols differ in parity sits half a pixel left of it), and at angle
-    0 and scale 1 the box holds the sprite exactly. Turned content beyond the box is cut: whatever the
-    angle and scale, the box keeps what lies within max(rows, cols) / 2 pixels of the sprite's centre. MNIST
-    digits, fitted to 20 x 20 pixels and then centred by their centre of mass, mostly lie within 14
-    pixels of it: of the 10,000 test digits, turned in steps of 15 degrees at scale 1.3 (box 38),
-    5.4% lose some ink at some angle, 3e-5 of all their ink.
+    0 and scale 1 the box holds the sprite exactly. Turned content beyond the box is cut: whatever
+    the angle and scale, the box keeps what lies within max(rows, cols) / 2 pixels of the sprite's
+    centre. MNIST digits, fitted to 20 x 20 pixels and then centred by their centre of mass, mostly
+    lie within 14 pixels of it: of the 10,000 test digits, turned in steps of 15 degrees at scale 1.3
+    (box 38), 5.4% lose some ink at some angle, 3e-5 of all their ink.
     """
 
     name = "affine"
