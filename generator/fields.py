@@ -126,6 +126,13 @@ FIELDS = (
           "each object's curve: kind (0 line, 1 circle, 2 sine, 3 spiral, 4 figure8), centre x, y and size "
           "(fractions of the free space), speed (radians per frame, signed), phase, direction (radians)",
           "`path` motion", lambda s: s.motion.name == "path", array=True, objects=0, fill=np.nan),
+    Field("angles", "float32", _per_frame(), "(T, K)",
+          "each sprite's rotation in each frame, degrees counter-clockwise as seen on screen, not wrapped "
+          "(initial angle + rotation speed * frame)", "`transform` affine", lambda s: s.transform.name == "affine",
+          array=True, objects=1, fill=np.nan),
+    Field("scales", "float32", _per_frame(), "(T, K)",
+          "each sprite's size in each frame, as a factor of its source image's", "`transform` affine",
+          lambda s: s.transform.name == "affine", array=True, objects=1, fill=np.nan),
     Field("value", "int64", lambda s: (s.max_objects,), "(K,)",
           "each number's digits read left to right as a decimal integer", "numbers",
           lambda s: s.source.name == "numbers", objects=0, fill=-1),

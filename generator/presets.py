@@ -64,4 +64,9 @@ PRESETS = {
         "2 doodles that change shape along cubic splines through 4 keyframe doodles, moving on splines (seed 002).",
         replace(CLASSIC, source={"name": "doodles", "morph": "spline"}, motion="spline", annotations=("centres", "velocities")),
     ),
+    "mmnist_pp": Preset(
+        "Moving MNIST++-like: 1-3 MNIST digits that turn and grow and shrink as they bounce, at speeds drawn per digit.",
+        replace(CLASSIC, num_objects=(1, 3), motion={"name": "classic", "step_length": (0.05, 0.15)}, transform="affine",
+                annotations=("centres", "velocities")),
+    ),
 }

@@ -74,7 +74,8 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     corners = track.positions[..., ::-1] * free[:, None]  # (N, T + 1, K, 2) float top-left (row, col)
     positions = truth["positions"] = pixel_offsets(track.positions[:, 1:], free[:, None])
     truth.update(track.truth)
-    truth.update(spec.transform.describe(draws["transform"], t))
+    appearance = spec.transform.describe(draws["transform"], t)  # kept whole: padding fills the truth's copy
+    truth.update(appearance)
     if "background_index" in draws["source"]:
         truth["background_index"] = draws["source"]["background_index"]
 
@@ -90,11 +91,11 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
         truth["velocities"] = np.diff(centres, axis=1).astype(np.float32)
     pad(spec, truth, present)
 
-    frames = _render(spec, truth, draws, source_pool, background_pool, positions, shown)
+    frames = _render(spec, truth, appearance, source_pool, background_pool, positions, shown)
     return Sequences(frames, truth, indices)
 
 
-def _render(spec: Spec, truth, draws, source_pool, background_pool, positions, shown) -> np.ndarray:
+def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown) -> np.ndarray:
     """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time."""
     n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
@@ -121,7 +122,7 @@ def _render(spec: Spec, truth, draws, source_pool, background_pool, positions, s
             out.fill(0)
         if backgrounds is not None:
             out[window] = backgrounds[part, None]
-        chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in truth.items()})
+        chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in appearance.items()})
         render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
                shown=None if all_shown else shown[part])
         if canvas is not None:
