@@ -19,7 +19,8 @@ minute) builds 2,000 sequences, times each figure twice and measures memory on 1
 (g) `generate` frames/s of every preset, and of `classic` with the `collisions` motion, against
     `classic` (a) in the same run;
 (h) each motion's trajectories alone (its `start` and `track`, on classic's 2 digits and 20 frames)
-    against generating the same sequences with that motion, frames and all.
+    against generating the same sequences with that motion, frames and all;
+(i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 """
@@ -144,10 +145,10 @@ def reference_frames(spec, pool, n: int) -> np.ndarray:
 # (c): building into the Arrow cache
 
 
-def build_moving_mnist(n: int, data_dir: str, cache_dir: str) -> None:
-    """(c) Build n classic train sequences into a fresh Arrow cache, as a user would."""
+def build_moving_mnist(n: int, data_dir: str, cache_dir: str, preset: str = "classic") -> None:
+    """(c) Build n train sequences of a preset into a fresh Arrow cache, as a user would."""
     builder = moving_mnist.MovingMNIST(
-        config_name="classic", num_train=n, num_validation=0, num_test=0, data_dir=data_dir, cache_dir=cache_dir
+        config_name=preset, num_train=n, num_validation=0, num_test=0, data_dir=data_dir, cache_dir=cache_dir
     )
     builder.download_and_prepare()
 
@@ -365,6 +366,15 @@ def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
     return rows
 
 
+def transform_build_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(i) frames/s of building mmnist_pp, against classic, both into fresh Arrow caches."""
+    seconds = {name: time_in_fresh_dir(lambda d: build_moving_mnist(n, data_dir, d, name), repeats)
+               for name in ("classic", "mmnist_pp")}
+    fps = n * PRESETS["mmnist_pp"].spec.num_frames / seconds["mmnist_pp"]
+    ratio = seconds["classic"] / seconds["mmnist_pp"]
+    return [("(i) mmnist_pp build vs classic build", f"{fps:,.0f} frames/s, {ratio:.2f}x", ">= 0.25x", verdict(ratio >= 0.25))]
+
+
 def motion_rows(data_dir: str, repeats: int) -> list[tuple]:
     """(h) each motion's trajectories for PRESET_SEQUENCES sequences, against generating them."""
     pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
@@ -454,7 +464,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
-    parser.add_argument("--skip-presets", action="store_true", help="skip (g) and (h)")
+    parser.add_argument("--skip-presets", action="store_true", help="skip (g), (h) and (i)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -491,6 +501,8 @@ def main() -> None:
         rows += preset_rows(data_dir, args.repeats)
         print("(h): trajectories per motion ...", file=sys.stderr, flush=True)
         rows += motion_rows(data_dir, args.repeats)
+        print("(i): building with rotation and scale ...", file=sys.stderr, flush=True)
+        rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
     title = f"figure (best of {args.repeats} runs; values are this machine's)"
     print(f"{title:<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
