@@ -155,3 +155,29 @@ def test_a_speed_range_draws_one_speed_per_object_after_the_same_start(motion):
     speed = np.linalg.norm(ranged["velocity"], axis=-1) / np.linalg.norm(fixed["velocity"], axis=-1)
     assert speed.min() >= 0.05 and speed.max() < 0.2
     assert abs(speed.mean() - 0.125) < 0.005 and abs(speed.std() - 0.15 / 12**0.5) < 0.005  # U[0.05, 0.2)
+
+
+def test_turned_and_scaled_digits_are_drawn_at_their_box_corners(pools):
+    """mmnist_pp's wiring: each real digit, warped by its recorded angle and scale (the warp has its own
+    tests against a pure-Python bilinear rule), is pasted at its recorded box corner; padding never."""
+    from generator.presets import PRESETS
+    from generator.warp import warp
+
+    spec = replace(PRESETS["mmnist_pp"].spec, num_train=60)
+    seqs = generate(spec, pools, "train", 0, 60)
+    truth, size = seqs.truth, spec.box()[0]
+    assert size == 38 and spec.box() == (38, 38)  # 28 px at scale 1.3, an even margin
+    present = np.arange(3) < truth["num_objects"][:, None]
+    angles = np.where(present[:, None], truth["angles"], 0)  # padding holds NaN: warp something finite
+    scales = np.where(present[:, None], truth["scales"], 1)
+    images = pools["mnist"]["train"].images[np.where(present, truth["source_indices"], 0)]
+    warped = warp(images[:, None, :, None], angles, scales, size)[:, :, :, 0]  # (N, T, K, 38, 38)
+    expected = np.zeros_like(seqs.frames)
+    for i in range(60):
+        for t in range(20):
+            for k in range(truth["num_objects"][i]):
+                _paste(expected[i, t], warped[i, t, k], *(int(v) for v in truth["positions"][i, t, k]), "max")
+    assert np.array_equal(seqs.frames, expected)
+    assert truth["positions"][present[:, None].repeat(20, 1)].max() <= 64 - 38  # boxes stay on the canvas
+    real = truth["scales"][present[:, None].repeat(20, 1)]
+    assert real.min() >= 0.7 - 1e-6 and real.max() <= 1.3 + 1e-6
