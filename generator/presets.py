@@ -56,17 +56,21 @@ PRESETS = {
         "2 three-digit MNIST numbers (gaps of 0-4 pixels) bouncing on a 128x128 canvas.",
         replace(CLASSIC, source="numbers", image_size=128),
     ),
-    "orbits": Preset(
-        "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
-        replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
-    ),
-    "doodle_morph": Preset(
-        "2 doodles that change shape along cubic splines through 4 keyframe doodles, moving on splines (seed 002).",
-        replace(CLASSIC, source={"name": "doodles", "morph": "spline"}, motion="spline", annotations=("centres", "velocities")),
+    "stochastic": Preset(
+        "SVG-like (Denton and Fergus 2018): 2 MNIST digits that take a new random direction at each wall hit.",
+        replace(CLASSIC, motion="stochastic", annotations=("centres", "velocities")),
     ),
     "mmnist_pp": Preset(
         "Moving MNIST++-like: 1-3 MNIST digits that turn and grow and shrink as they bounce, at speeds drawn per digit.",
         replace(CLASSIC, num_objects=(1, 3), motion={"name": "classic", "step_length": (0.05, 0.15)}, transform="affine",
                 annotations=("centres", "velocities")),
+    ),
+    "doodle_morph": Preset(
+        "2 doodles that change shape along cubic splines through 4 keyframe doodles, moving on splines (seed 002).",
+        replace(CLASSIC, source={"name": "doodles", "morph": "spline"}, motion="spline", annotations=("centres", "velocities")),
+    ),
+    "orbits": Preset(
+        "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
+        replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
     ),
 }

@@ -5,8 +5,6 @@
 
 from generator.motion.base import MOTIONS, Motion, Space, Track, pixel_offsets
 from generator.motion.bouncing import bounce
-from generator.motion import bouncing  # noqa: F401  (registers its motions)
-from generator.motion import curves, waypoints  # noqa: F401  (registers their motions)
-from generator.motion import collisions, stochastic  # noqa: F401  (register their motions)
+from generator.motion import bouncing, stochastic, waypoints, curves, collisions  # noqa: F401, I001  (each registers its motions, in this order)
 
 __all__ = ["MOTIONS", "Motion", "Space", "Track", "bounce", "pixel_offsets"]

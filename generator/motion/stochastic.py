@@ -84,6 +84,9 @@ class Brownian(Motion):
     edges: str = choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
     appear: float = appearing()
 
+    def confined(self) -> bool:
+        return self.edges == "bounce"
+
     def check(self):
         fastest = max(self.step_length) if isinstance(self.step_length, tuple) else self.step_length
         if 0 < self.max_speed < fastest:
