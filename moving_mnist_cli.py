@@ -35,7 +35,7 @@ from pathlib import Path
 from generator import SPLITS, Spec
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten
+from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten, spelled
 from moving_mnist_export import EXPORTERS
 
 # `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
@@ -282,12 +282,13 @@ def _number(low: float, high: float):
 
 def _configs(args) -> int:
     names = list(PRESETS)
-    table = {name: flatten(PRESETS[name].spec.as_dict()) for name in names}
+    table = {name: {k: spelled(v) for k, v in flatten(PRESETS[name].spec.as_dict()).items()} for name in names}
     keys = flat_keys(list(table.values()))
     width = max(map(len, keys)) + 2
-    print(f"{'parameter':<{width}}" + "".join(f"{name:>15}" for name in names))
+    column = max(len(text) for row in table.values() for text in (*row.values(), *names)) + 2
+    print(f"{'parameter':<{width}}" + "".join(f"{name:>{column}}" for name in names))
     for key in keys:
-        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-')!s:>15}" for n in names))
+        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-'):>{column}}" for n in names))
     for name, preset in PRESETS.items():
         print(f"\n{name}: {preset.description}")
     return 0

@@ -190,6 +190,15 @@ def flatten(parameters: dict) -> dict:
     return flat
 
 
+def spelled(value) -> str:
+    """A flattened parameter's value as `--set` takes it: `0.05,0.15` for a range, `all` for no class filter."""
+    if value is None:
+        return "all"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) or "none"  # annotations: none
+    return str(value)
+
+
 def flat_keys(rows: list[dict]) -> list[str]:
     """The keys of several `flatten()`ed specs in field order, each component's parameters right under it
     (from whichever rows have them)."""

@@ -18,7 +18,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
-from generator.spec import flat_keys, flatten
+from generator.spec import flat_keys, flatten, spelled
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
@@ -204,7 +204,7 @@ def _parameters(generation: list[dict]) -> str:
     keys = flat_keys(table)
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
     rule = "|---|" + "---|" * len(generation)
-    rows = [f"| `{key}` | " + " | ".join(str(row.get(key, "-")) for row in table) + " |" for key in keys]
+    rows = [f"| `{key}` | " + " | ".join((spelled(row[key]) if key in row else "-") for row in table) + " |" for key in keys]
     for label, key in (("moving-mnist version", "package_version"), ("code hash", "code_hash"),
                        ("git commit", "git_commit")):
         rows.append(f"| {label} | " + " | ".join(f"`{g[key]}`" for g in generation) + " |")
@@ -229,7 +229,7 @@ def _regenerate(generation: list[dict], repo_id: str) -> str:
     blocks = []
     for g in generation:
         # the flags of the version that made it (flat before 1.1: --set step_length=0.1)
-        sets = " ".join(f"--set {k}={_option(v)}" for k, v in flatten(g["parameters"]).items())
+        sets = " ".join(f"--set {k}={spelled(v)}" for k, v in flatten(g["parameters"]).items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
             f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
@@ -300,15 +300,6 @@ def _spec(g: dict) -> Spec:
 
 def _procedural(specs: list[Spec]) -> list[Spec]:
     return [spec for spec in specs if spec.source.files is None]
-
-
-def _option(value) -> str:
-    """A parameter value as `--set` takes it."""
-    if value is None:
-        return "all"
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value)) or "none"  # annotations: none
-    return str(value)
 
 
 def _size_category(n: int) -> str:

@@ -115,7 +115,7 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
         "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB | uint8 |", "| `positions` | (T, K, 2) | int16 |",
         "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2, gray",
         "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1, gray",
-        "| `seed` | 0 | 0 |", "| `motion.step_length` | 0.1 | 0.5 |", "| `source.classes` | None | None |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
+        "| `seed` | 0 | 0 |", "| `motion.step_length` | 0.1 | 0.5 |", "| `source.classes` | all | all |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
         "| git commit | `abc123` | `abc123` |", f"| code hash | `{classic.code_hash}` |",
         "## No train/test leakage", "## Limitations",
         "previews/classic/frame_differences.png", "previews/notebook/speed.png",
@@ -134,7 +134,7 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
 
 def _sets(spec) -> str:
     """The `--set` flags of a spec, written out here from its flattened parameters."""
-    values = {k: "all" if v is None else ",".join(map(str, v)) if isinstance(v, list) else v
+    values = {k: "all" if v is None else (",".join(map(str, v)) or "none") if isinstance(v, list) else v
               for k, v in flatten(spec.as_dict()).items()}
     return " ".join(f"--set {k}={v}" for k, v in values.items())
 
@@ -188,7 +188,7 @@ def test_a_card_published_by_version_1_0_still_parses_and_merges(classic, mnist_
     assert merged["generation"][0]["parameters"]["step_length"] == 0.1  # kept as it was published
     body = card.render(merged, "alice/mm").split("\n---\n", 1)[1]
     assert "| `motion.step_length` | 0.1 | 0.1 |" in body
-    assert "| `source.classes` | None | [1, 3, 5] |" in body
+    assert "| `source.classes` | all | 1,3,5 |" in body
     assert "| `source.digits_per_number` | - | 3 |" in body
     assert "--set step_length=0.1" in body  # the old record regenerates with the flags of its version
     assert "--set source.classes=1,3,5" in body

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import moving_mnist
+from generator.spec import spelled
 from moving_mnist_cli import MANIFEST, main
 from helpers import cli_fails
 from mounts import read_only, small_disk  # noqa: F401 -- fixtures
@@ -51,13 +52,15 @@ def test_configs_lists_every_parameter_of_every_preset(capsys):
         spec = moving_mnist.PRESETS[name].spec
         column = {key: values[names.index(name)] for key, values in rows.items() if key != "parameter" and ":" not in key}
         expected = {"source": spec.source.name, "motion": spec.motion.name, "compositing": spec.compositing.name,
-                    "sampling": spec.sampling.name, "background": spec.background.name,
-                    "motion.step_length": str(spec.motion.step_length), "seed": str(spec.seed),
-                    "num_train": str(spec.num_train), "image_size": str(spec.image_size)}
+                    "sampling": spec.sampling.name, "background": spec.background.name, "seed": str(spec.seed),
+                    "num_train": str(spec.num_train), "image_size": str(spec.image_size),
+                    "num_objects": spelled(spec.num_objects), "annotations": spelled(spec.annotations)}
+        for parameter, value in spec.motion.parameters().items():
+            assert column[f"motion.{parameter}"] == spelled(value), (name, parameter)
         for key, value in expected.items():
             assert column[key] == value, (name, key)
         for parameter, value in spec.source.parameters().items():
-            assert column[f"source.{parameter}"] == str(value), (name, parameter)
+            assert column[f"source.{parameter}"] == spelled(value), (name, parameter)
         assert all(v == "-" for k, v in column.items() if k.startswith("source.") and k[7:] not in spec.source.parameters())
 
 
@@ -368,7 +371,7 @@ def test_export_into_an_empty_folder_needs_no_overwrite(build_args, tmp_path):
         (["build", "--set", "seed"], ["seed", "KEY=VALUE"]),
         (["build", "--set", "seed=seven"], ["seed", "int", "seven"]),
         (["build", "--set", "step_length=fast"], ["step_length", "a number", "fast"]),
-        (["build", "--set", "motion.sigma=1"], ["motion.sigma", "unknown key", "motion.step_length"]),
+        (["build", "--set", "motion.colour=1"], ["motion.colour", "unknown key", "motion.step_length"]),
         (["build", "--set", "source.classes=1,x"], ["source.classes", "comma-separated integers", "1,x"]),
         (["build", "--set", "source.classes=1,12"], ["source.classes=12", "0 to 9"]),
         (["build", "--set", "source=numbrs"], ["did you mean 'numbers'"]),

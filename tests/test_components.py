@@ -14,6 +14,7 @@ from generator import (
     BACKGROUNDS, COMPONENTS, COMPOSITINGS, MOTIONS, SAMPLINGS, SOURCES, SPLITS, STREAMS, fields_of, generate,
 )
 from generator.components import Component, Registry
+from generator.transform import TRANSFORMS
 from generator.sequences import pool_of
 from generator.streams import rng
 from helpers import reference_path
@@ -34,12 +35,13 @@ def _refused(action) -> str:
 def test_each_kind_has_its_registry_of_names_in_order():
     assert {kind: list(registry) for kind, registry in COMPONENTS.items()} == {
         "source": ["mnist", "fashion_mnist", "cifar10", "numbers", "doodles"],
-        "motion": ["classic", "notebook"],
+        "motion": ["classic", "notebook", "mirror", "stochastic", "brownian", "bridge", "spline", "path", "collisions"],
+        "transform": ["none", "affine"],
         "compositing": ["max", "sum", "over"],
         "sampling": ["random", "sequential"],
         "background": ["none", "cifar10"],
     }
-    assert (SOURCES, MOTIONS, COMPOSITINGS, SAMPLINGS, BACKGROUNDS) == tuple(COMPONENTS.values())
+    assert (SOURCES, MOTIONS, TRANSFORMS, COMPOSITINGS, SAMPLINGS, BACKGROUNDS) == tuple(COMPONENTS.values())
 
 
 @pytest.mark.parametrize("kind", list(COMPONENTS))
@@ -122,7 +124,7 @@ def test_a_real_registry_keeps_its_component_when_a_name_is_registered_again():
 
     with pytest.raises(RuntimeError, match="^motion 'classic' is registered twice$"):
         MOTIONS.register(Impostor)
-    assert MOTIONS["classic"] is original and list(MOTIONS) == ["classic", "notebook"]
+    assert MOTIONS["classic"] is original and list(MOTIONS).count("classic") == 1
 
 
 def test_a_dict_without_a_name_keeps_the_base_and_changes_one_parameter():
@@ -150,7 +152,7 @@ def test_another_name_starts_from_that_components_defaults():
 
 def test_a_dict_without_a_name_and_no_base_is_refused_with_the_names():
     assert _refused(lambda: MOTIONS.create({"step_length": 0.3})) == (
-        "motion={'step_length': 0.3} needs a 'name': one of classic, notebook"
+        f"motion={{'step_length': 0.3}} needs a 'name': one of {', '.join(MOTIONS)}"
     )
 
 
