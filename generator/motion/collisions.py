@@ -149,7 +149,7 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
                     overlap = _overlaps(moved, sizes, pairs, both)
                     if overlap is None:
                         break
-                along_x = _along_x(corner, moved, sizes, pairs)
+                along_x = _along_x(corner, moved, sizes, pairs, overlap)
                 collisions.append((overlap, along_x))
                 for p, (i, j) in enumerate(pairs):
                     on_x, on_y = (overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p]) if round == 0 else \
@@ -192,13 +192,16 @@ def _overlaps(corner: np.ndarray, sizes: np.ndarray, pairs: list, both: np.ndarr
     return overlap if overlap.any() else None
 
 
-def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: list) -> np.ndarray:
-    """(N, P) bool: whether the contact axis of each pair (i, j), apart at `before` and overlapping at `after`, is x."""
-    along_x = np.empty((len(before), len(pairs)), bool)
+def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: list, overlap: np.ndarray) -> np.ndarray:
+    """(N, P) bool: whether the contact axis of each pair (i, j), apart at `before` and overlapping at `after`, is x;
+    computed only in the sequences where a pair overlaps (`overlap`, (N, P) bool), False elsewhere."""
+    along_x = np.zeros(overlap.shape, bool)
+    rows = np.flatnonzero(overlap.any(axis=1))
+    before, after, sizes = before[rows], after[rows], sizes[rows]
     for p, (i, j) in enumerate(pairs):
         gap = np.maximum(before[:, j] - (before[:, i] + sizes[:, i]), before[:, i] - (before[:, j] + sizes[:, j]))
         apart = gap >= 0
         depth = np.minimum(after[:, i] + sizes[:, i], after[:, j] + sizes[:, j]) - np.maximum(after[:, i], after[:, j])
         later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
-        along_x[:, p] = apart[:, 0] & (~apart[:, 1] | later_x)
+        along_x[rows, p] = apart[:, 0] & (~apart[:, 1] | later_x)
     return along_x
