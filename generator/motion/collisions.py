@@ -141,7 +141,7 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
         np.negative(velocity, out=velocity, where=wall)
         np.multiply(proposal, free, out=moved)
         overlap = _overlaps(moved, sizes, pairs, both)
-        if overlap is not None:  # rare: most steps no box meets another
+        if overlap is not None:  # no rounds at all when no pair overlaps in any sequence
             held = np.zeros(position.shape, bool)  # (N, K, 2): coordinates kept from p
             collisions = []
             for round in range(k + 2):
