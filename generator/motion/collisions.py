@@ -120,60 +120,88 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
     """
     free, sizes, present = space.free, space.sizes, space.present
     k = position.shape[1]
-    pairs = np.array(list(combinations(range(k), 2)), np.int64).reshape(-1, 2)
-    a, b = pairs[:, 0], pairs[:, 1]
-    both = present[:, a] & present[:, b]  # (N, P)
-    member = (np.arange(k) == pairs[..., None]).any(axis=1)[None, :, :, None]  # (1, P, K, 1): a pair's objects
-    position, velocity = position.copy(), velocity.copy()
+    pairs = list(combinations(range(k), 2))
+    both = np.zeros((len(position), len(pairs)), bool)  # (N, P): both objects of the pair present
+    for p, (i, j) in enumerate(pairs):
+        np.logical_and(present[:, i], present[:, j], out=both[:, p])
+    velocity = velocity.copy()
     out = np.empty((num_frames + 1, *position.shape))
     out[0] = position
     corner = position * free
+    step, moved = np.empty(position.shape), np.empty(position.shape)
+    wall, below = np.empty(position.shape, bool), np.empty(position.shape, bool)
     for t in range(num_frames):
-        proposal = position + velocity / free
-        wall = (proposal <= 0) | (proposal >= 1)
+        proposal = out[t + 1]
+        np.divide(velocity, free, out=step)
+        np.add(out[t], step, out=proposal)
+        np.less_equal(proposal, 0, out=below)
+        np.greater_equal(proposal, 1, out=wall)
+        wall |= below
         np.clip(proposal, 0, 1, out=proposal)
         np.negative(velocity, out=velocity, where=wall)
-        moved = proposal * free
-        held = np.zeros(position.shape, bool)  # (N, K, 2): coordinates kept from p
-        collisions = []
-        rows = np.arange(len(position))  # the sequences that may still hold overlaps
-        for round in range(k + 2):
-            overlap = _overlaps(moved[rows], sizes[rows], a, b) & both[rows]
-            hit = overlap.any(axis=1)
-            if not hit.any():
-                break
-            rows, overlap = rows[hit], overlap[hit]
-            along_x = _along_x(corner[rows], moved[rows], sizes[rows], a, b)
-            collisions.append((rows, overlap, along_x))
-            axes = overlap[..., None] & (np.stack([along_x, ~along_x], axis=-1) if round == 0 else True)  # (n, P, 2)
-            held[rows] |= (axes[:, :, None] & member).any(axis=1)
-            moved[rows] = np.where(held[rows], corner[rows], moved[rows])
-        for rows, overlap, along_x in collisions:
-            for p in np.flatnonzero(overlap.any(axis=0)):
-                i = rows[overlap[:, p]]
-                axis = np.where(along_x[overlap[:, p], p], 0, 1)
-                va, vb = velocity[i, a[p], axis], velocity[i, b[p], axis]
-                side = np.where(corner[i, b[p], axis] > corner[i, a[p], axis], 1.0, -1.0)  # b after a, or before
-                closing = (vb - va) * side < 0
-                i, axis = i[closing], axis[closing]
-                velocity[i, a[p], axis], velocity[i, b[p], axis] = vb[closing], va[closing]
-        position = np.where(held, position, proposal)
-        corner = moved
-        out[t + 1] = position
+        np.multiply(proposal, free, out=moved)
+        overlap = _overlaps(moved, sizes, pairs, both)
+        if overlap is not None:  # no rounds at all when no pair overlaps in any sequence
+            held = np.zeros(position.shape, bool)  # (N, K, 2): coordinates kept from p
+            collisions = []
+            for round in range(k + 2):
+                if round:
+                    overlap = _overlaps(moved, sizes, pairs, both)
+                    if overlap is None:
+                        break
+                along_x = _along_x(corner, moved, sizes, pairs, overlap)
+                collisions.append((overlap, along_x))
+                for p, (i, j) in enumerate(pairs):
+                    on_x, on_y = (overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p]) if round == 0 else \
+                        (overlap[:, p], overlap[:, p])
+                    for member in (i, j):
+                        held[:, member, 0] |= on_x
+                        held[:, member, 1] |= on_y
+                np.copyto(moved, corner, where=held)
+            for overlap, along_x in collisions:
+                for p, (i, j) in enumerate(pairs):
+                    if overlap[:, p].any():
+                        _exchange(velocity, corner, i, j, overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p])
+            np.copyto(proposal, out[t], where=held)
+        corner, moved = moved, corner
     return out.transpose(1, 0, 2, 3)
 
 
-def _overlaps(corner: np.ndarray, sizes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, P) bool: whether the boxes of each pair (a, b) overlap on both axes."""
+def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on_x: np.ndarray, on_y: np.ndarray) -> None:
+    """Exchange, in place, the velocity components of objects i and j along x where `on_x` and along y where
+    `on_y` ((N,) bool each), where the pair is closing along that axis (the one behind faster towards the other)."""
+    for axis, on in enumerate((on_x, on_y)):
+        va, vb = velocity[:, i, axis], velocity[:, j, axis]
+        side = np.where(corner[:, j, axis] > corner[:, i, axis], 1.0, -1.0)  # j after i, or before
+        swap = on & ((vb - va) * side < 0)
+        if swap.any():
+            kept = va.copy()
+            np.copyto(va, vb, where=swap)
+            np.copyto(vb, kept, where=swap)
+
+
+def _overlaps(corner: np.ndarray, sizes: np.ndarray, pairs: list, both: np.ndarray) -> np.ndarray | None:
+    """(N, P) bool: whether the boxes of each present pair (i, j) overlap on both axes; None if none does."""
     end = corner + sizes
-    apart = (end[:, a] <= corner[:, b]) | (end[:, b] <= corner[:, a])
-    return ~(apart[..., 0] | apart[..., 1])
+    overlap = np.empty(both.shape, bool)
+    for p, (i, j) in enumerate(pairs):
+        apart = (end[:, i] <= corner[:, j]) | (end[:, j] <= corner[:, i])
+        np.logical_or(apart[:, 0], apart[:, 1], out=overlap[:, p])
+    np.logical_not(overlap, out=overlap)
+    overlap &= both
+    return overlap if overlap.any() else None
 
 
-def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, P) bool: whether the contact axis of each pair (a, b), apart at `before` and overlapping at `after`, is x."""
-    gap = np.maximum(before[:, b] - (before[:, a] + sizes[:, a]), before[:, a] - (before[:, b] + sizes[:, b]))
-    apart = gap >= 0
-    depth = np.minimum(after[:, a] + sizes[:, a], after[:, b] + sizes[:, b]) - np.maximum(after[:, a], after[:, b])
-    later_x = gap[..., 0] * depth[..., 1] >= gap[..., 1] * depth[..., 0]
-    return apart[..., 0] & (~apart[..., 1] | later_x)
+def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: list, overlap: np.ndarray) -> np.ndarray:
+    """(N, P) bool: whether the contact axis of each pair (i, j), apart at `before` and overlapping at `after`, is x;
+    computed only in the sequences where a pair overlaps (`overlap`, (N, P) bool), False elsewhere."""
+    along_x = np.zeros(overlap.shape, bool)
+    rows = np.flatnonzero(overlap.any(axis=1))
+    before, after, sizes = before[rows], after[rows], sizes[rows]
+    for p, (i, j) in enumerate(pairs):
+        gap = np.maximum(before[:, j] - (before[:, i] + sizes[:, i]), before[:, i] - (before[:, j] + sizes[:, j]))
+        apart = gap >= 0
+        depth = np.minimum(after[:, i] + sizes[:, i], after[:, j] + sizes[:, j]) - np.maximum(after[:, i], after[:, j])
+        later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
+        along_x[rows, p] = apart[:, 0] & (~apart[:, 1] | later_x)
+    return along_x

@@ -42,25 +42,52 @@ class Stochastic(Motion):
         return {"position": position, "speed": speed, "velocity": speed[..., None] * direction, "turns": turns}
 
     def track(self, state, num_frames: int, space: Space) -> Track:
-        position, velocity, speed = state["position"].copy(), state["velocity"].copy(), state["speed"]
-        turns = state["turns"][:, :num_frames]
-        # the new directions of every possible hit, computed at once: (N, T, K) each
-        across, along = cos_sin(np.pi * (turns - 0.5))
-        corner = np.abs(along)
-        out = np.empty((num_frames + 1, *position.shape))
-        out[0] = position
+        n, k = state["speed"].shape
+        flat = n * k  # every object of every sequence on one axis: (N * K, ...) views
+        velocity = state["velocity"].reshape(flat, 2).copy()
+        speed = state["speed"].reshape(flat)
+        # the new directions of every possible hit, computed at once: (T, N * K) each
+        draws = state["turns"][:, :num_frames].transpose(1, 0, 2).reshape(num_frames, flat)
+        across, along = _cos_sin_half_turn(np.pi * (draws - 0.5))
+        out = np.empty((num_frames + 1, flat, 2))
+        out[0] = state["position"].reshape(flat, 2)
+        low, high, hit = (np.empty((flat, 2), bool) for _ in range(3))
         for t in range(num_frames):
-            position += velocity
-            away = (position <= 0).astype(np.float64) - (position >= 1)  # +1, -1 or 0 per axis
+            position = out[t + 1]
+            np.add(out[t], velocity, out=position)
+            np.less_equal(position, 0, out=low)
+            np.greater_equal(position, 1, out=high)
             np.clip(position, 0, 1, out=position)
-            hit = away != 0
-            hit_x, hit_y = hit[..., 0], hit[..., 1]
-            new_x = np.where(hit_x, away[..., 0] * across[:, t], along[:, t])
-            new_y = np.where(hit_y, away[..., 1] * np.where(hit_x, corner[:, t], across[:, t]), along[:, t])
-            turned = hit_x | hit_y
-            velocity = np.where(turned[..., None], speed[..., None] * np.stack([new_x, new_y], axis=-1), velocity)
-            out[t + 1] = position
-        return Track(out.transpose(1, 0, 2, 3), {})
+            np.logical_or(low, high, out=hit)
+            turned = np.flatnonzero(hit.view(np.uint16))  # the objects with a hit on either axis
+            if turned.size:
+                velocity[turned] = speed[turned, None] * _turn(low[turned], high[turned], across[t, turned], along[t, turned])
+        return Track(out.reshape(num_frames + 1, n, k, 2).transpose(1, 0, 2, 3), {})
+
+
+def _turn(low: np.ndarray, high: np.ndarray, across: np.ndarray, along: np.ndarray) -> np.ndarray:
+    """(M, 2) float64: the new directions of M objects hit at `low` (<= 0) or `high` (>= 1), (M, 2) bool,
+    from cos phi (`across`) and sin phi (`along`), (M,) each, as `Stochastic` defines them."""
+    away = low.astype(np.float64) - high  # +1, -1 or 0 per axis
+    hit_x, hit_y = away[:, 0] != 0, away[:, 1] != 0
+    new_x = np.where(hit_x, away[:, 0] * across, along)
+    new_y = np.where(hit_y, away[:, 1] * np.where(hit_x, np.abs(along), across), along)
+    return np.stack([new_x, new_y], axis=-1)
+
+
+def _cos_sin_half_turn(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`cos_sin(angle)` for angles in [-pi/2, pi/2], bit for bit, in place: the same operations in the same
+    order, without its reduction (x = angle there) and without a temporary array per term."""
+    x2 = angle * angle
+    term = np.empty_like(angle)
+    cos, sin = np.ones_like(angle), np.ones_like(angle)
+    for result, first in ((cos, 22), (sin, 23)):
+        for k in range(first, 1, -2):
+            np.divide(x2, k * (k - 1), out=term)
+            term *= result
+            np.subtract(1.0, term, out=result)
+    sin *= angle
+    return cos, sin
 
 
 @MOTIONS.register
