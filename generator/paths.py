@@ -25,11 +25,32 @@ def _segments(key_frames: np.ndarray):
     return segment, (frames - key_frames[segment]).astype(np.float64)
 
 
+def _pieces(key_frames: np.ndarray):
+    """Per segment i: (i, first, last, t), the path's frame indices first:last (from key i, up to but not
+    including key i + 1; the last segment includes the last key) and `t (last - first,)` float64, the
+    fraction of the segment done at each: distance from key i / segment length."""
+    w = len(key_frames)
+    for i in range(w - 1):
+        first, end = key_frames[i] - key_frames[0], key_frames[i + 1] - key_frames[0]
+        last = end + 1 if i == w - 2 else end
+        yield i, first, last, np.arange(last - first, dtype=np.float64) / (end - first)
+
+
 def linear(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
     """Straight lines from each key to the next at constant speed."""
-    segment, d = _segments(key_frames)
-    t = (d / np.diff(key_frames)[segment])[:, None]  # 0 at a key: key * 1 + next * 0 is the key exactly
-    return keys[..., segment, :] * (1 - t) + keys[..., segment + 1, :] * t
+    return np.moveaxis(_linear(np.ascontiguousarray(np.moveaxis(keys, -2, 0)), key_frames), 0, -2)
+
+
+def _linear(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
+    """`linear` with the keys and frames on the first axis (each frame one contiguous block). Written
+    into preallocated arrays: a fresh large temporary costs more than the arithmetic here."""
+    path = np.empty((key_frames[-1] - key_frames[0] + 1, *keys.shape[1:]))
+    scratch = np.empty(path.shape)
+    for i, first, last, t in _pieces(key_frames):  # t = 0 at a key: key * 1 + next * 0 is the key exactly
+        t = t.reshape(-1, *[1] * (keys.ndim - 1))
+        np.multiply(keys[i], 1 - t, out=path[first:last])
+        path[first:last] += np.multiply(keys[i + 1], t, out=scratch[first:last])
+    return path
 
 
 def bridge(keys: np.ndarray, key_frames: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -38,16 +59,24 @@ def bridge(keys: np.ndarray, key_frames: np.ndarray, steps: np.ndarray) -> np.nd
     steps: `(..., F, D)` the random walk's increments (Gaussian, already scaled by the standard
     deviation), one per frame; the first frame's is not used. In each segment from frame a to frame b
     the walk X starts at 0 at a, and the bridge is Y_f = X_f - (f - a) / (b - a) * X_b (seed 002's
-    construction, with the walk's end value X_b: zero at both ends).
+    construction, with the walk's end value X_b: zero at both ends). In float64, with W the running
+    sum of the steps from the first frame (W_f = W_(f-1) + step_f): X_f = W_f - W_a, and the path
+    is linear + (X_f - t X_b) with t = (f - a) / (b - a).
     """
-    segment, d = _segments(key_frames)
-    walk = np.cumsum(steps, axis=-2)
-    starts = key_frames[segment] - key_frames[0]
-    ends = key_frames[segment + 1] - key_frames[0]
-    x = walk - walk[..., starts, :]  # X_f: 0 at each segment's first frame
-    x_end = walk[..., ends, :] - walk[..., starts, :]  # X_b (not x at b: b starts the next segment, x is 0 there)
-    t = (d / np.diff(key_frames)[segment])[:, None]
-    return linear(keys, key_frames) + (x - t * x_end)
+    steps = np.moveaxis(steps, -2, 0)  # frames first: each frame one block
+    walk = np.empty(steps.shape)
+    walk[0] = steps[0]
+    for f in range(1, len(steps)):
+        np.add(walk[f - 1], steps[f], out=walk[f])
+    path = _linear(np.ascontiguousarray(np.moveaxis(keys, -2, 0)), key_frames)
+    x, spread = np.empty(walk.shape), np.empty(walk.shape)
+    for i, first, last, t in _pieces(key_frames):
+        t = t.reshape(-1, *[1] * (keys.ndim - 1))
+        x_end = walk[key_frames[i + 1] - key_frames[0]] - walk[first]  # X_b (b starts the next segment)
+        np.subtract(walk[first:last], walk[first], out=x[first:last])
+        x[first:last] -= np.multiply(t, x_end, out=spread[first:last])
+        path[first:last] += x[first:last]
+    return np.moveaxis(path, 0, -2)
 
 
 def spline(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:

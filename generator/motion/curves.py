@@ -14,13 +14,18 @@ values, one operation at a time as written (left to right, parentheses first), f
 t = -1, 0, ..., T - 1 (frame -1 is one frame before the first, never drawn):
 
     s = speed * t + phase
-    (c, n) = full_cos_sin(s);  (c4, n4) = full_cos_sin(s / 4);  (du, dv) = full_cos_sin(direction)
-    (a, b) along the axes u = (du, dv) and v = (-dv, du), by kind:
-        line     (c, 0)                   back and forth along a segment of half-length size
-        circle   (c, n)
-        sine     (s / pi, n / 2)          travels size / pi per radian; waves size / 2 high either side
-        spiral   (n4 * c, n4 * n)         radius size * sin(s / 4): one turn out, one back in, every 4 pi
-        figure8  (c, n * c)               the lemniscate of Gerono
+    (c, n) ~ (cos s, sin s), and for the spiral (c4, n4) ~ (cos s/4, sin s/4), by rotation frame by
+    frame: at t = -1 full_cos_sin(phase - speed) (resp. full_cos_sin((phase - speed) / 4)), then
+    with (C, S) = full_cos_sin(speed) (resp. full_cos_sin(speed / 4)):
+        c_(t+1) = c_t * C - n_t * S,   n_(t+1) = n_t * C + c_t * S
+    (within ~1e-15 * (t + 2) of cos and sin); (du, dv) = full_cos_sin(direction)
+    g = n4 for the spiral, 1 for the other kinds (exactly: their quarter rotation is (0, 1) by (1, 0))
+    a = g * (wc * c) + ws * s,   b = g * ((wn + wf * c) * n)   with per kind (wc, ws, wn, wf):
+        line     (1, 0, 0, 0)         (c, 0): back and forth along a segment of half-length size
+        circle   (1, 0, 1, 0)         (c, n)
+        sine     (0, 1 / pi, 1/2, 0)  (s / pi, n / 2): travels size / pi per radian; waves size / 2 high
+        spiral   (1, 0, 1, 0)         (n4 c, n4 n): radius size * sin(s / 4), one turn out, one back in, every 4 pi
+        figure8  (1, 0, 0, 1)         (c, c n): the lemniscate of Gerono
     x = cx + size * (a * du - b * dv)
     y = cy + size * (a * dv + b * du)
 
@@ -75,25 +80,42 @@ class Path(Motion):
         return {"curves": np.stack(np.broadcast_arrays(*columns), axis=-1).astype(np.float32)}
 
     def track(self, state, num_frames, space):
-        curves = state["curves"].astype(np.float64)[:, None]  # (N, 1, K, 7): broadcast over frames
-        kind, cx, cy, size, speed, phase, direction = np.moveaxis(curves, -1, 0)
-        t = np.arange(-1, num_frames, dtype=np.float64)[:, None]  # (T + 1, 1)
-        s = speed * t + phase  # (N, T + 1, K)
-        c, n = full_cos_sin(s)
-        c4, n4 = full_cos_sin(s / 4)
-        du, dv = full_cos_sin(direction)
-        zero = np.zeros_like(s)
-        a = np.choose(kind.astype(np.int64), [c, c, s / np.pi, n4 * c, c])
-        b = np.choose(kind.astype(np.int64), [zero, n, n / 2, n4 * n, n * c])
-        x = cx + size * (a * du - b * dv)
-        y = cy + size * (a * dv + b * du)
-        positions = np.stack([x, y], axis=-1)
+        kind, cx, cy, size, speed, phase, direction = np.moveaxis(state["curves"].astype(np.float64), -1, 0)
+        first = phase - speed  # s at frame -1
+        cos, sin = full_cos_sin(np.stack([first, first / 4, speed, speed / 4, direction]))  # (5, N, K)
+        spiral = kind == 3
+        cos[1], sin[1], cos[3], sin[3] = (np.where(spiral, v, other) for v, other in zip(
+            (cos[1], sin[1], cos[3], sin[3]), (0.0, 1.0, 1.0, 0.0)))  # g = 1 for the other kinds
+        (c, _), (n, g) = rotations(cos[:2], sin[:2], cos[2:4], sin[2:4], num_frames + 1)  # (N, T + 1, K)
+        wc, ws, wn, wf = (np.array(w)[kind.astype(np.int64)][:, None] for w in WEIGHTS)  # (N, 1, K)
+        s = speed[:, None] * np.arange(-1, num_frames, dtype=np.float64)[:, None] + phase[:, None]
+        a = g * (wc * c) + ws * s
+        b = g * ((wn + wf * c) * n)
+        du, dv, size = cos[4][:, None], sin[4][:, None], size[:, None]
+        positions = np.empty((*c.shape, 2))
+        positions[..., 0] = cx[:, None] + size * (a * du - b * dv)
+        positions[..., 1] = cy[:, None] + size * (a * dv + b * du)
         if self.edges == "bounce":
-            positions = positions % 2
-            positions = np.minimum(2 - positions, positions)
+            np.remainder(positions, 2, out=positions)
+            np.minimum(2 - positions, positions, out=positions)
         else:
-            positions = np.clip(positions, 0, 1)
+            np.clip(positions, 0, 1, out=positions)
         return Track(positions, {"curves": state["curves"]})
+
+
+WEIGHTS = ((1, 1, 0, 1, 1), (0, 0, 1 / np.pi, 0, 0), (0, 1, 0.5, 1, 0), (0, 0, 0, 0, 1))  # wc, ws, wn, wf by kind
+
+
+def rotations(cos, sin, step_cos, step_sin, count):
+    """`(cos, sin)` of `(..., N, K)`, rotated `count - 1` times by `(step_cos, step_sin)`, frame by frame:
+    `(2, ..., N, count, K)`, the cos and sin at each frame (the module's rule)."""
+    out = np.empty((2, *cos.shape[:-1], count, cos.shape[-1]))
+    out[0, ..., 0, :], out[1, ..., 0, :] = cos, sin
+    for t in range(1, count):
+        c, n = out[0, ..., t - 1, :], out[1, ..., t - 1, :]
+        out[0, ..., t, :] = c * step_cos - n * step_sin
+        out[1, ..., t, :] = n * step_cos + c * step_sin
+    return out
 
 
 def full_cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
