@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.components import choice, parameter
-from generator.doodles import cos_sin
 from generator.motion.base import EDGES, MOTIONS, Motion, Space, Track, appearing
 from generator.motion.bouncing import entering, launch, stepping
 
