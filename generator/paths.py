@@ -63,11 +63,7 @@ def bridge(keys: np.ndarray, key_frames: np.ndarray, steps: np.ndarray) -> np.nd
     sum of the steps from the first frame (W_f = W_(f-1) + step_f): X_f = W_f - W_a, and the path
     is linear + (X_f - t X_b) with t = (f - a) / (b - a).
     """
-    steps = np.moveaxis(steps, -2, 0)  # frames first: each frame one block
-    walk = np.empty(steps.shape)
-    walk[0] = steps[0]
-    for f in range(1, len(steps)):
-        np.add(walk[f - 1], steps[f], out=walk[f])
+    walk = np.cumsum(np.moveaxis(steps, -2, 0), axis=0)  # frames first: each frame one block
     path = _linear(np.ascontiguousarray(np.moveaxis(keys, -2, 0)), key_frames)
     x, spread = np.empty(walk.shape), np.empty(walk.shape)
     for i, first, last, t in _pieces(key_frames):

@@ -70,8 +70,8 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     widths = np.broadcast_to(spec.source.widths(truth) if spec.transform.name == "none" else cols, (n, k))
     sizes = np.stack([np.full((n, k), rows), widths], axis=-1)  # (N, K, 2) as (rows, cols)
     free = h - sizes
-    track = spec.motion.track(draws["motion"], t, Space(free[..., ::-1] * 1.0, sizes[..., ::-1] * 1.0, present))
-    corners = track.positions[..., ::-1] * free[:, None]  # (N, T + 1, K, 2) float top-left (row, col)
+    space = Space(free[..., ::-1].astype(np.float64), sizes[..., ::-1].astype(np.float64), present)
+    track = spec.motion.track(draws["motion"], t, space)
     positions = truth["positions"] = pixel_offsets(track.positions[:, 1:], free[:, None])
     truth.update(track.truth)
     appearance = spec.transform.describe(draws["transform"], t)  # kept whole: padding fills the truth's copy
@@ -86,7 +86,7 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     if "visible" in wanted:
         truth["visible"] = shown & ((positions + sizes[:, None] > 0) & (positions < h)).all(axis=-1)
     if wanted & {"centres", "velocities"}:
-        centres = corners + sizes[:, None] / 2
+        centres = track.positions[..., ::-1] * free[:, None] + sizes[:, None] / 2  # (N, T + 1, K, 2) (row, col)
         truth["centres"] = centres[:, 1:].astype(np.float32)
         truth["velocities"] = np.diff(centres, axis=1).astype(np.float32)
     pad(spec, truth, present)
@@ -106,11 +106,10 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
     rows, cols = spec.box()
     # Sprites drawn partly outside the canvas (entering, leaving, or padded with zeros past the right
     # edge, as narrow numbers are) are drawn on a canvas with margins as wide, then cropped.
-    seen = positions[shown] if shown.size else np.zeros((0, 2), np.int16)
+    seen = positions[shown]
     low = np.maximum(0, -seen.min(axis=0, initial=0)).astype(int)
     high = np.maximum(0, seen.max(axis=0, initial=0) + (rows, cols) - h).astype(int)
     offsets = positions + low.astype(np.int16) if low.any() else positions
-    all_shown = shown.all()
     chunk = max(1, _RENDER_FRAMES // t)
     margins = low.any() or high.any()
     canvas = np.empty((min(chunk, n), t, c, *(h + low + high)), np.uint8) if margins else None
@@ -124,7 +123,7 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
             out[window] = backgrounds[part, None]
         chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in appearance.items()})
         render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
-               shown=None if all_shown else shown[part])
+               shown=shown[part])
         if canvas is not None:
             frames[part] = out[window]
     return frames[:, :, 0] if c == 1 else frames

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from generator.components import Component, Registry, bounds, parameter
+from generator.components import Component, Registry, bounds, choice, parameter
 
 MOTIONS = Registry("motion")
 
@@ -80,6 +80,17 @@ class Motion(Component):
 def appearing():
     """The `appear` parameter, which every motion has."""
     return parameter(0.0, 0, 1, "the chance that an object first shows at a random frame, not the first")
+
+
+def edging():
+    """The `edges` parameter of motions that may bounce off the canvas's edges or pass through them."""
+    return choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
+
+
+def fold(positions: np.ndarray) -> np.ndarray:
+    """Positions unfolded past the walls, folded back into [0, 1] like a mirror: q = p % 2, min(2 - q, q)."""
+    folded = positions % 2
+    return np.minimum(2 - folded, folded)
 
 
 def speeds(rng: np.random.Generator, shape: tuple[int, ...], step_length) -> np.ndarray | float:

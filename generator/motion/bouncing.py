@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.components import choice, parameter
+from generator.components import parameter
 from generator.doodles import cos_sin
-from generator.motion.base import EDGES, MOTIONS, Motion, Space, Track, appearing, speeds
+from generator.motion.base import MOTIONS, Motion, Space, Track, appearing, edging, fold, speeds
 
 
 def stepping():
@@ -23,7 +23,7 @@ class Bouncing(Motion):
     from just outside one edge to just outside the other, and leave for good."""
 
     step_length: float | tuple[float, float] = stepping()
-    edges: str = choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
+    edges: str = edging()
     appear: float = appearing()
 
     def confined(self) -> bool:
@@ -128,6 +128,4 @@ class Mirror(Motion):
 
     def track(self, state, num_frames: int, space: Space) -> Track:
         frames = np.arange(-1, num_frames, dtype=np.float64)[:, None, None]
-        unfolded = state["position"][:, None] + frames * state["velocity"][:, None]
-        folded = unfolded % 2
-        return Track(np.minimum(2 - folded, folded), {})
+        return Track(fold(state["position"][:, None] + frames * state["velocity"][:, None]), {})

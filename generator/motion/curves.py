@@ -44,7 +44,7 @@ import numpy as np
 
 from generator.components import choice, parameter
 from generator.doodles import cos_sin
-from generator.motion.base import MOTIONS, Motion, Track, appearing, speeds
+from generator.motion.base import MOTIONS, Motion, Track, appearing, fold, speeds
 
 KINDS = ("line", "circle", "sine", "spiral", "figure8")  # kind codes 0 .. 4
 COLUMNS = ("kind", "x", "y", "size", "speed", "phase", "direction")  # the 7 numbers of a curve
@@ -95,11 +95,7 @@ class Path(Motion):
         positions = np.empty((*c.shape, 2))
         positions[..., 0] = cx[:, None] + size * (a * du - b * dv)
         positions[..., 1] = cy[:, None] + size * (a * dv + b * du)
-        if self.edges == "bounce":
-            np.remainder(positions, 2, out=positions)
-            np.minimum(2 - positions, positions, out=positions)
-        else:
-            np.clip(positions, 0, 1, out=positions)
+        positions = fold(positions) if self.edges == "bounce" else np.clip(positions, 0, 1)
         return Track(positions, {"curves": state["curves"]})
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.components import choice, parameter
-from generator.motion.base import EDGES, MOTIONS, Motion, Space, Track, appearing
+from generator.components import bounds, parameter
+from generator.motion.base import MOTIONS, Motion, Space, Track, appearing, edging
 from generator.motion.bouncing import entering, launch, stepping
 
 
@@ -46,7 +46,7 @@ class Stochastic(Motion):
         velocity = state["velocity"].reshape(flat, 2).copy()
         speed = state["speed"].reshape(flat)
         # the new directions of every possible hit, computed at once: (T, N * K) each
-        draws = state["turns"][:, :num_frames].transpose(1, 0, 2).reshape(num_frames, flat)
+        draws = state["turns"].transpose(1, 0, 2).reshape(num_frames, flat)
         across, along = _cos_sin_half_turn(np.pi * (draws - 0.5))
         out = np.empty((num_frames + 1, flat, 2))
         out[0] = state["position"].reshape(flat, 2)
@@ -107,14 +107,14 @@ class Brownian(Motion):
     sigma: float = parameter(0.02, 0, 1, "standard deviation of each frame's velocity change per axis, "
                                          "as a fraction of the free space per frame per frame")
     max_speed: float = parameter(0.0, 0, 1, "the largest speed, as a fraction of the free space per frame (0: no cap)")
-    edges: str = choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
+    edges: str = edging()
     appear: float = appearing()
 
     def confined(self) -> bool:
         return self.edges == "bounce"
 
     def check(self):
-        fastest = max(self.step_length) if isinstance(self.step_length, tuple) else self.step_length
+        fastest = bounds(self.step_length)[1]
         if 0 < self.max_speed < fastest:
             raise ValueError(f"{self.kind}.max_speed={self.max_speed!r} must be 0 (no cap) or at least "
                              f"step_length's largest value {fastest!r}")
@@ -128,7 +128,7 @@ class Brownian(Motion):
         position, velocity = state["position"].copy(), state["velocity"].copy()
         if self.edges == "pass":
             position = entering(position, space)
-        kicks = self.sigma * state["kicks"][:, :num_frames]
+        kicks = self.sigma * state["kicks"]
         out = np.empty((num_frames + 1, *position.shape))
         out[0] = position
         for t in range(num_frames):
