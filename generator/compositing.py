@@ -2,6 +2,9 @@
 
 Sprites are drawn in object order, k = 0 first. Each rule leaves a pixel unchanged where the sprite
 is 0 with alpha 0, which is what lets the renderer copy whole padded strips.
+
+Each rule also says who owns a pixel of the composite (`claim`, used by `generator.annotations`):
+objects claim pixels in drawing order, and a later claim replaces an earlier one.
 """
 
 from __future__ import annotations
@@ -22,9 +25,17 @@ class Max(Component):
 
     name = "max"
     uses_alpha = False
+    compares = True  # claiming needs the best value so far
+    shared = False
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha=None) -> np.ndarray:
         return np.maximum(below, sprite, out=below)
+
+    def claim(self, owners, best, value, ink, mark: int) -> None:
+        """The object whose value wins owns the pixel; on a tie, the later one (as `over` would show it)."""
+        won = ink & (value >= best)
+        owners[won] = mark
+        best[won] = value[won]
 
 
 @COMPOSITINGS.register
@@ -34,6 +45,12 @@ class Sum(Component):
 
     name = "sum"
     uses_alpha = False
+    compares = False
+    shared = True  # every object with ink on a pixel shows in it
+
+    def claim(self, owners, best, value, ink, mark: int) -> None:
+        """Each object with ink is seen; a mask has room for one, the one drawn last."""
+        owners[ink] = mark
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha=None) -> np.ndarray:
         below += np.minimum(sprite, 255 - below)
@@ -53,6 +70,12 @@ class Over(Component):
 
     name = "over"
     uses_alpha = True
+    compares = False
+    shared = False
+
+    def claim(self, owners, best, value, ink, mark: int) -> None:
+        """The topmost object with alpha there owns the pixel."""
+        owners[ink] = mark
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         kept = below.astype(np.uint16)

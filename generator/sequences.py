@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from generator import streams
+from generator.annotations import annotate
 from generator.fields import fields_of, pad
 from generator.files import Pool
 from generator.motion import Space, pixel_offsets
@@ -89,17 +90,23 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
         centres = track.positions[..., ::-1] * free[:, None] + sizes[:, None] / 2  # (N, T + 1, K, 2) (row, col)
         truth["centres"] = centres[:, 1:].astype(np.float32)
         truth["velocities"] = np.diff(centres, axis=1).astype(np.float32)
+    if "track_ids" in wanted:  # unique in the split: sequence i's objects are i * K .. i * K + K - 1
+        truth["track_ids"] = np.broadcast_to((indices[:, None] * k + np.arange(k))[:, None], (n, t, k)).astype(np.int32)
     pad(spec, truth, present)
 
-    frames = _render(spec, truth, appearance, source_pool, background_pool, positions, shown)
+    frames, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown, wanted)
+    pad(spec, drawn, present)
+    truth.update(drawn)
     return Sequences(frames, truth, indices)
 
 
-def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown) -> np.ndarray:
-    """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time."""
+def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown, wanted=()):
+    """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time,
+    and those of the `wanted` fields that `generator.annotations` gives, by name."""
     n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
     frames = np.empty((n, t, c, h, h), np.uint8)
+    notes = {name: np.empty((n, *shape), dtype) for name, (shape, dtype) in _annotated(spec).items() if name in wanted}
     # all at once, not per chunk: drawing doodles and resizing backgrounds have a cost per call
     sprites = spec.source.sprites(truth, source_pool)
     backgrounds = spec.background.paint(truth, background_pool, h)
@@ -124,9 +131,21 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
         chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in appearance.items()})
         render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
                shown=shown[part])
+        if notes:
+            drawn = annotate(chunk_sprites, offsets[part], shown[part], out.shape[-2:], low, h, spec.compositing,
+                             spec.source.opaque)
+            for name, values in notes.items():
+                values[part] = drawn[name]
         if canvas is not None:
             frames[part] = out[window]
-    return frames[:, :, 0] if c == 1 else frames
+    return frames[:, :, 0] if c == 1 else frames, notes
+
+
+# the fields `annotate` gives: name -> (shape per sequence, dtype)
+def _annotated(spec: Spec) -> dict:
+    t, k, h = spec.num_frames, spec.max_objects, spec.image_size
+    return {"masks": ((t, h, h), np.uint8), "visible_boxes": ((t, k, 4), np.int16), "full_boxes": ((t, k, 4), np.int16),
+            "visible_fraction": ((t, k), np.float32)}
 
 
 def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int) -> dict:

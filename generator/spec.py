@@ -36,8 +36,8 @@ BOUNDS = {
     "seed": (0, 2**128 - 1),
 }
 
-# Ground truth a dataset may add on request (`annotations`): each is a field of `generator.fields`.
-ANNOTATIONS = ("centres", "velocities")
+# Ground truth a dataset may add on request (`annotations`), each one or more fields of `generator.fields`.
+ANNOTATIONS = ("centres", "velocities", "boxes", "masks", "tracks")
 
 # Flat parameters of version 1.0 cards and calls, and the component that now holds each.
 LEGACY = {"step_length": "motion"}
