@@ -2,7 +2,7 @@
 
 An object's pixels are where its alpha is above 0: its ink (the channels' maximum) for sources of
 ink on black, its whole rectangle for opaque sources (CIFAR-10). Who owns a pixel of the composite
-follows the compositing (`generator.compositing`, each rule's `claim`):
+follows the compositing (`generator.compositing`):
 
     over  the topmost object with alpha there (the one drawn last);
     max   the object whose value (channels' maximum) wins; on a tie, the one drawn last;
@@ -19,63 +19,86 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-EMPTY_BOX = (0, 0, 0, 0)
+OFF_CANVAS = 255  # the owner of the margins around the canvas: no object claims them (K <= 64)
 
 
-def annotate(sprites, offsets, shown, canvas: tuple[int, int], low, size: int, compositing, opaque: bool) -> dict:
-    """The masks and boxes of a chunk of sequences, as drawn by `generator.render.render`.
+def annotate(sprites, positions, shown, size: int, compositing, opaque: bool, masks: np.ndarray) -> dict:
+    """The masks and boxes of a range of sequences, as `generator.render.render` draws them.
 
     sprites: (N, Ts, K, C, h, w) uint8 as drawn, Ts = 1 (every frame) or T.
-    offsets: (N, T, K, 2) integer (row, col) of each sprite's corner on a canvas of `canvas` (rows, cols)
-        pixels, whose visible part is `size x size` pixels from `low` (rows, cols).
+    positions: (N, T, K, 2) integer (row, col) of each sprite's corner on the `size x size` canvas.
     shown: (N, T, K) bool, which sprites are drawn.
+    masks: (N, T, size, size) uint8, filled with who owns each pixel: 0 nobody, k + 1 object k.
 
-    Returns `masks (N, T, size, size) uint8` (0 background, k + 1 object k), `visible_boxes` and
-    `full_boxes (N, T, K, 4) int16`, and `visible_fraction (N, T, K) float32`:
-        visible box: the tight box of the object's pixels that it owns on the canvas;
+    Returns `visible_boxes` and `full_boxes (N, T, K, 4) int16` and `visible_fraction (N, T, K) float32`:
+        visible box: the tight box of the pixels the object owns on the canvas;
         full box: the box of all the object's pixels, cut to the canvas (amodal);
         visible fraction: the pixels it owns on the canvas over all its pixels (0 when not drawn).
     """
     n, t, k = shown.shape
     h, w = sprites.shape[-2:]
     value = sprites.max(axis=3)  # (N, Ts, K, h, w)
-    ink = np.ones(value.shape, bool) if opaque else value > 0
-    owners = np.zeros((n, t, *canvas), np.uint8)
-    best = np.zeros_like(owners) if compositing.compares else None
-    owner_boxes, best_boxes = (None if a is None else _boxes(a, h, w) for a in (owners, best))
+    ink = np.ones(value.shape, np.uint8) if opaque else np.minimum(value, 1)  # 0 or 1
+
+    # sprites reaching past an edge claim on a canvas with margins as wide, owned by nobody
+    reach = positions[shown]
+    low = np.maximum(0, -reach.min(axis=0, initial=0)).astype(int)
+    high = np.maximum(0, reach.max(axis=0, initial=0) + (h, w) - size).astype(int)
+    owners = masks
+    if low.any() or high.any():
+        owners = np.full((n, t, *(size + low + high)), OFF_CANVAS, np.uint8)
+    owners[:, :, low[0] : low[0] + size, low[1] : low[1] + size] = 0
+    boxes = _boxes(owners, h, w)
     sequence, frame = np.broadcast_arrays(np.arange(n)[:, None], np.arange(t))
     picks = [shown[:, :, j] for j in range(k)]
-    # (sequences, frames, rows, cols) of sprite j's box where it is drawn
-    places = [(sequence[p], frame[p], offsets[:, :, j, 0][p], offsets[:, :, j, 1][p]) for j, p in enumerate(picks)]
+    # where sprite j is drawn: (sequences, frames, rows, cols) of its box on the canvas with margins
+    places = [(sequence[p], frame[p], positions[:, :, j, 0][p] + low[0], positions[:, :, j, 1][p] + low[1])
+              for j, p in enumerate(picks)]
 
-    def at(per_sprite, j):  # (M, h, w): sprite j in each picked frame
-        whole = np.broadcast_to(per_sprite[:, :, j], (n, t, h, w))
-        return whole[picks[j]]
+    def at(per_sprite, j):  # (M, h, w): sprite j in each frame it is drawn in
+        sequences, frames = places[j][:2]
+        return per_sprite[:, :, j][sequences, frames if per_sprite.shape[1] > 1 else 0]
 
-    for j in range(k):  # claim pixels in drawing order
-        where = places[j]
-        mine, below = owner_boxes[where], None if best is None else best_boxes[where]
-        compositing.claim(mine, below, at(value, j), at(ink, j), j + 1)
-        owner_boxes[where] = mine
-        if best is not None:
-            best_boxes[where] = below
+    seen = [None] * k  # (M, h, w) bool: the pixels of sprite j that are seen, where it is drawn
+    if compositing.topmost:  # the topmost object takes whatever is still free: claim from the top down
+        for j in reversed(range(k)):
+            below = boxes[places[j]]
+            objects = at(ink, j)
+            mine = np.greater(objects, below)  # ink (1) where nobody (0) owns the pixel yet
+            seen[j] = objects.view(bool) & (below != OFF_CANVAS) if compositing.shared else mine
+            np.maximum(below, mine.view(np.uint8) * np.uint8(j + 1), out=below)
+            boxes[places[j]] = below
+    else:  # later objects may win pixels back: claim in drawing order, then read who kept what
+        best = np.zeros_like(owners)
+        best_boxes = _boxes(best, h, w)
+        for j in range(k):
+            mine, top = boxes[places[j]], best_boxes[places[j]]
+            compositing.claim(mine, top, at(value, j), at(ink, j).view(bool) & (mine != OFF_CANVAS), j + 1)
+            boxes[places[j]], best_boxes[places[j]] = mine, top
+        for j in range(k):
+            seen[j] = boxes[places[j]] == j + 1
+    if owners is not masks:
+        masks[...] = owners[:, :, low[0] : low[0] + size, low[1] : low[1] + size]
 
+    # every drawn (sequence, frame, object) at once
+    drawn = tuple(np.concatenate(axis) for axis in zip(*[(*place[:2], np.full(len(place[0]), j)) for j, place in enumerate(places)]))
+    top, left = (np.concatenate([place[axis] for place in places]) - low[axis - 2] for axis in (2, 3))
+    seen = np.concatenate(seen)
+    words = _words(seen)  # (M, h, words per row)
     visible_boxes = np.zeros((n, t, k, 4), np.int16)
-    full_boxes = np.zeros((n, t, k, 4), np.int16)
+    visible_boxes[drawn] = _tight(_fold_words(words) != 0, _fold_rows(words).view(bool), top, left)
     fraction = np.zeros((n, t, k), np.float32)
-    ink_counts = ink.sum(axis=(-2, -1))  # (N, Ts, K)
-    for j in range(k):
-        pick, objects = picks[j], at(ink, j)
-        rows, cols = places[j][2] - low[0], places[j][3] - low[1]  # on the visible canvas
-        on_canvas = _inside(rows, h, size)[:, :, None] & _inside(cols, w, size)[:, None, :]
-        own = objects if compositing.shared else owner_boxes[places[j]] == j + 1
-        seen = own & on_canvas
-        visible_boxes[pick, j] = _tight(seen, rows, cols)
-        full_boxes[pick, j] = _tight(objects, rows, cols, size)
-        counts = np.broadcast_to(ink_counts[:, :, j], (n, t))[pick]
-        fraction[pick, j] = seen.sum(axis=(1, 2)) / np.maximum(counts, 1)
-    masks = owners[:, :, low[0] : low[0] + size, low[1] : low[1] + size]
-    return {"masks": masks, "visible_boxes": visible_boxes, "full_boxes": full_boxes, "visible_fraction": fraction}
+    totals = ink.sum(axis=(-2, -1), dtype=np.int64)  # (N, Ts, K) each sprite's pixels
+    counts = np.bitwise_count(words).sum(axis=(1, 2), dtype=np.int64)  # a seen pixel is one bit
+    fraction[drawn] = counts / np.maximum(np.broadcast_to(totals, (n, t, k))[drawn], 1)
+
+    rows, cols = ink.any(axis=-1), ink.any(axis=-2)  # each sprite's ink rows and cols (N, Ts, K, .)
+    full = _tight(rows.reshape(-1, h), cols.reshape(-1, w), 0, 0).reshape(*rows.shape[:3], 4)  # in the sprite
+    corner = np.concatenate([positions[..., ::-1]] * 2, axis=-1)  # (x, y, x, y)
+    full_boxes = np.clip(full + corner, 0, size)
+    empty = (full == 0).all(axis=-1) | ~shown | (full_boxes[..., 2] <= full_boxes[..., 0]) | (full_boxes[..., 3] <= full_boxes[..., 1])
+    full_boxes[empty] = 0
+    return {"visible_boxes": visible_boxes, "full_boxes": full_boxes.astype(np.int16), "visible_fraction": fraction}
 
 
 def _boxes(canvas: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -85,23 +108,38 @@ def _boxes(canvas: np.ndarray, h: int, w: int) -> np.ndarray:
     return as_strided(canvas, (n, t, rows - h + 1, cols - w + 1, h, w), (*step[:2], *step[2:], *step[2:]), writeable=True)
 
 
-def _inside(corners: np.ndarray, length: int, size: int) -> np.ndarray:
-    """(M, length) bool: whether each row (col) of a sprite at `corners` lies on a canvas of `size`."""
-    at = corners[:, None] + np.arange(length)
-    return (at >= 0) & (at < size)
+def _words(pixels: np.ndarray) -> np.ndarray:
+    """(M, h, w) bool viewed as (M, h, w / size) unsigned words, of the largest size that divides w:
+    reductions over words are up to 8 times fewer."""
+    size = next(size for size in (8, 4, 2, 1) if pixels.shape[-1] % size == 0)
+    return pixels.view(f"u{size}")
 
 
-def _tight(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int | None = None) -> np.ndarray:
-    """(M, 4) int16 boxes of the true pixels of `pixels (M, h, w)` placed at corners `rows, cols`; cut
-    to a canvas of `size` when given; empty boxes are (0, 0, 0, 0)."""
-    m, h, w = pixels.shape
-    across, down = pixels.any(axis=1), pixels.any(axis=2)  # (M, w), (M, h)
-    box = np.stack([
-        cols + across.argmax(axis=1), rows + down.argmax(axis=1),
-        cols + w - across[:, ::-1].argmax(axis=1), rows + h - down[:, ::-1].argmax(axis=1),
-    ], axis=1)
-    if size is not None:
-        box = np.clip(box, 0, size)
-    empty = ~across.any(axis=1) | (box[:, 2] <= box[:, 0]) | (box[:, 3] <= box[:, 1])
-    box[empty] = EMPTY_BOX
-    return box.astype(np.int16)
+def _fold_rows(words: np.ndarray) -> np.ndarray:
+    """(M, h, n) -> (M, n): the OR of each picture's rows, halving them in turn (numpy's own reduce is
+    slow on short axes)."""
+    while words.shape[1] > 1:
+        half = words.shape[1] // 2
+        folded = words[:, :half] | words[:, half : 2 * half]
+        if words.shape[1] % 2:
+            folded[:, 0] |= words[:, -1]
+        words = folded
+    return words[:, 0]
+
+
+def _fold_words(words: np.ndarray) -> np.ndarray:
+    """(M, h, n) -> (M, h): the OR of each row's words, one word at a time (for the same reason)."""
+    folded = words[..., 0].copy()
+    for i in range(1, words.shape[-1]):
+        folded |= words[..., i]
+    return folded
+
+
+def _tight(rows: np.ndarray, cols: np.ndarray, top, left) -> np.ndarray:
+    """(M, 4) boxes of pictures whose rows (M, h) and cols (M, w) hold a pixel, their corners at
+    (top, left); (0, 0, 0, 0) where there is none."""
+    h, w = rows.shape[1], cols.shape[1]
+    box = np.stack([left + cols.argmax(axis=1), top + rows.argmax(axis=1),
+                    left + w - cols[:, ::-1].argmax(axis=1), top + h - rows[:, ::-1].argmax(axis=1)], axis=1)
+    box[~rows.any(axis=1)] = 0
+    return box

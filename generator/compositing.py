@@ -3,8 +3,9 @@
 Sprites are drawn in object order, k = 0 first. Each rule leaves a pixel unchanged where the sprite
 is 0 with alpha 0, which is what lets the renderer copy whole padded strips.
 
-Each rule also says who owns a pixel of the composite (`claim`, used by `generator.annotations`):
-objects claim pixels in drawing order, and a later claim replaces an earlier one.
+Each rule also says who owns a pixel of the composite, for `generator.annotations`: the topmost
+object with ink there (`topmost`), or the one that wins its `claim`s; and whether every object
+with ink there is seen in it (`shared`).
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ class Max(Component):
 
     name = "max"
     uses_alpha = False
-    compares = True  # claiming needs the best value so far
+    topmost = False
     shared = False
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha=None) -> np.ndarray:
         return np.maximum(below, sprite, out=below)
 
     def claim(self, owners, best, value, ink, mark: int) -> None:
-        """The object whose value wins owns the pixel; on a tie, the later one (as `over` would show it)."""
+        """Objects claim in drawing order: one whose value is at least the best so far takes the pixel,
+        so the highest value wins and, on a tie, the later object (as `over` would show it)."""
         won = ink & (value >= best)
         owners[won] = mark
         best[won] = value[won]
@@ -45,12 +47,8 @@ class Sum(Component):
 
     name = "sum"
     uses_alpha = False
-    compares = False
+    topmost = True  # a mask has room for one object: the one drawn last
     shared = True  # every object with ink on a pixel shows in it
-
-    def claim(self, owners, best, value, ink, mark: int) -> None:
-        """Each object with ink is seen; a mask has room for one, the one drawn last."""
-        owners[ink] = mark
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha=None) -> np.ndarray:
         below += np.minimum(sprite, 255 - below)
@@ -70,12 +68,8 @@ class Over(Component):
 
     name = "over"
     uses_alpha = True
-    compares = False
+    topmost = True  # the topmost object with alpha on a pixel owns it
     shared = False
-
-    def claim(self, owners, best, value, ink, mark: int) -> None:
-        """The topmost object with alpha there owns the pixel."""
-        owners[ink] = mark
 
     def combine(self, below: np.ndarray, sprite: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         kept = below.astype(np.uint16)

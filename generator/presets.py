@@ -73,4 +73,9 @@ PRESETS = {
         "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
         replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
     ),
+    "crowded": Preset(
+        "For detection and tracking: 3-8 MNIST digits hiding each other (over), with boxes, masks and track ids.",
+        replace(CLASSIC, num_objects=(3, 8), compositing="over",
+                annotations=("centres", "velocities", "boxes", "masks", "tracks")),
+    ),
 }

@@ -132,10 +132,11 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
         render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
                shown=shown[part])
         if notes:
-            drawn = annotate(chunk_sprites, offsets[part], shown[part], out.shape[-2:], low, h, spec.compositing,
-                             spec.source.opaque)
+            masks = notes["masks"][part] if "masks" in notes else np.empty((len(out), t, h, h), np.uint8)
+            drawn = annotate(chunk_sprites, positions[part], shown[part], h, spec.compositing, spec.source.opaque, masks)
             for name, values in notes.items():
-                values[part] = drawn[name]
+                if name != "masks":
+                    values[part] = drawn[name]
         if canvas is not None:
             frames[part] = out[window]
     return frames[:, :, 0] if c == 1 else frames, notes
