@@ -73,4 +73,9 @@ PRESETS = {
         "2 MNIST digits on parametric curves (line, circle, sine, spiral, figure-8), bounced at the edges.",
         replace(CLASSIC, motion="path", annotations=("centres", "velocities")),
     ),
+    "denoise": Preset(
+        "Seed 003's denoising case: classic with 50% salt-and-pepper noise on the input frames; the targets and "
+        "clean_input_frames are clean.",
+        replace(CLASSIC, noise={"name": "salt_pepper", "probability": 0.5}),
+    ),
 }
