@@ -89,7 +89,8 @@ class MovingMNISTConfig(datasets.BuilderConfig):
     """A builder config: every field of `generator.Spec`, validated when created and when built.
 
     The defaults are the `classic` preset; see `generator.Spec` for what each field means.
-    Components (source, motion, transform, compositing, sampling, background) are `{"name": ..., parameter: value}`.
+    Components (source, motion, transform, compositing, sampling, background, occlusion, noise,
+    drop) are `{"name": ..., parameter: value}`.
     """
 
     source: dict = field(default_factory=lambda: dict(_CLASSIC["source"]))
@@ -102,6 +103,9 @@ class MovingMNISTConfig(datasets.BuilderConfig):
     compositing: dict = field(default_factory=lambda: dict(_CLASSIC["compositing"]))
     sampling: dict = field(default_factory=lambda: dict(_CLASSIC["sampling"]))
     background: dict = field(default_factory=lambda: dict(_CLASSIC["background"]))
+    occlusion: dict = field(default_factory=lambda: dict(_CLASSIC["occlusion"]))
+    noise: dict = field(default_factory=lambda: dict(_CLASSIC["noise"]))
+    drop: dict = field(default_factory=lambda: dict(_CLASSIC["drop"]))
     annotations: list = field(default_factory=list)
     num_train: int = _CLASSIC["num_train"]
     num_validation: int = _CLASSIC["num_validation"]

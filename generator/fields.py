@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from generator.corruptions import corrupted
 from generator.spec import Spec
 
 
@@ -163,6 +164,14 @@ FIELDS = (
     Field("background_index", "int32", lambda s: (), "()",
           "the background's index in the background source's train images (train) or test images",
           "a background is set", lambda s: s.background.name != "none"),
+    Field("clean_input_frames", "uint8", _frames(lambda s: s.num_input_frames), "(T_in, H, W) gray, (T_in, 3, H, W) RGB",
+          "the input frames before `occlusion`, `noise` and `drop` corrupted them (`input_frames` are the corrupted ones)",
+          "a corruption is on", corrupted, array=True),
+    Field("occlusion_boxes", "int16", lambda s: (s.num_input_frames, 4), "(T_in, 4)",
+          "each input frame's occluding patch: its box (x_min, y_min, x_max, y_max) in pixels, max exclusive",
+          "`occlusion` patch", lambda s: s.occlusion.name != "none", array=True),
+    Field("dropped", "bool", lambda s: (s.num_input_frames,), "(T_in,)",
+          "whether each input frame was dropped (all its pixels 0)", "`drop` frames", lambda s: s.drop.name != "none"),
 )
 
 

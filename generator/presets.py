@@ -78,4 +78,9 @@ PRESETS = {
         replace(CLASSIC, num_objects=(3, 8), compositing="over",
                 annotations=("centres", "velocities", "boxes", "masks", "tracks")),
     ),
+    "denoise": Preset(
+        "Seed 003's denoising case: classic with 50% salt-and-pepper noise on the input frames; the targets and "
+        "clean_input_frames are clean.",
+        replace(CLASSIC, noise={"name": "salt_pepper", "probability": 0.5}),
+    ),
 }

@@ -14,6 +14,7 @@ import numpy as np
 
 from generator import streams
 from generator.annotations import annotate
+from generator.corruptions import corrupt
 from generator.fields import fields_of, pad
 from generator.files import Pool
 from generator.motion import Space, pixel_offsets
@@ -28,7 +29,8 @@ _RENDER_FRAMES = 256
 class Sequences(NamedTuple):
     """A range of sequences with their ground truth.
 
-    frames: (N, T, H, W) uint8, or (N, T, 3, H, W) for RGB.
+    frames: (N, T, H, W) uint8, or (N, T, 3, H, W) for RGB: the input frames as corrupted (if a
+        corruption is on; `clean_input_frames` in the truth are the clean ones), then the targets.
     truth: per-sequence ground truth by field name (`generator.fields`), each `(N, ...)`:
         positions (N, T, K, 2) int16 and what the source and background record.
     indices: (N,) int64, the position of each sequence in its split.
@@ -97,6 +99,7 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
     frames, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown, wanted)
     pad(spec, drawn, present)
     truth.update(drawn)
+    truth.update(corrupt(spec, frames[:, : spec.num_input_frames], draws, split, indices))
     return Sequences(frames, truth, indices)
 
 
@@ -174,6 +177,8 @@ def _draw_block(spec: Spec, source_pool, background_pool, split: str, block: int
         "motion": spec.motion.start(rng("motion"), shape, spec.num_frames),
         "source": source,
         "transform": spec.transform.start(rng("transform"), shape, spec.num_frames),
+        "occlusion": spec.occlusion.start(rng("occlusion"), BLOCK_SIZE, spec.num_input_frames, spec.image_size),
+        "drop": spec.drop.start(rng("drop"), BLOCK_SIZE, spec.num_input_frames),
     }
     if isinstance(spec.num_objects, tuple):
         draws["count"] = rng("count").integers(spec.num_objects[0], spec.num_objects[1] + 1, BLOCK_SIZE)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from generator.backgrounds import BACKGROUNDS
 from generator.components import Component, bounds, integer, not_allowed, span
 from generator.compositing import COMPOSITINGS
+from generator.corruptions import DROPS, NOISES, OCCLUSIONS
 from generator.motion import MOTIONS
 from generator.sampling import SAMPLINGS
 from generator.sources import SOURCES
@@ -21,6 +22,9 @@ COMPONENTS = {
     "compositing": COMPOSITINGS,
     "sampling": SAMPLINGS,
     "background": BACKGROUNDS,
+    "occlusion": OCCLUSIONS,
+    "noise": NOISES,
+    "drop": DROPS,
 }
 
 # field -> (smallest, largest) allowed value. The maxima are far beyond any published use and are
@@ -61,6 +65,8 @@ class Spec:
     compositing: how overlapping sprites combine (`generator.compositing`).
     sampling: which source images each sequence uses (`generator.sampling`).
     background: what is behind the sprites (`generator.backgrounds`).
+    occlusion, noise, drop: how the input frames are corrupted, in this order (`generator.corruptions`);
+        the targets never are.
     annotations: optional ground truth fields to add: any of `ANNOTATIONS`.
     num_train, num_validation, num_test: sequences per split; 0 omits the split.
     seed: the root of every random stream.
@@ -78,6 +84,9 @@ class Spec:
     compositing: Component
     sampling: Component
     background: Component
+    occlusion: Component = dataclasses.field(default="none", kw_only=True)
+    noise: Component = dataclasses.field(default="none", kw_only=True)
+    drop: Component = dataclasses.field(default="none", kw_only=True)
     annotations: tuple[str, ...] = dataclasses.field(default=(), kw_only=True)
     num_train: int
     num_validation: int
@@ -109,6 +118,7 @@ class Spec:
                 f"opaque rectangles: choose none, or a source of ink on black (mnist, fashion_mnist, numbers, doodles)"
             )
         self.source.check_with(self.num_frames)
+        self.occlusion.check_with(self.image_size)
         self.motion.check_with(self.num_frames, self.image_size, (rows, cols), self.max_objects)
         if self.sampling.name != "random" and self.source.files is None:
             raise ValueError(
@@ -126,8 +136,10 @@ class Spec:
 
     @classmethod
     def from_dict(cls, parameters: dict) -> Spec:
-        """A spec from `as_dict()`'s form, or from a version 1.0 card's flat one (`step_length`, no background)."""
-        parameters = {"background": "none", "transform": "none", "annotations": (), **parameters}
+        """A spec from `as_dict()`'s form, or from an older card's (version 1.0's flat `step_length`, no background,
+        no transform or corruptions)."""
+        defaults = {"background": "none", "transform": "none", "occlusion": "none", "noise": "none", "drop": "none"}
+        parameters = {**defaults, "annotations": (), **parameters}
         missing = [f.name for f in fields(cls) if f.name not in parameters]
         if missing:
             raise ValueError(f"{missing[0]} is missing: a spec needs {', '.join(f.name for f in fields(cls))}")

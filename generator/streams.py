@@ -7,6 +7,11 @@ The draws for sequence i of a split come from
 with split 0 (train), 1 (validation) or 2 (test), so they depend only on (spec, split, i), whatever
 range, batch size, process or machine asked for them. Each component draws from its own stream.
 
+Streams marked "per sequence" draw too much for a whole block at once (a value per byte of every
+frame), so they are keyed by the sequence's index instead of its block:
+
+    numpy.random.default_rng([seed, split, i, stream])
+
 The table is append-only: an id, once given, never changes meaning, and a new component takes a
 new id, so that adding one never changes the bytes of a dataset that does not use it.
 """
@@ -38,9 +43,17 @@ STREAMS = {
     "appear": Stream(6, "the frame each object first shows in (`motion.appear`)"),
     "transform": Stream(7, "each object's rotation and scale over time (`transform`)"),
     "morph": Stream(8, "`doodles`: the keyframe doodles a morphing doodle passes through"),
+    "occlusion": Stream(9, "the size and place of each input frame's occluding patch (`occlusion`)"),
+    "drop": Stream(10, "which input frames are dropped (`drop`)"),
+    "noise": Stream(11, "the noise of every byte of the input frames (`noise`); per sequence"),
 }
 
 
 def rng(seed: int, split: str, block: int, stream: str) -> np.random.Generator:
     """The generator of `stream` for one block of a split."""
     return np.random.default_rng([seed, SPLITS.index(split), block, STREAMS[stream].id])
+
+
+def sequence_rng(seed: int, split: str, index: int, stream: str) -> np.random.Generator:
+    """The generator of a per-sequence `stream` for sequence `index` of a split."""
+    return rng(seed, split, index, stream)

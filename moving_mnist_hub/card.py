@@ -315,10 +315,12 @@ range MIN,MAX drawn per sequence) move in each sequence of `num_frames` frames (
 they move (`motion.step_length`: the distance per frame as a fraction of the free space, or a range
 drawn per object); `transform` turns and scales them over time; sprites combine by `compositing`;
 `sampling` picks source images at random or in order; `background` is what is behind them;
-`annotations` adds optional ground truth fields; `source.classes` keeps only images of those
-classes (`None`: all); `num_train`, `num_validation` and `num_test` are
-the split sizes; every random stream is keyed by `seed`, the split, the sequence's block of 1024
-and the stream's id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
+`occlusion`, `noise` and `drop` corrupt the input frames, in that order, never the targets (the
+clean inputs are then `clean_input_frames`); `annotations` adds optional ground truth fields;
+`source.classes` keeps only images of those classes (`None`: all); `num_train`, `num_validation`
+and `num_test` are the split sizes; every random stream is keyed by `seed`, the split, the
+sequence's block of 1024 (the sequence's index for `noise`, which draws per byte) and the stream's
+id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
 The components:"""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences

@@ -14,6 +14,7 @@ from generator import (
     BACKGROUNDS, COMPONENTS, COMPOSITINGS, MOTIONS, SAMPLINGS, SOURCES, SPLITS, STREAMS, fields_of, generate,
 )
 from generator.components import Component, Registry
+from generator.corruptions import DROPS, NOISES, OCCLUSIONS
 from generator.transform import TRANSFORMS
 from generator.sequences import pool_of
 from generator.streams import rng
@@ -40,8 +41,12 @@ def test_each_kind_has_its_registry_of_names_in_order():
         "compositing": ["max", "sum", "over"],
         "sampling": ["random", "sequential"],
         "background": ["none", "cifar10"],
+        "occlusion": ["none", "patch"],
+        "noise": ["none", "salt_pepper", "gaussian"],
+        "drop": ["none", "frames"],
     }
-    assert (SOURCES, MOTIONS, TRANSFORMS, COMPOSITINGS, SAMPLINGS, BACKGROUNDS) == tuple(COMPONENTS.values())
+    assert (SOURCES, MOTIONS, TRANSFORMS, COMPOSITINGS, SAMPLINGS, BACKGROUNDS, OCCLUSIONS, NOISES, DROPS) == tuple(
+        COMPONENTS.values())
 
 
 @pytest.mark.parametrize("kind", list(COMPONENTS))

@@ -49,7 +49,8 @@ def test_classic_preset_is_the_original_configuration():
         "source": {"name": "mnist", "classes": None}, "num_objects": 2, "num_frames": 20, "num_input_frames": 10,
         "image_size": 64, "motion": {"name": "classic", "step_length": 0.1, "edges": "bounce", "appear": 0.0},
         "transform": {"name": "none"}, "compositing": {"name": "max"},
-        "sampling": {"name": "random"}, "background": {"name": "none"}, "annotations": [],
+        "sampling": {"name": "random"}, "background": {"name": "none"},
+        "occlusion": {"name": "none"}, "noise": {"name": "none"}, "drop": {"name": "none"}, "annotations": [],
         "num_train": 10000, "num_validation": 1000, "num_test": 10000, "seed": 0,
     }
     assert CLASSIC.num_output_frames == 10
