@@ -173,6 +173,15 @@ def test_track_ids_are_unique_across_ranges_and_do_not_depend_on_the_range(pools
     assert np.array_equal(part.truth["track_ids"][:, 0], [[2 * i, 2 * i + 1] for i in range(1025, 1030)])
 
 
+def test_objects_absent_from_every_sequence_of_a_range(pools):
+    spec = replace(SMALL, num_objects=(1, 3))
+    whole = generate(spec, pools, "train", 0, 60)
+    single = int(np.flatnonzero(whole.truth["num_objects"] == 1)[0])
+    alone = generate(spec, pools, "train", single, single + 1)  # objects 1 and 2 drawn nowhere
+    for name in ("masks", "visible_boxes", "full_boxes", "visible_fraction"):
+        assert np.array_equal(alone.truth[name], whole.truth[name][single : single + 1], equal_nan=True), name
+
+
 def test_annotations_off_change_nothing(pools):
     plain = generate(replace(SMALL, annotations=()), pools, "train", 0, 30)
     annotated = generate(SMALL, pools, "train", 0, 30)
