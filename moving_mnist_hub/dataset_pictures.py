@@ -61,10 +61,13 @@ def write_preview(
     ds, spec: Spec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
 ) -> Path:
     """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split, gray
-    or RGB as stored."""
+    or RGB as stored, with each object's visible box outlined when the split has them."""
     shape = _frame_shape(ds)
     pictures.preview_shape(min(num, ds.num_rows), shape[0], *shape[-2:], scale)  # fits? checked before reading
-    video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale)
+    boxes = None
+    if "visible_boxes" in ds.features:
+        boxes = ds.with_format("numpy", columns=["visible_boxes"], dtype=np.int16)[:num]["visible_boxes"]
+    video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale, boxes)
     return pictures.write_video(path, video, fps)
 
 

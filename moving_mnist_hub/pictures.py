@@ -39,6 +39,9 @@ from PIL import Image, ImageDraw, ImageFont
 INPUT_COLOUR = (40, 140, 255)
 TARGET_COLOUR = (255, 140, 0)
 BORDER = 3  # pixels of border on each side of a tile
+# box outlines, by object k modulo their number: distinct on black, gray and photographs
+BOX_COLOURS = ((255, 60, 60), (60, 220, 60), (80, 160, 255), (255, 220, 0), (255, 0, 255), (0, 230, 230),
+               (255, 150, 40), (170, 110, 255))
 HEADER_HEIGHT = 20  # pixels of the header strip above the tiles, which holds "input 3/10"
 _HEADER_BACKGROUND = (24, 24, 24)
 
@@ -58,7 +61,7 @@ _CHUNK_PIXELS = 2**22  # pixels (channels included) differenced at once, to boun
 LUMA_WEIGHTS = (299, 587, 114)
 
 
-def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.ndarray:
+def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2, boxes: np.ndarray | None = None) -> np.ndarray:
     """An animated grid of sequences, one row per sequence, as `(T, H2, W2, 3)` uint8 video frames.
 
     frames: (N, T, H, W) uint8 gray, or (N, T, 3, H, W) uint8 RGB (channel-first, as stored);
@@ -66,6 +69,8 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
     num_input_frames: the first frames are inputs, framed in `INPUT_COLOUR`; the rest are
         targets, framed in `TARGET_COLOUR`. A header strip reads "input t/T_in" or "target t/T_out".
     scale: integer nearest-neighbour enlargement, so that 64x64 frames are readable.
+    boxes: (N, T, K, 4) boxes (x_min, y_min, x_max, y_max), max exclusive, to outline over the frames,
+        object k in `BOX_COLOURS[k % 8]`; empty boxes (max <= min) and padding (-1) are not drawn.
 
     Layout of video frame t: the header is rows `[0, HEADER_HEIGHT)`; tile i (sequence i) is rows
     `HEADER_HEIGHT + i * (H * scale + 2 * BORDER)` onward, with frame `frames[i, t]` enlarged at
@@ -95,6 +100,13 @@ def preview(frames: np.ndarray, num_input_frames: int, scale: int = 2) -> np.nda
     # broadcasting (gray into the three channels too), so no enlarged copy is ever made.
     blocks = body[:, :, BORDER:-BORDER, BORDER:-BORDER].reshape(t, n, h, scale, w, scale, 3)  # a view
     blocks[:] = pixels.swapaxes(0, 1)[:, :, :, None, :, None, :]
+    if boxes is not None:
+        tiles = body[:, :, BORDER:-BORDER, BORDER:-BORDER]  # (T, N, H * scale, W * scale, 3)
+        for i, f, k in zip(*np.nonzero((boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1]))):
+            left, top, right, bottom = (int(v) * scale for v in boxes[i, f, k])
+            tile, colour = tiles[f, i], BOX_COLOURS[k % len(BOX_COLOURS)]
+            tile[top:bottom, [left, right - 1]] = colour  # the outline runs along the box's own pixels
+            tile[[top, bottom - 1], left:right] = colour
     return video
 
 

@@ -171,6 +171,25 @@ def test_each_tile_is_the_nearest_neighbour_enlargement_of_its_frame(classic, sc
             np.testing.assert_array_equal(_tile(video, i, t, (64, 64), scale), np.stack([enlarged] * 3, axis=-1))
 
 
+@pytest.mark.parametrize("scale", [1, 2])
+def test_boxes_are_outlined_on_their_own_pixels_in_each_objects_colour(classic, scale):
+    frames = classic.frames[:2, :3]
+    boxes = np.full((2, 3, 3, 4), -1, np.int16)  # padding: not drawn
+    boxes[0, 1, 0] = (10, 20, 15, 30)  # x 10..14, y 20..29
+    boxes[1, 2, 2] = (0, 0, 64, 64)  # the whole canvas
+    boxes[0, 2, 1] = (0, 0, 0, 0)  # empty: not drawn
+    video = pictures.preview(frames, 2, scale, boxes)
+    plain = pictures.preview(frames, 2, scale)
+    expected = plain.copy()
+    for i, f, k, (x0, y0, x1, y1) in [(0, 1, 0, (10, 20, 15, 30)), (1, 2, 2, (0, 0, 64, 64))]:
+        tile = _tile(expected, i, f, (64, 64), scale)  # a view into the video
+        outline = np.zeros(tile.shape[:2], bool)
+        outline[y0 * scale : y1 * scale, x0 * scale : x1 * scale] = True
+        outline[y0 * scale + 1 : y1 * scale - 1, x0 * scale + 1 : x1 * scale - 1] = False
+        tile[outline] = pictures.BOX_COLOURS[k]
+    np.testing.assert_array_equal(video, expected)
+
+
 @pytest.mark.parametrize("scale", [1, 3])
 def test_each_rgb_tile_is_its_channel_first_frame_enlarged_in_its_colours(cifar_sprites, scale):
     video = pictures.preview(cifar_sprites, num_input_frames=4, scale=scale)
