@@ -20,7 +20,9 @@ minute) builds 2,000 sequences, times each figure twice and measures memory on 1
     `classic` (a) in the same run;
 (h) each motion's trajectories alone (its `start` and `track`, on classic's 2 digits and 20 frames)
     against generating the same sequences with that motion, frames and all;
-(i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c).
+(i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c);
+(j) `crowded` with all its annotations (boxes, masks, tracks, centres, velocities), against the same
+    config with none: `generate` frames/s, and building into the Arrow cache.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 """
@@ -375,6 +377,34 @@ def transform_build_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
     return [("(i) mmnist_pp build vs classic build", f"{fps:,.0f} frames/s, {ratio:.2f}x", ">= 0.25x", verdict(ratio >= 0.25))]
 
 
+TARGET_ANNOTATION_COST = 2  # (j): annotations at most double the time
+
+
+def annotation_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(j) `crowded` with its annotations against none, generating and building."""
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
+    annotated = dataclasses.replace(PRESETS["crowded"].spec, num_train=PRESET_SEQUENCES)
+    specs = {"on": annotated, "off": annotated.replace(annotations=())}
+    seconds = {name: best_time(lambda: generate_all(spec, pools, PRESET_SEQUENCES), repeats) for name, spec in specs.items()}
+    fps = PRESET_SEQUENCES * annotated.num_frames / seconds["on"]
+    cost = seconds["on"] / seconds["off"]
+    target = f"<= {TARGET_ANNOTATION_COST}x"
+
+    def build(annotations):
+        return lambda d: moving_mnist.MovingMNIST(
+            config_name="crowded", num_train=n, num_validation=0, num_test=0, data_dir=data_dir, cache_dir=d,
+            annotations=annotations).download_and_prepare()
+
+    built = {name: time_in_fresh_dir(build(list(spec.annotations)), repeats) for name, spec in specs.items()}
+    build_cost = built["on"] / built["off"]
+    return [
+        ("(j) crowded, annotations on vs off: generate", f"{fps:,.0f} frames/s, {cost:.2f}x", target,
+         verdict(cost <= TARGET_ANNOTATION_COST)),
+        ("    the same, building into the Arrow cache", f"{n * annotated.num_frames / built['on']:,.0f} frames/s, "
+         f"{build_cost:.2f}x", target, verdict(build_cost <= TARGET_ANNOTATION_COST)),
+    ]
+
+
 def motion_rows(data_dir: str, repeats: int) -> list[tuple]:
     """(h) each motion's trajectories for PRESET_SEQUENCES sequences, against generating them."""
     pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
@@ -464,7 +494,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
-    parser.add_argument("--skip-presets", action="store_true", help="skip (g), (h) and (i)")
+    parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -503,6 +533,8 @@ def main() -> None:
         rows += motion_rows(data_dir, args.repeats)
         print("(i): building with rotation and scale ...", file=sys.stderr, flush=True)
         rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
+        print("(j): annotations ...", file=sys.stderr, flush=True)
+        rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
     title = f"figure (best of {args.repeats} runs; values are this machine's)"
     print(f"{title:<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
