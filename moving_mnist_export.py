@@ -1,9 +1,12 @@
 """Exporters: a built dataset written as plain files, one registered format each.
 
-    >>> EXPORTERS["npy"]().write(splits, spec, builder_hash, folder)   # {file name: sequences}
+    >>> exporter = EXPORTERS["npy"]()
+    >>> exporter.check_with(spec)                                  # before building: ValueError if it cannot
+    >>> exporter.write(splits, spec, builder_hash, folder, config)  # {file or folder name: sequences}
 
-Each exporter writes every field of `generator.fields` the dataset has, so a new field or a new
-format (TFRecord, COCO, ...) is one entry. numpy, pyarrow and the publisher are imported when used.
+Each exporter writes every field of `generator.fields` the dataset has (or, for a format with a
+schema of its own such as COCO, what the schema holds), so a new field or a new format is one
+entry. numpy, pyarrow and the publisher are imported when used.
 """
 
 from __future__ import annotations
@@ -19,15 +22,27 @@ from generator.components import Component, Registry
 EXPORTERS = Registry("format")
 
 
+class Exporter(Component):
+    """A format: `check_with` refuses a dataset the format cannot hold, `write` writes one."""
+
+    def check_with(self, spec: Spec) -> None:
+        """ValueError if a dataset of `spec` cannot be written in this format (called before it is built)."""
+
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
+        """Write `splits` ({split: Dataset}) into `folder`; return {file or folder name in it: sequences}.
+        code: the builder's hash of the generation code; config: the preset's name."""
+        raise NotImplementedError
+
+
 @EXPORTERS.register
 @dataclass(frozen=True)
-class Npy(Component):
+class Npy(Exporter):
     """Per split: `<split>.npy`, the frames time first, `(T, N, H, W)` or `(T, N, 3, H, W)` uint8 (the layout
     of the original `mnist_test_seq.npy`), and `<split>.<field>.npy`, `(N, ...)`, for every other field."""
 
     name = "npy"
 
-    def write(self, splits, spec: Spec, code: str, folder: Path) -> dict[str, int]:
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
         files = {}
         for split, ds in splits.items():
             _write_frames(ds, folder / f"{split}.npy", spec)
@@ -41,13 +56,13 @@ class Npy(Component):
 
 @EXPORTERS.register
 @dataclass(frozen=True)
-class Parquet(Component):
+class Parquet(Exporter):
     """One `<split>.parquet` per split with every field, written by the publisher's Parquet writer (zstd,
     no dictionaries), so that it reads back with `load_dataset("parquet", ...)` as the same features."""
 
     name = "parquet"
 
-    def write(self, splits, spec: Spec, code: str, folder: Path) -> dict[str, int]:
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
         from moving_mnist_hub import staging
 
         whole = max(ds.data.nbytes for ds in splits.values())  # a shard size that makes one shard per split
