@@ -20,6 +20,7 @@ import argparse
 import difflib
 import errno
 import functools
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -139,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_build_options(verify)
     verify.set_defaults(run=_verify)
 
-    export = commands.add_parser("export", help="build, then write plain .npy or .parquet files")
+    export = commands.add_parser("export", help="build, then write plain files: .npy, .parquet, or COCO (PNG frames and JSON)")
     export.add_argument("name", type=_preset, metavar="NAME", help=name_help)
     export.add_argument("--format", choices=tuple(EXPORTERS), required=True)
     export.add_argument("--output", type=_path, required=True, metavar="DIR",
@@ -323,6 +324,8 @@ def _verify(args) -> int:
 
 def _export(args) -> int:
     _check_build_options(args)
+    exporter = EXPORTERS[args.format]()
+    exporter.check_with(_spec(args.name, args.overrides))  # a dataset the format cannot hold is never built
     previous = _check_export_folder(args.output, args.overwrite)
     builder, splits, _, _ = _prepare(args)
     import moving_mnist
@@ -334,14 +337,14 @@ def _export(args) -> int:
     partial = Path(tempfile.mkdtemp(prefix=".moving-mnist-export-", dir=home))
     try:
         with _disk_space(home):
-            files = EXPORTERS[args.format]().write(splits, builder.config.spec, builder.hash, partial)
+            files = exporter.write(splits, builder.config.spec, builder.hash, partial, args.name)
             _write_manifest(partial, args.name, args.format, builder, files)
         _install(partial, args.output, previous)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     for name, rows in files.items():
         path = args.output / name
-        print(f"{path}  ({rows} sequences, {_size(path.stat().st_size)})")
+        print(f"{path}  ({rows} sequences, {_size(_bytes(path))})")
     return 0
 
 
@@ -512,10 +515,19 @@ def _install(partial: Path, output: Path, previous: dict) -> None:
         return
     (output / MANIFEST).unlink(missing_ok=True)
     for name in previous.get("files", {}):
-        if Path(name).name == name:  # a bare file name, as we write them: never a path out of the folder
-            (output / name).unlink(missing_ok=True)
+        if Path(name).name == name:  # a bare name, as we write them: never a path out of the folder
+            _remove(output / name)
     for file in sorted(partial.iterdir(), key=lambda p: p.name == MANIFEST):
+        if file.is_dir():
+            _remove(output / file.name)  # a folder of the same name (--overwrite): a rename cannot replace it
         os.replace(file, output / file.name)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int]) -> None:
@@ -526,11 +538,25 @@ def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[s
         "code": builder.hash,
         "version": _version(),
         "files": {
-            file: {"sequences": rows, "bytes": (folder / file).stat().st_size, "sha256": file_sha256(folder / file)}
+            file: {"sequences": rows, "bytes": _bytes(folder / file), "sha256": _sha256(folder / file)}
             for file, rows in files.items()
         },
     }
     (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _bytes(path: Path) -> int:
+    """A file's size, or the sum of the sizes of the files in a folder."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def _sha256(path: Path) -> str:
+    """A file's sha256; for a folder, the sha256 of what `sha256sum` prints run inside it on the paths of its
+    files in sorted order: a line "<sha256>  <path>\\n" per file."""
+    if not path.is_dir():
+        return file_sha256(path)
+    names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    return hashlib.sha256("".join(f"{file_sha256(path / name)}  {name}\n" for name in names).encode()).hexdigest()
 
 
 def _version() -> str:

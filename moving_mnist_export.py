@@ -1,33 +1,51 @@
 """Exporters: a built dataset written as plain files, one registered format each.
 
-    >>> EXPORTERS["npy"]().write(splits, spec, builder_hash, folder)   # {file name: sequences}
+    >>> exporter = EXPORTERS["npy"]()
+    >>> exporter.check_with(spec)                                  # before building: ValueError if it cannot
+    >>> exporter.write(splits, spec, builder_hash, folder, config)  # {file or folder name: sequences}
 
-Each exporter writes every field of `generator.fields` the dataset has, so a new field or a new
-format (TFRecord, COCO, ...) is one entry. numpy, pyarrow and the publisher are imported when used.
+Each exporter writes every field of `generator.fields` the dataset has (or, for a format with a
+schema of its own such as COCO, what the schema holds), so a new field or a new format is one
+entry. numpy, pyarrow, imageio and the publisher are imported when used.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import Spec, fields_of
+from generator import SOURCE_FILES, Spec, fields_of
 from generator.components import Component, Registry
+from generator.spec import ANNOTATIONS, spelled
 
 EXPORTERS = Registry("format")
 
 
+class Exporter(Component):
+    """A format: `check_with` refuses a dataset the format cannot hold, `write` writes one."""
+
+    def check_with(self, spec: Spec) -> None:
+        """ValueError if a dataset of `spec` cannot be written in this format (called before it is built)."""
+
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
+        """Write `splits` ({split: Dataset}) into `folder`; return {file or folder name in it: sequences}.
+        code: the builder's hash of the generation code; config: the preset's name."""
+        raise NotImplementedError
+
+
 @EXPORTERS.register
 @dataclass(frozen=True)
-class Npy(Component):
+class Npy(Exporter):
     """Per split: `<split>.npy`, the frames time first, `(T, N, H, W)` or `(T, N, 3, H, W)` uint8 (the layout
     of the original `mnist_test_seq.npy`), and `<split>.<field>.npy`, `(N, ...)`, for every other field."""
 
     name = "npy"
 
-    def write(self, splits, spec: Spec, code: str, folder: Path) -> dict[str, int]:
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
         files = {}
         for split, ds in splits.items():
             _write_frames(ds, folder / f"{split}.npy", spec)
@@ -41,13 +59,13 @@ class Npy(Component):
 
 @EXPORTERS.register
 @dataclass(frozen=True)
-class Parquet(Component):
+class Parquet(Exporter):
     """One `<split>.parquet` per split with every field, written by the publisher's Parquet writer (zstd,
     no dictionaries), so that it reads back with `load_dataset("parquet", ...)` as the same features."""
 
     name = "parquet"
 
-    def write(self, splits, spec: Spec, code: str, folder: Path) -> dict[str, int]:
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
         from moving_mnist_hub import staging
 
         whole = max(ds.data.nbytes for ds in splits.values())  # a shard size that makes one shard per split
@@ -58,6 +76,231 @@ class Parquet(Component):
             os.replace(shard, folder / f"{split}.parquet")
         shutil.rmtree(shards)
         return {f"{split}.parquet": ds.num_rows for split, ds in splits.items()}
+
+
+BOX_FORMAT = (
+    "bbox and amodal_bbox are [x, y, width, height] in pixels, x from the left and y from the top of the frame "
+    "(COCO's); the dataset's boxes are (x_min, y_min, x_max, y_max) with the max exclusive, so width = x_max - x_min"
+)
+
+
+@EXPORTERS.register
+@dataclass(frozen=True)
+class Coco(Exporter):
+    """Per split: every frame as a PNG, `<split>/<index:06d>/<frame:03d>.png` (gray, or RGB), the input frames
+    then the output frames, and `<split>.json`: COCO's format with videos, as YouTube-VIS and TAO extend it.
+
+        info         the config, its parameters, the code hash, the package version, the box format;
+        licenses     the source collections' licences;
+        categories   the source's classes, id = class + 1, when each object is one image of a class;
+                     else one category named after the source (doodles, numbers), id 1;
+        videos       one per sequence: id = index + 1, name `<split>/<index:06d>`, width, height, length T;
+        images       one per frame: id = index * T + frame + 1, video_id, frame_id (0 .. T - 1),
+                     file_name (relative to the JSON file's folder), width, height;
+        annotations  one per frame and real object whose visible fraction is above 0 (an object wholly
+                     hidden, off the canvas or not yet shown has none there): id = (image_id - 1) * K + k + 1,
+                     image_id, video_id, track_id (the dataset's track id + 1), category_id,
+                     bbox (the visible box) and amodal_bbox (the full box) as [x, y, w, h], area, iscrowd 0,
+                     visibility (the visible fraction); with masks, segmentation: the pixels whose mask
+                     value is k + 1, as uncompressed RLE.
+
+    area is the segmentation's pixel count when the dataset has masks (COCO's definition; under `sum`
+    compositing the masks show only the object drawn last), else the visible box's w * h. Needs `boxes`
+    and `tracks` in the dataset's annotations.
+    """
+
+    name = "coco"
+    needs = ("boxes", "tracks")
+
+    def check_with(self, spec: Spec) -> None:
+        missing = [name for name in self.needs if name not in spec.annotations]
+        if missing:
+            wanted = [name for name in ANNOTATIONS if name in spec.annotations or name in self.needs]
+            masks = "" if "masks" in wanted else " (and masks for segmentations)"
+            raise ValueError(
+                f"format=coco needs {' and '.join(missing)} in annotations, and this dataset has "
+                f"annotations={spelled(spec.annotations)}: export with --set annotations={','.join(wanted)}{masks}, "
+                f"or export the crowded preset"
+            )
+
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
+        files = {}
+        for split, ds in splits.items():
+            _write_pngs(ds, spec, folder, split)
+            head = {
+                "info": _coco_info(spec, code, config, split),
+                "licenses": [{"id": i + 1, "name": SOURCE_FILES[c].license, "source": SOURCE_FILES[c].pretty_name}
+                             for i, c in enumerate(spec.files())],
+                "categories": _categories(spec),
+                **_videos_and_images(spec, split, ds.num_rows),
+            }
+            _write_json(folder / f"{split}.json", head, "annotations", _annotation_batches(ds, spec, split))
+            files[split] = files[f"{split}.json"] = ds.num_rows
+        return files
+
+
+def _video(split: str, index: int) -> str:
+    return f"{split}/{index:06d}"
+
+
+def _frame_file(split: str, index: int, frame: int) -> str:
+    return f"{_video(split, index)}/{frame:03d}.png"
+
+
+def _rows_per_batch(spec: Spec) -> int:
+    """Sequences read at a time: about 4 million pixels (masks are compared once per object)."""
+    return max(1, 2**22 // (spec.num_frames * spec.channels * spec.image_size**2))
+
+
+def _batches(ds, spec: Spec, names: list[str]):
+    """(first row, {name: (b, ...) array}) for each batch of rows, each column in its declared dtype."""
+    import numpy as np
+
+    dtypes = {f.name: np.dtype(f.dtype) for f in fields_of(spec)}
+    views = {name: ds.with_format("numpy", columns=[name], dtype=dtypes[name]) for name in names}
+    size = _rows_per_batch(spec)
+    for lo in range(0, ds.num_rows, size):
+        yield lo, {name: view[lo : lo + size][name] for name, view in views.items()}
+
+
+def _write_pngs(ds, spec: Spec, folder: Path, split: str) -> None:
+    import imageio.v3 as iio
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    with tqdm(total=ds.num_rows, desc=f"Writing {split} frames", unit=" sequences") as bar:
+        for lo, rows in _batches(ds, spec, ["input_frames", "output_frames"]):
+            sequences = np.concatenate([rows["input_frames"], rows["output_frames"]], axis=1)  # (b, T, [3,] H, W)
+            if spec.channels == 3:
+                sequences = np.moveaxis(sequences, 2, -1)  # PNG holds RGB channels last
+            for index, frames in enumerate(sequences, lo):
+                (folder / _video(split, index)).mkdir(parents=True)
+                for frame, pixels in enumerate(frames):
+                    iio.imwrite(folder / _frame_file(split, index, frame), pixels)
+            bar.update(len(sequences))
+
+
+def _coco_info(spec: Spec, code: str, config: str, split: str) -> dict:
+    return {
+        "description": f"moving-mnist {config}, {split} split: {spec.num_frames} frames of {spec.image_size}x"
+                       f"{spec.image_size} per video ({spec.num_input_frames} input frames, then the output frames)",
+        "version": _version(),
+        "config": config,
+        "parameters": spec.as_dict(),
+        "code": code,
+        "box_format": BOX_FORMAT,
+    }
+
+
+def _class_field(spec: Spec) -> str | None:
+    """The field holding each object's class when each object is one image of a class (shape (K,)); None for
+    numbers ((K, D): a class per digit) and doodles (no classes)."""
+    return next((f.name for f in fields_of(spec) if f.classes and len(f.shape(spec)) == 1), None)
+
+
+def _categories(spec: Spec) -> list[dict]:
+    source = spec.source.name
+    if _class_field(spec) is None:
+        return [{"id": 1, "name": source, "supercategory": source}]
+    return [{"id": c + 1, "name": name, "supercategory": source} for c, name in enumerate(spec.source.class_names)]
+
+
+def _videos_and_images(spec: Spec, split: str, n: int) -> dict[str, list[dict]]:
+    canvas = {"width": spec.image_size, "height": spec.image_size}
+    t = spec.num_frames
+    return {
+        "videos": [{"id": i + 1, "name": _video(split, i), **canvas, "length": t} for i in range(n)],
+        "images": [{"id": i * t + frame + 1, "video_id": i + 1, "frame_id": frame,
+                    "file_name": _frame_file(split, i, frame), **canvas} for i in range(n) for frame in range(t)],
+    }
+
+
+def _annotation_batches(ds, spec: Spec, split: str):
+    """The annotations of each batch of sequences, as lists of dicts."""
+    from tqdm.auto import tqdm
+
+    names = ["visible_boxes", "full_boxes", "visible_fraction", "track_ids"]
+    names += [name for name in (_class_field(spec), "masks" if "masks" in spec.annotations else None) if name]
+    with tqdm(total=ds.num_rows, desc=f"Writing {split}.json", unit=" sequences") as bar:
+        for lo, rows in _batches(ds, spec, names):
+            yield _annotations(spec, rows, lo)
+            bar.update(len(rows["track_ids"]))
+
+
+def _annotations(spec: Spec, rows: dict, lo: int) -> list[dict]:
+    """One annotation per (frame, object) of `rows` (the first sequence at index `lo`) visible in part."""
+    import numpy as np
+
+    t, k = spec.num_frames, spec.max_objects
+    sequence, frame, obj = pick = np.nonzero(rows["visible_fraction"] > 0)  # padding objects hold NaN
+    index = lo + sequence
+    image = index * t + frame + 1
+    classes = _class_field(spec)
+    bbox = _xywh(rows["visible_boxes"][pick])
+    columns = {
+        "id": (image - 1) * k + obj + 1,
+        "image_id": image,
+        "video_id": index + 1,
+        "track_id": rows["track_ids"][pick].astype(np.int64) + 1,
+        "category_id": rows[classes][sequence, obj] + 1 if classes else np.ones_like(obj),
+        "bbox": bbox,
+        "amodal_bbox": _xywh(rows["full_boxes"][pick]),
+        "area": bbox[:, 2] * bbox[:, 3],
+        "iscrowd": np.zeros_like(obj),
+        "visibility": [float(text) for text in rows["visible_fraction"][pick].astype(str)],  # float32's shortest spelling
+    }
+    if "masks" in spec.annotations:
+        pixels = rows["masks"][sequence, frame] == (obj + 1).astype(np.uint8)[:, None, None]  # (M, H, W)
+        columns["area"] = pixels.sum(axis=(1, 2))
+        columns["segmentation"] = [{"counts": counts, "size": [spec.image_size] * 2} for counts in _rle_counts(pixels)]
+    values = [column.tolist() if isinstance(column, np.ndarray) else column for column in columns.values()]
+    return [dict(zip(columns, annotation)) for annotation in zip(*values)]
+
+
+def _xywh(boxes):
+    """`(M, 4)` boxes (x_min, y_min, x_max, y_max) as COCO's [x, y, w, h], int64 (w * h overflows int16)."""
+    import numpy as np
+
+    boxes = boxes.astype(np.int64)
+    return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+
+
+def _rle_counts(masks) -> list[list[int]]:
+    """COCO's uncompressed RLE of each of `masks (M, H, W)` bool: the lengths of the runs of 0s and 1s,
+    alternating and starting with 0s (an image starting with a 1 starts with a run of length 0), the
+    pixels read column by column."""
+    import numpy as np
+
+    m, h, w = masks.shape
+    pixels = np.zeros((m, h * w + 1), bool)  # a 0 before each image: the first run is of 0s
+    pixels[:, 1:] = masks.transpose(0, 2, 1).reshape(m, h * w)
+    which, starts = np.nonzero(pixels[:, 1:] != pixels[:, :-1])  # where each later run starts
+    # every image's runs at once: its start, its later runs' starts and its end, as places in all the pixels
+    edges = np.sort(np.concatenate([which * (h * w) + starts, np.arange(m + 1) * (h * w)]))
+    runs = np.diff(edges).tolist()
+    ends = np.cumsum(np.bincount(which, minlength=m) + 1).tolist()  # image j has its later runs + 1
+    return [runs[start:end] for start, end in zip([0, *ends], ends)]
+
+
+def _write_json(path: Path, head: dict, name: str, batches) -> None:
+    """`head` and the list `name` as one compact JSON object; the list is written a batch at a time, since a
+    split's annotations need not fit in memory."""
+    compact = (",", ":")
+    with open(path, "w") as file:
+        file.write(json.dumps(head, separators=compact)[:-1] + f',"{name}":[')
+        separator = ""
+        for batch in batches:
+            if batch:
+                file.write(separator + json.dumps(batch, separators=compact)[1:-1])
+                separator = ","
+        file.write("]}")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("moving-mnist")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _write_frames(ds, path: Path, spec: Spec, batch: int = 256) -> None:
