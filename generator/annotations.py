@@ -60,8 +60,8 @@ def annotate(sprites, positions, shown, size: int, compositing, opaque: bool, ma
     objects, sequences, frames = np.nonzero(np.moveaxis(shown, 2, 0))
     rows, cols = (positions[sequences, frames, objects, axis] + low[axis] for axis in (0, 1))
     parts = np.searchsorted(objects, np.arange(k + 1))
-    corners = ((sequences * t + frames) * owners.shape[2] + rows) * owners.shape[3] + cols  # in the flat canvas
-    places = [corners[parts[j] : parts[j + 1]] for j in range(k)]
+    starts = ((sequences * t + frames) * owners.shape[2] + rows) * owners.shape[3] + cols  # in the flat canvas
+    places = [starts[parts[j] : parts[j + 1]] for j in range(k)]
 
     def at(per_sprite, j):  # (M, h, wide): sprite j in each frame it is drawn in
         drawn = slice(parts[j], parts[j + 1])
@@ -104,8 +104,8 @@ def annotate(sprites, positions, shown, size: int, compositing, opaque: bool, ma
 
 
 def _boxes(canvas: np.ndarray, h: int, w: int) -> np.ndarray:
-    """A writable view of the (h, w) box at every pixel of `canvas (N, T, R, C)`, by the pixel's index
-    in the flat canvas (one index array gathers faster than four)."""
+    """A writable view of the (h, w) box at every pixel of `canvas (N, T, R, C)` (C-contiguous, so its
+    flat form is a view), by the pixel's index in the flat canvas (one index array gathers faster than four)."""
     flat = canvas.reshape(-1)
     cols = canvas.shape[-1]
     return as_strided(flat, (flat.size - (h - 1) * cols - w + 1, h, w), (1, cols, 1), writeable=True)
