@@ -11,6 +11,7 @@ A thin adapter from `MovingMNISTConfig` to the numpy engine in `generator/`:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -215,8 +216,16 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
 
     def _prepare_split_single(self, *args, **kwargs):
         # This runs in each num_proc worker, where the cause of an error is still known
+        steps = super()._prepare_split_single(*args, **kwargs)
         try:
-            yield from super()._prepare_split_single(*args, **kwargs)
+            for step in steps:  # not `yield from`, which would close `steps` itself, loudly
+                yield step
+        except GeneratorExit:
+            # closed half way, as a worker is when Ctrl-C stops the build: datasets' generator yields
+            # once more in a `finally`, so that closing it raises "generator ignored GeneratorExit"
+            with contextlib.suppress(RuntimeError):
+                steps.close()
+            raise
         except Exception as error:
             cause = _os_error(error)
             if cause is None:
