@@ -8,8 +8,9 @@ so boxes that do not overlap have integer boxes [floor(X), floor(X) + w) that do
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,11 +67,11 @@ def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
     Absent objects sit at 0. ValueError if a sequence has fewer cells than present objects.
     """
     present = space.present
-    canvas = np.where(present[..., None], space.free + space.sizes, 0).max(axis=1)  # (N, 2)
-    largest = np.maximum(np.where(present[..., None], space.sizes, 0).max(axis=1), 1)
+    canvas = _largest(np.where(present[..., None], space.free + space.sizes, 0))  # (N, 2)
+    largest = np.maximum(_largest(np.where(present[..., None], space.sizes, 0)), 1)
     count = (canvas - 1) // largest  # cells per axis, so that count * largest < canvas
     cells = count[:, 0] * count[:, 1]
-    crowded = present.sum(axis=1) > cells
+    crowded = np.count_nonzero(present, axis=1) > cells
     if crowded.any():
         i = int(np.argmax(crowded))
         (width, rows), (canvas_width, canvas_rows) = largest[i].astype(int), canvas[i].astype(int)
@@ -81,21 +82,28 @@ def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
     n, k = present.shape
     taken = np.full((n, k), np.iinfo(np.int64).max)  # cells taken so far, ascending
     index = np.zeros((n, k), np.int64)
+    before = np.zeros(n, np.int64)  # present objects before the j-th
     for j in range(k):
-        before = present[:, :j].sum(axis=1)
         choices = np.maximum(cells - before, 1)
         m = np.minimum(np.floor(cell[:, j] * choices), choices - 1).astype(np.int64)
         for i in range(j):  # the m-th free cell: step over each taken cell at or before it
             m += taken[:, i] <= m
         index[:, j] = m
         taken[:, j] = np.where(present[:, j], m, taken[:, j])
-        taken[:, : j + 1].sort(axis=1)
-    across = count[:, :1].astype(np.int64)
-    grid = np.stack([index % across, index // across], axis=-1)  # (N, K, 2) column, row
+        if 0 < j < k - 1:  # kept ascending for the next object (one column is sorted, the last is not used)
+            taken[:, : j + 1].sort(axis=1)
+        before += present[:, j]
+    row, column = np.divmod(index, count[:, :1].astype(np.int64))
+    grid = np.stack([column, row], axis=-1)  # (N, K, 2)
     size = canvas[:, None] / count[:, None]  # (N, 1, 2) cell size
     slack = size - space.sizes
     corner = grid * size + slack * (1 + 2 * jitter) / 4
     return np.where(present[..., None], corner, 0.0)
+
+
+def _largest(values: np.ndarray) -> np.ndarray:
+    """`(N, 2)`: the largest of `values (N, K, 2)` over the objects (a maximum per object: faster than max(axis=1))."""
+    return functools.reduce(np.maximum, values.transpose(1, 0, 2))
 
 
 def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames: int) -> np.ndarray:
@@ -118,18 +126,14 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
          velocity components along that axis: equal masses, an elastic bounce.
     Velocities are only exchanged or negated, so the sum of squared speeds on each axis is kept exactly.
     """
-    free, sizes, present = space.free, space.sizes, space.present
-    k = position.shape[1]
-    pairs = list(combinations(range(k), 2))
-    both = np.zeros((len(position), len(pairs)), bool)  # (N, P): both objects of the pair present
-    for p, (i, j) in enumerate(pairs):
-        np.logical_and(present[:, i], present[:, j], out=both[:, p])
-    velocity = velocity.copy()
+    # objects first and sequences last, (K, 2, N): an object's or a pair's values are contiguous rows
+    free, sizes, position, velocity = (np.ascontiguousarray(a.transpose(1, 2, 0)) for a in
+                                       (space.free, space.sizes, position, velocity))
+    pairs = _pairs(space.present.T, sizes)
     out = np.empty((num_frames + 1, *position.shape))
     out[0] = position
-    corner = position * free
-    step, moved = np.empty(position.shape), np.empty(position.shape)
-    wall, below = np.empty(position.shape, bool), np.empty(position.shape, bool)
+    corner, moved = position * free, np.empty(position.shape)
+    step, wall, below = np.empty(position.shape), np.empty(position.shape, bool), np.empty(position.shape, bool)
     for t in range(num_frames):
         proposal = out[t + 1]
         np.divide(velocity, free, out=step)
@@ -138,70 +142,100 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
         np.greater_equal(proposal, 1, out=wall)
         wall |= below
         np.clip(proposal, 0, 1, out=proposal)
-        np.negative(velocity, out=velocity, where=wall)
+        np.copyto(velocity, -velocity, where=wall)  # faster than np.negative's where
         np.multiply(proposal, free, out=moved)
-        overlap = _overlaps(moved, sizes, pairs, both)
-        if overlap is not None:  # no rounds at all when no pair overlaps in any sequence
-            held = np.zeros(position.shape, bool)  # (N, K, 2): coordinates kept from p
-            collisions = []
-            for round in range(k + 2):
-                if round:
-                    overlap = _overlaps(moved, sizes, pairs, both)
-                    if overlap is None:
-                        break
-                along_x = _along_x(corner, moved, sizes, pairs, overlap)
-                collisions.append((overlap, along_x))
-                for p, (i, j) in enumerate(pairs):
-                    on_x, on_y = (overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p]) if round == 0 else \
-                        (overlap[:, p], overlap[:, p])
-                    for member in (i, j):
-                        held[:, member, 0] |= on_x
-                        held[:, member, 1] |= on_y
-                np.copyto(moved, corner, where=held)
-            for overlap, along_x in collisions:
-                for p, (i, j) in enumerate(pairs):
-                    if overlap[:, p].any():
-                        _exchange(velocity, corner, i, j, overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p])
-            np.copyto(proposal, out[t], where=held)
+        contacts = _contacts(corner, moved, pairs)
+        if contacts is not None:  # None: no pair overlaps in any sequence
+            np.copyto(proposal, out[t], where=_meet(contacts, corner, moved, velocity, pairs))
         corner, moved = moved, corner
-    return out.transpose(1, 0, 2, 3)
+    return out.transpose(3, 0, 1, 2)
 
 
-def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on_x: np.ndarray, on_y: np.ndarray) -> None:
-    """Exchange, in place, the velocity components of objects i and j along x where `on_x` and along y where
-    `on_y` ((N,) bool each), where the pair is closing along that axis (the one behind faster towards the other)."""
-    for axis, on in enumerate((on_x, on_y)):
-        va, vb = velocity[:, i, axis], velocity[:, j, axis]
-        side = np.where(corner[:, j, axis] > corner[:, i, axis], 1.0, -1.0)  # j after i, or before
-        swap = on & ((vb - va) * side < 0)
-        if swap.any():
-            kept = va.copy()
-            np.copyto(va, vb, where=swap)
-            np.copyto(vb, kept, where=swap)
+class _Pairs(NamedTuple):
+    """The pairs (i, j), i < j, of K objects in N sequences, in the order of `itertools.combinations`."""
+
+    first: np.ndarray | slice  # (P,) i, or the same as a slice (views instead of copies)
+    second: np.ndarray | slice  # (P,) j
+    members: np.ndarray  # (P, K, 1, 1) bool: whether the object is i or j
+    both: np.ndarray | None  # (P, N) bool: whether both objects are present; None: all are
+    sizes: tuple[np.ndarray, np.ndarray]  # (P, 2, N) each: the box sizes of i and of j
+
+    def of(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values `(K, ...)` of each pair's i and j, `(P, ...)` each."""
+        return values[self.first], values[self.second]
+
+    def each(self):
+        """(p, i, j) for each pair, in order."""
+        return enumerate(zip(*np.triu_indices(len(self.members[0]), 1)))
 
 
-def _overlaps(corner: np.ndarray, sizes: np.ndarray, pairs: list, both: np.ndarray) -> np.ndarray | None:
-    """(N, P) bool: whether the boxes of each present pair (i, j) overlap on both axes; None if none does."""
-    end = corner + sizes
-    overlap = np.empty(both.shape, bool)
-    for p, (i, j) in enumerate(pairs):
-        apart = (end[:, i] <= corner[:, j]) | (end[:, j] <= corner[:, i])
-        np.logical_or(apart[:, 0], apart[:, 1], out=overlap[:, p])
-    np.logical_not(overlap, out=overlap)
-    overlap &= both
-    return overlap if overlap.any() else None
+def _pairs(present: np.ndarray, sizes: np.ndarray) -> _Pairs:
+    """The pairs of the objects of `present (K, N) bool` whose boxes are `sizes (K, 2, N)`."""
+    k = len(present)
+    first, second = np.triu_indices(k, 1)
+    members = (np.arange(k) == first[:, None]) | (np.arange(k) == second[:, None])
+    pairs = _Pairs(_as_slice(first), _as_slice(second), members[..., None, None], None, None)
+    (present_i, present_j), sizes = pairs.of(present), pairs.of(sizes)
+    return pairs._replace(both=None if present.all() else present_i & present_j, sizes=sizes)
 
 
-def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: list, overlap: np.ndarray) -> np.ndarray:
-    """(N, P) bool: whether the contact axis of each pair (i, j), apart at `before` and overlapping at `after`, is x;
-    computed only in the sequences where a pair overlaps (`overlap`, (N, P) bool), False elsewhere."""
-    along_x = np.zeros(overlap.shape, bool)
-    rows = np.flatnonzero(overlap.any(axis=1))
-    before, after, sizes = before[rows], after[rows], sizes[rows]
-    for p, (i, j) in enumerate(pairs):
-        gap = np.maximum(before[:, j] - (before[:, i] + sizes[:, i]), before[:, i] - (before[:, j] + sizes[:, j]))
-        apart = gap >= 0
-        depth = np.minimum(after[:, i] + sizes[:, i], after[:, j] + sizes[:, j]) - np.maximum(after[:, i], after[:, j])
-        later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
-        along_x[rows, p] = apart[:, 0] & (~apart[:, 1] | later_x)
-    return along_x
+def _as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """`index (P,)` as a slice where its values are consecutive (all of them for 2 objects), else itself."""
+    consecutive = len(index) and (np.diff(index) == 1).all()
+    return slice(int(index[0]), int(index[-1]) + 1) if consecutive else index
+
+
+def _contacts(before: np.ndarray, after: np.ndarray, pairs: _Pairs) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which present pairs' boxes overlap at `after`, and for those, whether their contact axis from
+    `before` is x: `(overlap, along_x)`, (P, N) bool each (along_x meaningless where no overlap); None
+    if no pair overlaps. before, after: (K, 2, N) float64 top-left corners in pixels."""
+    (after_i, after_j), (size_i, size_j) = pairs.of(after), pairs.sizes  # (P, 2, N) each
+    end_i, end_j = after_i + size_i, after_j + size_j
+    overlap = end_i > after_j
+    overlap &= end_j > after_i
+    overlap = overlap[:, 0] & overlap[:, 1]
+    if pairs.both is not None:
+        overlap &= pairs.both
+    if not overlap.any():
+        return None
+    before_i, before_j = pairs.of(before)
+    gap = np.maximum(before_j - (before_i + size_i), before_i - (before_j + size_j))  # how far apart, per axis
+    apart = gap >= 0
+    depth = np.minimum(end_i, end_j) - np.maximum(after_i, after_j)  # how deep the overlap, per axis
+    later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
+    return overlap, apart[:, 0] & (~apart[:, 1] | later_x)
+
+
+def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, pairs: _Pairs) -> np.ndarray:
+    """Steps 2 and 3 of `collide`, from the first round's `contacts` (`_contacts`): holds coordinates of
+    `moved` at `corner` and exchanges `velocity`, in place (all (K, 2, N)). Returns the held coordinates,
+    (K, 2, N) bool."""
+    held = None
+    collisions = []  # per round: (P, 2, N) bool, the pairs that collide on x, on y
+    while contacts is not None and len(collisions) < len(moved) + 2:
+        overlap, along_x = contacts
+        collisions.append(np.equal(along_x[:, None], _X_THEN_Y) & overlap[:, None])
+        on = collisions[-1] if held is None else overlap[:, None]  # later rounds hold both axes
+        holding = (on[:, None] & pairs.members).any(axis=0)  # both objects of each pair
+        held = holding if held is None else held | holding
+        np.copyto(moved, corner, where=held)
+        # a single pair is apart after its first round, on its contact axis: there is nothing to check
+        contacts = _contacts(corner, moved, pairs) if len(pairs.members) > 1 else None
+    for colliding in collisions:
+        for p, (i, j) in pairs.each():
+            _exchange(velocity, corner, i, j, colliding[p])
+    return held
+
+
+_X_THEN_Y = np.array([[True], [False]])  # along_x == this: colliding on x, on y
+
+
+def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on: np.ndarray) -> None:
+    """Exchange, in place, the velocity components of objects i and j along the axes where `on (2, N)` bool
+    (x, y), where the pair is closing along that axis (the one behind faster towards the other)."""
+    va, vb = velocity[i], velocity[j]
+    swap = np.where(corner[j] > corner[i], vb < va, vb > va)  # (vb - va) * side < 0, side +1 where j is after i
+    swap &= on
+    kept = va.copy()
+    np.copyto(va, vb, where=swap)
+    np.copyto(vb, kept, where=swap)
