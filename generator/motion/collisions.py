@@ -8,7 +8,6 @@ so boxes that do not overlap have integer boxes [floor(X), floor(X) + w) that do
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -49,14 +48,26 @@ class Collisions(Motion):
                 f"than the largest sprite); use fewer objects or a larger image_size")
 
     def track(self, state, num_frames: int, space: Space) -> Track:
-        free = np.where(space.present[..., None], space.free, 1.0)  # absent objects: any non-zero free space
-        position = placed(state["cell"], state["jitter"], space) / free
-        velocity = np.where(space.present[..., None], state["velocity"] * free, 0.0)
-        return Track(collide(position, velocity, space._replace(free=free), num_frames), {})
+        # objects first and sequences last, (K, 2, N) and (K, N): an object's values are contiguous rows
+        free, sizes, jitter, velocity = (_objects_first(a) for a in
+                                         (space.free, space.sizes, state["jitter"], state["velocity"]))
+        present, cell = space.present.T, state["cell"].T
+        corner = placed(cell, jitter, present, free, sizes)
+        free = np.where(present[:, None], free, 1.0)  # absent objects: any non-zero free space
+        velocity = np.where(present[:, None], velocity * free, 0.0)
+        positions = _collide(corner / free, velocity, free, sizes, present, num_frames)
+        return Track(positions.transpose(3, 0, 1, 2), {})
 
 
-def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
-    """Start top-left corners `(N, K, 2)` float64 in pixels (x, y), apart by construction.
+def _objects_first(values: np.ndarray) -> np.ndarray:
+    """`(N, K, 2)` -> `(K, 2, N)`, contiguous."""
+    return np.ascontiguousarray(values.transpose(1, 2, 0))
+
+
+def placed(cell: np.ndarray, jitter: np.ndarray, present: np.ndarray, free: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Start top-left corners `(K, 2, N)` float64 in pixels (x, y), apart by construction, from the draws
+    `cell (K, N)` and `jitter (K, 2, N)` of objects `present (K, N)` bool, with their `free` space and box
+    `sizes` in pixels, `(K, 2, N)` each.
 
     Each axis of the canvas (C px) is cut into n = ceil(C / w) - 1 equal cells, w the sequence's largest
     present box on that axis, so that each cell is wider than any box; cells are numbered row by row.
@@ -66,44 +77,38 @@ def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
     different cells are at least a quarter of each slack apart (slack >= 1 / n px), far above rounding.
     Absent objects sit at 0. ValueError if a sequence has fewer cells than present objects.
     """
-    present = space.present
-    canvas = _largest(np.where(present[..., None], space.free + space.sizes, 0))  # (N, 2)
-    largest = np.maximum(_largest(np.where(present[..., None], space.sizes, 0)), 1)
+    canvas = np.where(present[:, None], free + sizes, 0).max(axis=0)  # (2, N)
+    largest = np.maximum(np.where(present[:, None], sizes, 0).max(axis=0), 1)
     count = (canvas - 1) // largest  # cells per axis, so that count * largest < canvas
-    cells = count[:, 0] * count[:, 1]
-    crowded = np.count_nonzero(present, axis=1) > cells
+    cells = count[0] * count[1]
+    crowded = present.sum(axis=0) > cells
     if crowded.any():
         i = int(np.argmax(crowded))
-        (width, rows), (canvas_width, canvas_rows) = largest[i].astype(int), canvas[i].astype(int)
-        raise ValueError(f"num_objects={int(present[i].sum())} boxes of up to {rows}x{width} cannot be placed apart "
-                         f"on a {canvas_rows}x{canvas_width} image: at most {int(cells[i])} fit; use fewer objects "
-                         f"or a larger image_size")
+        (width, rows), (canvas_width, canvas_rows) = largest[:, i].astype(int), canvas[:, i].astype(int)
+        raise ValueError(f"num_objects={int(present[:, i].sum())} boxes of up to {rows}x{width} cannot be placed "
+                         f"apart on a {canvas_rows}x{canvas_width} image: at most {int(cells[i])} fit; use fewer "
+                         f"objects or a larger image_size")
     count = np.maximum(count, 1)  # a sequence without objects has no cells to cut
-    n, k = present.shape
-    taken = np.full((n, k), np.iinfo(np.int64).max)  # cells taken so far, ascending
-    index = np.zeros((n, k), np.int64)
+    k, n = present.shape
+    taken = np.full((k, n), np.iinfo(np.int64).max)  # cells taken so far, ascending
+    index = np.zeros((k, n), np.int64)
     before = np.zeros(n, np.int64)  # present objects before the j-th
     for j in range(k):
         choices = np.maximum(cells - before, 1)
-        m = np.minimum(np.floor(cell[:, j] * choices), choices - 1).astype(np.int64)
+        m = np.minimum(np.floor(cell[j] * choices), choices - 1).astype(np.int64)
         for i in range(j):  # the m-th free cell: step over each taken cell at or before it
-            m += taken[:, i] <= m
-        index[:, j] = m
-        taken[:, j] = np.where(present[:, j], m, taken[:, j])
-        if 0 < j < k - 1:  # kept ascending for the next object (one column is sorted, the last is not used)
-            taken[:, : j + 1].sort(axis=1)
-        before += present[:, j]
-    row, column = np.divmod(index, count[:, :1].astype(np.int64))
-    grid = np.stack([column, row], axis=-1)  # (N, K, 2)
-    size = canvas[:, None] / count[:, None]  # (N, 1, 2) cell size
-    slack = size - space.sizes
+            m += taken[i] <= m
+        index[j] = m
+        taken[j] = np.where(present[j], m, taken[j])
+        if 0 < j < k - 1:  # kept ascending for the next object (one is sorted, the last is not used)
+            taken[: j + 1].sort(axis=0)
+        before += present[j]
+    row, column = np.divmod(index, count[0].astype(np.int64))
+    grid = np.stack([column, row], axis=1)  # (K, 2, N)
+    size = canvas / count  # (2, N) cell size
+    slack = size - sizes
     corner = grid * size + slack * (1 + 2 * jitter) / 4
-    return np.where(present[..., None], corner, 0.0)
-
-
-def _largest(values: np.ndarray) -> np.ndarray:
-    """`(N, 2)`: the largest of `values (N, K, 2)` over the objects (a maximum per object: faster than max(axis=1))."""
-    return functools.reduce(np.maximum, values.transpose(1, 0, 2))
+    return np.where(present[:, None], corner, 0.0)
 
 
 def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames: int) -> np.ndarray:
@@ -126,10 +131,15 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
          velocity components along that axis: equal masses, an elastic bounce.
     Velocities are only exchanged or negated, so the sum of squared speeds on each axis is kept exactly.
     """
-    # objects first and sequences last, (K, 2, N): an object's or a pair's values are contiguous rows
-    free, sizes, position, velocity = (np.ascontiguousarray(a.transpose(1, 2, 0)) for a in
-                                       (space.free, space.sizes, position, velocity))
-    pairs = _pairs(space.present.T, sizes)
+    planar = (_objects_first(a) for a in (position, velocity, space.free, space.sizes))
+    return _collide(*planar, space.present.T, num_frames).transpose(3, 0, 1, 2)
+
+
+def _collide(position: np.ndarray, velocity: np.ndarray, free: np.ndarray, sizes: np.ndarray, present: np.ndarray,
+             num_frames: int) -> np.ndarray:
+    """`collide` with objects first and sequences last: (K, 2, N) arrays and `present (K, N)`, so that an
+    object's or a pair's values are contiguous rows; returns `(num_frames + 1, K, 2, N)`."""
+    pairs = _pairs(present)
     out = np.empty((num_frames + 1, *position.shape))
     out[0] = position
     corner, moved = position * free, np.empty(position.shape)
@@ -144,39 +154,32 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
         np.clip(proposal, 0, 1, out=proposal)
         np.copyto(velocity, -velocity, where=wall)  # faster than np.negative's where
         np.multiply(proposal, free, out=moved)
-        contacts = _contacts(corner, moved, pairs)
+        contacts = _contacts(corner, moved, sizes, pairs)
         if contacts is not None:  # None: no pair overlaps in any sequence
-            np.copyto(proposal, out[t], where=_meet(contacts, corner, moved, velocity, pairs))
+            np.copyto(proposal, out[t], where=_meet(contacts, corner, moved, velocity, sizes, pairs))
         corner, moved = moved, corner
-    return out.transpose(3, 0, 1, 2)
+    return out
 
 
 class _Pairs(NamedTuple):
     """The pairs (i, j), i < j, of K objects in N sequences, in the order of `itertools.combinations`."""
 
+    each: tuple[tuple[int, int], ...]  # (i, j) for each pair, in order
     first: np.ndarray | slice  # (P,) i, or the same as a slice (views instead of copies)
     second: np.ndarray | slice  # (P,) j
-    members: np.ndarray  # (P, K, 1, 1) bool: whether the object is i or j
     both: np.ndarray | None  # (P, N) bool: whether both objects are present; None: all are
-    sizes: tuple[np.ndarray, np.ndarray]  # (P, 2, N) each: the box sizes of i and of j
 
     def of(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The values `(K, ...)` of each pair's i and j, `(P, ...)` each."""
         return values[self.first], values[self.second]
 
-    def each(self):
-        """(p, i, j) for each pair, in order."""
-        return enumerate(zip(*np.triu_indices(len(self.members[0]), 1)))
 
-
-def _pairs(present: np.ndarray, sizes: np.ndarray) -> _Pairs:
-    """The pairs of the objects of `present (K, N) bool` whose boxes are `sizes (K, 2, N)`."""
-    k = len(present)
-    first, second = np.triu_indices(k, 1)
-    members = (np.arange(k) == first[:, None]) | (np.arange(k) == second[:, None])
-    pairs = _Pairs(_as_slice(first), _as_slice(second), members[..., None, None], None, None)
-    (present_i, present_j), sizes = pairs.of(present), pairs.of(sizes)
-    return pairs._replace(both=None if present.all() else present_i & present_j, sizes=sizes)
+def _pairs(present: np.ndarray) -> _Pairs:
+    """The pairs of the objects of `present (K, N) bool`."""
+    first, second = np.triu_indices(len(present), 1)
+    pairs = _Pairs(tuple(zip(first.tolist(), second.tolist())), _as_slice(first), _as_slice(second), None)
+    present_i, present_j = pairs.of(present)
+    return pairs._replace(both=None if present.all() else present_i & present_j)
 
 
 def _as_slice(index: np.ndarray) -> np.ndarray | slice:
@@ -185,44 +188,45 @@ def _as_slice(index: np.ndarray) -> np.ndarray | slice:
     return slice(int(index[0]), int(index[-1]) + 1) if consecutive else index
 
 
-def _contacts(before: np.ndarray, after: np.ndarray, pairs: _Pairs) -> tuple[np.ndarray, np.ndarray] | None:
+def _contacts(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: _Pairs) -> tuple | None:
     """Which present pairs' boxes overlap at `after`, and for those, whether their contact axis from
     `before` is x: `(overlap, along_x)`, (P, N) bool each (along_x meaningless where no overlap); None
-    if no pair overlaps. before, after: (K, 2, N) float64 top-left corners in pixels."""
-    (after_i, after_j), (size_i, size_j) = pairs.of(after), pairs.sizes  # (P, 2, N) each
-    end_i, end_j = after_i + size_i, after_j + size_j
+    if no pair overlaps. before, after: top-left corners, sizes: box sizes, (K, 2, N) float64 pixels."""
+    (after_i, after_j), (end_i, end_j) = pairs.of(after), pairs.of(after + sizes)  # (P, 2, N) each
     overlap = end_i > after_j
     overlap &= end_j > after_i
     overlap = overlap[:, 0] & overlap[:, 1]
     if pairs.both is not None:
         overlap &= pairs.both
-    if not overlap.any():
+    if not np.count_nonzero(overlap):
         return None
-    before_i, before_j = pairs.of(before)
-    gap = np.maximum(before_j - (before_i + size_i), before_i - (before_j + size_j))  # how far apart, per axis
+    (before_i, before_j), (reach_i, reach_j) = pairs.of(before), pairs.of(before + sizes)
+    gap = np.maximum(before_j - reach_i, before_i - reach_j)  # how far apart, per axis
     apart = gap >= 0
     depth = np.minimum(end_i, end_j) - np.maximum(after_i, after_j)  # how deep the overlap, per axis
     later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
     return overlap, apart[:, 0] & (~apart[:, 1] | later_x)
 
 
-def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, pairs: _Pairs) -> np.ndarray:
+def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, sizes: np.ndarray,
+          pairs: _Pairs) -> np.ndarray:
     """Steps 2 and 3 of `collide`, from the first round's `contacts` (`_contacts`): holds coordinates of
     `moved` at `corner` and exchanges `velocity`, in place (all (K, 2, N)). Returns the held coordinates,
     (K, 2, N) bool."""
-    held = None
+    held = np.zeros(moved.shape, bool)
     collisions = []  # per round: (P, 2, N) bool, the pairs that collide on x, on y
     while contacts is not None and len(collisions) < len(moved) + 2:
         overlap, along_x = contacts
         collisions.append(np.equal(along_x[:, None], _X_THEN_Y) & overlap[:, None])
-        on = collisions[-1] if held is None else overlap[:, None]  # later rounds hold both axes
-        holding = (on[:, None] & pairs.members).any(axis=0)  # both objects of each pair
-        held = holding if held is None else held | holding
+        on = collisions[0] if len(collisions) == 1 else overlap[:, None]  # later rounds hold both axes
+        for p, (i, j) in enumerate(pairs.each):  # both objects of each pair
+            held[i] |= on[p]
+            held[j] |= on[p]
         np.copyto(moved, corner, where=held)
         # a single pair is apart after its first round, on its contact axis: there is nothing to check
-        contacts = _contacts(corner, moved, pairs) if len(pairs.members) > 1 else None
+        contacts = _contacts(corner, moved, sizes, pairs) if len(pairs.each) > 1 else None
     for colliding in collisions:
-        for p, (i, j) in pairs.each():
+        for p, (i, j) in enumerate(pairs.each):
             _exchange(velocity, corner, i, j, colliding[p])
     return held
 
