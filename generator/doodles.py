@@ -166,15 +166,26 @@ def cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k = 22, 20, ..., 2 and s = 1 - x2 / (k * (k - 1)) * s for k = 23, 21, ..., 3 (the Taylor
     polynomials in Horner form); returns (c, x * s), within 1e-15 of cos x and sin x.
     """
-    x = angle - np.pi * np.round(angle / np.pi)
-    x2 = x * x
-    c = np.ones_like(x)
-    s = np.ones_like(x)
-    for k in range(22, 0, -2):
-        c = 1.0 - x2 / (k * (k - 1)) * c
-    for k in range(23, 1, -2):
-        s = 1.0 - x2 / (k * (k - 1)) * s
-    return c, x * s
+    return cos_sin_reduced(angle - np.pi * np.round(angle / np.pi))
+
+
+def cos_sin_reduced(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`cos_sin` of an angle x already in [-pi/2, pi/2] (where its reduction leaves x as it is): its
+    Taylor polynomials, c and s side by side in one array updated in place (the same operations)."""
+    x2 = np.reshape(x * x, -1)
+    divisors = _HORNER_DIVISORS.astype(x2.dtype, copy=False)
+    both = np.ones((2, x2.size), x2.dtype)  # (c, s)
+    # a few values: every quotient x2 / (k (k - 1)) in one call, as the per-term calls would cost more than the values
+    quotients = x2 / divisors if x2.size <= 4096 else (x2 / d for d in divisors)
+    for q in quotients:
+        q *= both
+        np.subtract(1.0, q, out=both)
+    both[1] *= np.reshape(x, -1)
+    return both[0].reshape(np.shape(x)), both[1].reshape(np.shape(x))
+
+
+# k (k - 1) for cos_sin's c (k = 22, 20, ..., 2) and s (k = 23, 21, ..., 3), term by term: (11, 2, 1)
+_HORNER_DIVISORS = np.array([[[k * (k - 1)], [(k + 1) * k]] for k in range(22, 0, -2)], np.float64)
 
 
 def _check(params: np.ndarray) -> None:

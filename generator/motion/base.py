@@ -87,10 +87,24 @@ def edging():
     return choice("bounce", EDGES, "bounce off the canvas's edges, or pass through them (enter and leave)")
 
 
-def fold(positions: np.ndarray) -> np.ndarray:
-    """Positions unfolded past the walls, folded back into [0, 1] like a mirror: q = p % 2, min(2 - q, q)."""
-    folded = positions % 2
-    return np.minimum(2 - folded, folded)
+def fold(positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Positions unfolded past the walls, folded back into [0, 1] like a mirror: q = p % 2, min(2 - q, q).
+
+    out: where to write them (may be `positions` itself); a new array if None. q is computed as
+    p - 2 floor(p / 2), then the result is raised to at least 0: the same bytes as numpy's `%` for
+    every float64 p (which takes r = fmod(p, 2), exact, and adds 2 where r < 0).
+    For p >= 0, 2 floor(p / 2) <= p < 2 floor(p / 2) + 2, so the subtraction is exact (Sterbenz) and
+    equals r; for p < 0 both round the same real number, r + 2, once. The one exception is the
+    smallest negative float, whose half rounds to -0: q = p there, and the raise gives numpy's 0.
+    (numpy's float remainder is ten times slower than these seven passes.)
+    """
+    q = np.multiply(positions, 0.5)
+    np.floor(q, out=q)
+    q *= 2
+    np.subtract(positions, q, out=q)
+    folded = np.subtract(2, q, out=out)
+    np.minimum(folded, q, out=folded)
+    return np.maximum(folded, 0, out=folded)
 
 
 def speeds(rng: np.random.Generator, shape: tuple[int, ...], step_length) -> np.ndarray | float:

@@ -9,7 +9,7 @@ so boxes that do not overlap have integer boxes [floor(X), floor(X) + w) that do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,14 +48,26 @@ class Collisions(Motion):
                 f"than the largest sprite); use fewer objects or a larger image_size")
 
     def track(self, state, num_frames: int, space: Space) -> Track:
-        free = np.where(space.present[..., None], space.free, 1.0)  # absent objects: any non-zero free space
-        position = placed(state["cell"], state["jitter"], space) / free
-        velocity = np.where(space.present[..., None], state["velocity"] * free, 0.0)
-        return Track(collide(position, velocity, space._replace(free=free), num_frames), {})
+        # objects first and sequences last, (K, 2, N) and (K, N): an object's values are contiguous rows
+        free, sizes, jitter, velocity = (_objects_first(a) for a in
+                                         (space.free, space.sizes, state["jitter"], state["velocity"]))
+        present, cell = space.present.T, state["cell"].T
+        corner = placed(cell, jitter, present, free, sizes)
+        free = np.where(present[:, None], free, 1.0)  # absent objects: any non-zero free space
+        velocity = np.where(present[:, None], velocity * free, 0.0)
+        positions = _collide(corner / free, velocity, free, sizes, present, num_frames)
+        return Track(positions.transpose(3, 0, 1, 2), {})
 
 
-def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
-    """Start top-left corners `(N, K, 2)` float64 in pixels (x, y), apart by construction.
+def _objects_first(values: np.ndarray) -> np.ndarray:
+    """`(N, K, 2)` -> `(K, 2, N)`, contiguous."""
+    return np.ascontiguousarray(values.transpose(1, 2, 0))
+
+
+def placed(cell: np.ndarray, jitter: np.ndarray, present: np.ndarray, free: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Start top-left corners `(K, 2, N)` float64 in pixels (x, y), apart by construction, from the draws
+    `cell (K, N)` and `jitter (K, 2, N)` of objects `present (K, N)` bool, with their `free` space and box
+    `sizes` in pixels, `(K, 2, N)` each.
 
     Each axis of the canvas (C px) is cut into n = ceil(C / w) - 1 equal cells, w the sequence's largest
     present box on that axis, so that each cell is wider than any box; cells are numbered row by row.
@@ -65,37 +77,38 @@ def placed(cell: np.ndarray, jitter: np.ndarray, space: Space) -> np.ndarray:
     different cells are at least a quarter of each slack apart (slack >= 1 / n px), far above rounding.
     Absent objects sit at 0. ValueError if a sequence has fewer cells than present objects.
     """
-    present = space.present
-    canvas = np.where(present[..., None], space.free + space.sizes, 0).max(axis=1)  # (N, 2)
-    largest = np.maximum(np.where(present[..., None], space.sizes, 0).max(axis=1), 1)
+    canvas = np.where(present[:, None], free + sizes, 0).max(axis=0)  # (2, N)
+    largest = np.maximum(np.where(present[:, None], sizes, 0).max(axis=0), 1)
     count = (canvas - 1) // largest  # cells per axis, so that count * largest < canvas
-    cells = count[:, 0] * count[:, 1]
-    crowded = present.sum(axis=1) > cells
+    cells = count[0] * count[1]
+    crowded = present.sum(axis=0) > cells
     if crowded.any():
         i = int(np.argmax(crowded))
-        (width, rows), (canvas_width, canvas_rows) = largest[i].astype(int), canvas[i].astype(int)
-        raise ValueError(f"num_objects={int(present[i].sum())} boxes of up to {rows}x{width} cannot be placed apart "
-                         f"on a {canvas_rows}x{canvas_width} image: at most {int(cells[i])} fit; use fewer objects "
-                         f"or a larger image_size")
+        (width, rows), (canvas_width, canvas_rows) = largest[:, i].astype(int), canvas[:, i].astype(int)
+        raise ValueError(f"num_objects={int(present[:, i].sum())} boxes of up to {rows}x{width} cannot be placed "
+                         f"apart on a {canvas_rows}x{canvas_width} image: at most {int(cells[i])} fit; use fewer "
+                         f"objects or a larger image_size")
     count = np.maximum(count, 1)  # a sequence without objects has no cells to cut
-    n, k = present.shape
-    taken = np.full((n, k), np.iinfo(np.int64).max)  # cells taken so far, ascending
-    index = np.zeros((n, k), np.int64)
+    k, n = present.shape
+    taken = np.full((k, n), np.iinfo(np.int64).max)  # cells taken so far, ascending
+    index = np.zeros((k, n), np.int64)
+    before = np.zeros(n, np.int64)  # present objects before the j-th
     for j in range(k):
-        before = present[:, :j].sum(axis=1)
         choices = np.maximum(cells - before, 1)
-        m = np.minimum(np.floor(cell[:, j] * choices), choices - 1).astype(np.int64)
+        m = np.minimum(np.floor(cell[j] * choices), choices - 1).astype(np.int64)
         for i in range(j):  # the m-th free cell: step over each taken cell at or before it
-            m += taken[:, i] <= m
-        index[:, j] = m
-        taken[:, j] = np.where(present[:, j], m, taken[:, j])
-        taken[:, : j + 1].sort(axis=1)
-    across = count[:, :1].astype(np.int64)
-    grid = np.stack([index % across, index // across], axis=-1)  # (N, K, 2) column, row
-    size = canvas[:, None] / count[:, None]  # (N, 1, 2) cell size
-    slack = size - space.sizes
+            m += taken[i] <= m
+        index[j] = m
+        taken[j] = np.where(present[j], m, taken[j])
+        if 0 < j < k - 1:  # kept ascending for the next object (one is sorted, the last is not used)
+            taken[: j + 1].sort(axis=0)
+        before += present[j]
+    row, column = np.divmod(index, count[0].astype(np.int64))
+    grid = np.stack([column, row], axis=1)  # (K, 2, N)
+    size = canvas / count  # (2, N) cell size
+    slack = size - sizes
     corner = grid * size + slack * (1 + 2 * jitter) / 4
-    return np.where(present[..., None], corner, 0.0)
+    return np.where(present[:, None], corner, 0.0)
 
 
 def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames: int) -> np.ndarray:
@@ -118,18 +131,19 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
          velocity components along that axis: equal masses, an elastic bounce.
     Velocities are only exchanged or negated, so the sum of squared speeds on each axis is kept exactly.
     """
-    free, sizes, present = space.free, space.sizes, space.present
-    k = position.shape[1]
-    pairs = list(combinations(range(k), 2))
-    both = np.zeros((len(position), len(pairs)), bool)  # (N, P): both objects of the pair present
-    for p, (i, j) in enumerate(pairs):
-        np.logical_and(present[:, i], present[:, j], out=both[:, p])
-    velocity = velocity.copy()
+    planar = (_objects_first(a) for a in (position, velocity, space.free, space.sizes))
+    return _collide(*planar, space.present.T, num_frames).transpose(3, 0, 1, 2)
+
+
+def _collide(position: np.ndarray, velocity: np.ndarray, free: np.ndarray, sizes: np.ndarray, present: np.ndarray,
+             num_frames: int) -> np.ndarray:
+    """`collide` with objects first and sequences last: (K, 2, N) arrays and `present (K, N)`, so that an
+    object's or a pair's values are contiguous rows; returns `(num_frames + 1, K, 2, N)`."""
+    pairs = _pairs(present)
     out = np.empty((num_frames + 1, *position.shape))
     out[0] = position
-    corner = position * free
-    step, moved = np.empty(position.shape), np.empty(position.shape)
-    wall, below = np.empty(position.shape, bool), np.empty(position.shape, bool)
+    corner, moved = position * free, np.empty(position.shape)
+    step, wall, below = np.empty(position.shape), np.empty(position.shape, bool), np.empty(position.shape, bool)
     for t in range(num_frames):
         proposal = out[t + 1]
         np.divide(velocity, free, out=step)
@@ -138,70 +152,94 @@ def collide(position: np.ndarray, velocity: np.ndarray, space: Space, num_frames
         np.greater_equal(proposal, 1, out=wall)
         wall |= below
         np.clip(proposal, 0, 1, out=proposal)
-        np.negative(velocity, out=velocity, where=wall)
+        np.copyto(velocity, -velocity, where=wall)  # faster than np.negative's where
         np.multiply(proposal, free, out=moved)
-        overlap = _overlaps(moved, sizes, pairs, both)
-        if overlap is not None:  # no rounds at all when no pair overlaps in any sequence
-            held = np.zeros(position.shape, bool)  # (N, K, 2): coordinates kept from p
-            collisions = []
-            for round in range(k + 2):
-                if round:
-                    overlap = _overlaps(moved, sizes, pairs, both)
-                    if overlap is None:
-                        break
-                along_x = _along_x(corner, moved, sizes, pairs, overlap)
-                collisions.append((overlap, along_x))
-                for p, (i, j) in enumerate(pairs):
-                    on_x, on_y = (overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p]) if round == 0 else \
-                        (overlap[:, p], overlap[:, p])
-                    for member in (i, j):
-                        held[:, member, 0] |= on_x
-                        held[:, member, 1] |= on_y
-                np.copyto(moved, corner, where=held)
-            for overlap, along_x in collisions:
-                for p, (i, j) in enumerate(pairs):
-                    if overlap[:, p].any():
-                        _exchange(velocity, corner, i, j, overlap[:, p] & along_x[:, p], overlap[:, p] & ~along_x[:, p])
-            np.copyto(proposal, out[t], where=held)
+        contacts = _contacts(corner, moved, sizes, pairs)
+        if contacts is not None:  # None: no pair overlaps in any sequence
+            np.copyto(proposal, out[t], where=_meet(contacts, corner, moved, velocity, sizes, pairs))
         corner, moved = moved, corner
-    return out.transpose(1, 0, 2, 3)
+    return out
 
 
-def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on_x: np.ndarray, on_y: np.ndarray) -> None:
-    """Exchange, in place, the velocity components of objects i and j along x where `on_x` and along y where
-    `on_y` ((N,) bool each), where the pair is closing along that axis (the one behind faster towards the other)."""
-    for axis, on in enumerate((on_x, on_y)):
-        va, vb = velocity[:, i, axis], velocity[:, j, axis]
-        side = np.where(corner[:, j, axis] > corner[:, i, axis], 1.0, -1.0)  # j after i, or before
-        swap = on & ((vb - va) * side < 0)
-        if swap.any():
-            kept = va.copy()
-            np.copyto(va, vb, where=swap)
-            np.copyto(vb, kept, where=swap)
+class _Pairs(NamedTuple):
+    """The pairs (i, j), i < j, of K objects in N sequences, in the order of `itertools.combinations`."""
+
+    each: tuple[tuple[int, int], ...]  # (i, j) for each pair, in order
+    first: np.ndarray | slice  # (P,) i, or the same as a slice (views instead of copies)
+    second: np.ndarray | slice  # (P,) j
+    both: np.ndarray | None  # (P, N) bool: whether both objects are present; None: all are
+
+    def of(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values `(K, ...)` of each pair's i and j, `(P, ...)` each."""
+        return values[self.first], values[self.second]
 
 
-def _overlaps(corner: np.ndarray, sizes: np.ndarray, pairs: list, both: np.ndarray) -> np.ndarray | None:
-    """(N, P) bool: whether the boxes of each present pair (i, j) overlap on both axes; None if none does."""
-    end = corner + sizes
-    overlap = np.empty(both.shape, bool)
-    for p, (i, j) in enumerate(pairs):
-        apart = (end[:, i] <= corner[:, j]) | (end[:, j] <= corner[:, i])
-        np.logical_or(apart[:, 0], apart[:, 1], out=overlap[:, p])
-    np.logical_not(overlap, out=overlap)
-    overlap &= both
-    return overlap if overlap.any() else None
+def _pairs(present: np.ndarray) -> _Pairs:
+    """The pairs of the objects of `present (K, N) bool`."""
+    first, second = np.triu_indices(len(present), 1)
+    pairs = _Pairs(tuple(zip(first.tolist(), second.tolist())), _as_slice(first), _as_slice(second), None)
+    present_i, present_j = pairs.of(present)
+    return pairs._replace(both=None if present.all() else present_i & present_j)
 
 
-def _along_x(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: list, overlap: np.ndarray) -> np.ndarray:
-    """(N, P) bool: whether the contact axis of each pair (i, j), apart at `before` and overlapping at `after`, is x;
-    computed only in the sequences where a pair overlaps (`overlap`, (N, P) bool), False elsewhere."""
-    along_x = np.zeros(overlap.shape, bool)
-    rows = np.flatnonzero(overlap.any(axis=1))
-    before, after, sizes = before[rows], after[rows], sizes[rows]
-    for p, (i, j) in enumerate(pairs):
-        gap = np.maximum(before[:, j] - (before[:, i] + sizes[:, i]), before[:, i] - (before[:, j] + sizes[:, j]))
-        apart = gap >= 0
-        depth = np.minimum(after[:, i] + sizes[:, i], after[:, j] + sizes[:, j]) - np.maximum(after[:, i], after[:, j])
-        later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
-        along_x[rows, p] = apart[:, 0] & (~apart[:, 1] | later_x)
-    return along_x
+def _as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """`index (P,)` as a slice where its values are consecutive (all of them for 2 objects), else itself."""
+    consecutive = len(index) and (np.diff(index) == 1).all()
+    return slice(int(index[0]), int(index[-1]) + 1) if consecutive else index
+
+
+def _contacts(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: _Pairs) -> tuple | None:
+    """Which present pairs' boxes overlap at `after`, and for those, whether their contact axis from
+    `before` is x: `(overlap, along_x)`, (P, N) bool each (along_x meaningless where no overlap); None
+    if no pair overlaps. before, after: top-left corners, sizes: box sizes, (K, 2, N) float64 pixels."""
+    (after_i, after_j), (end_i, end_j) = pairs.of(after), pairs.of(after + sizes)  # (P, 2, N) each
+    overlap = end_i > after_j
+    overlap &= end_j > after_i
+    overlap = overlap[:, 0] & overlap[:, 1]
+    if pairs.both is not None:
+        overlap &= pairs.both
+    if not np.count_nonzero(overlap):
+        return None
+    (before_i, before_j), (reach_i, reach_j) = pairs.of(before), pairs.of(before + sizes)
+    gap = np.maximum(before_j - reach_i, before_i - reach_j)  # how far apart, per axis
+    apart = gap >= 0
+    depth = np.minimum(end_i, end_j) - np.maximum(after_i, after_j)  # how deep the overlap, per axis
+    later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
+    return overlap, apart[:, 0] & (~apart[:, 1] | later_x)
+
+
+def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, sizes: np.ndarray,
+          pairs: _Pairs) -> np.ndarray:
+    """Steps 2 and 3 of `collide`, from the first round's `contacts` (`_contacts`): holds coordinates of
+    `moved` at `corner` and exchanges `velocity`, in place (all (K, 2, N)). Returns the held coordinates,
+    (K, 2, N) bool."""
+    held = np.zeros(moved.shape, bool)
+    collisions = []  # per round: (P, 2, N) bool, the pairs that collide on x, on y
+    while contacts is not None and len(collisions) < len(moved) + 2:
+        overlap, along_x = contacts
+        collisions.append(np.equal(along_x[:, None], _X_THEN_Y) & overlap[:, None])
+        on = collisions[0] if len(collisions) == 1 else overlap[:, None]  # later rounds hold both axes
+        for p, (i, j) in enumerate(pairs.each):  # both objects of each pair
+            held[i] |= on[p]
+            held[j] |= on[p]
+        np.copyto(moved, corner, where=held)
+        # a single pair is apart after its first round, on its contact axis: there is nothing to check
+        contacts = _contacts(corner, moved, sizes, pairs) if len(pairs.each) > 1 else None
+    for colliding in collisions:
+        for p, (i, j) in enumerate(pairs.each):
+            _exchange(velocity, corner, i, j, colliding[p])
+    return held
+
+
+_X_THEN_Y = np.array([[True], [False]])  # along_x == this: colliding on x, on y
+
+
+def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on: np.ndarray) -> None:
+    """Exchange, in place, the velocity components of objects i and j along the axes where `on (2, N)` bool
+    (x, y), where the pair is closing along that axis (the one behind faster towards the other)."""
+    va, vb = velocity[i], velocity[j]
+    swap = np.where(corner[j] > corner[i], vb < va, vb > va)  # (vb - va) * side < 0, side +1 where j is after i
+    swap &= on
+    kept = va.copy()
+    np.copyto(va, vb, where=swap)
+    np.copyto(vb, kept, where=swap)

@@ -39,11 +39,12 @@ p = p % 2 then p = min(2 - p, p) (as TFDS's moving_sequence); `edges=clip` clamp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from generator.components import choice, parameter
-from generator.doodles import cos_sin
+from generator.doodles import cos_sin_reduced
 from generator.motion.base import MOTIONS, Motion, Track, appearing, fold, speeds
 
 KINDS = ("line", "circle", "sine", "spiral", "figure8")  # kind codes 0 .. 4
@@ -83,40 +84,95 @@ class Path(Motion):
         kind, cx, cy, size, speed, phase, direction = np.moveaxis(state["curves"].astype(np.float64), -1, 0)
         first = phase - speed  # s at frame -1
         cos, sin = full_cos_sin(np.stack([first, first / 4, speed, speed / 4, direction]))  # (5, N, K)
-        spiral = kind == 3
-        cos[1], sin[1], cos[3], sin[3] = (np.where(spiral, v, other) for v, other in zip(
-            (cos[1], sin[1], cos[3], sin[3]), (0.0, 1.0, 1.0, 0.0)))  # g = 1 for the other kinds
-        (c, _), (n, g) = rotations(cos[:2], sin[:2], cos[2:4], sin[2:4], num_frames + 1)  # (N, T + 1, K)
-        wc, ws, wn, wf = (np.array(w)[kind.astype(np.int64)][:, None] for w in WEIGHTS)  # (N, 1, K)
-        s = speed[:, None] * np.arange(-1, num_frames, dtype=np.float64)[:, None] + phase[:, None]
-        a = g * (wc * c) + ws * s
-        b = g * ((wn + wf * c) * n)
-        du, dv, size = cos[4][:, None], sin[4][:, None], size[:, None]
-        positions = np.empty((*c.shape, 2))
-        positions[..., 0] = cx[:, None] + size * (a * du - b * dv)
-        positions[..., 1] = cy[:, None] + size * (a * dv + b * du)
-        positions = fold(positions) if self.edges == "bounce" else np.clip(positions, 0, 1)
-        return Track(positions, {"curves": state["curves"]})
+        others = kind != 3  # g = 1 for all but the spiral: its quarter angle is (0, 1), turned by (1, 0)
+        cos[1][others], sin[1][others], cos[3][others], sin[3][others] = 0.0, 1.0, 1.0, 0.0
+        curve = _Curve(
+            turn=np.stack([cos[:2], sin[:2]]), step_cos=cos[2:4], step_sin=np.stack([-sin[2:4], sin[2:4]]),
+            weights=np.array(WEIGHTS)[:, kind.astype(np.intp)], speed=speed, phase=phase,
+            axes=np.stack([cos[4], sin[4], -sin[4], cos[4]]).reshape(2, 2, 1, *kind.shape), size=size,
+            centre=np.stack([cx, cy])[:, None])
+        positions = np.empty((num_frames + 1, *kind.shape, 2))  # (T + 1, N, K, 2), filled a few frames at a time
+        step = max(1, _CHUNK_VALUES // kind.size)
+        buffers = _Buffers(min(step, num_frames + 1), kind.shape)
+        for lo in range(0, num_frames + 1, step):
+            part = positions[lo : lo + step]
+            xy = curve.draw(np.arange(lo - 1, lo - 1 + len(part), dtype=np.float64), buffers)
+            if self.edges == "bounce":
+                fold(xy, out=xy)
+            else:
+                np.clip(xy, 0, 1, out=xy)
+            part[..., 0], part[..., 1] = xy  # faster than folding into the strided views
+        return Track(positions.transpose(1, 0, 2, 3), {"curves": state["curves"]})
 
 
 WEIGHTS = ((1, 1, 0, 1, 1), (0, 0, 1 / np.pi, 0, 0), (0, 1, 0.5, 1, 0), (0, 0, 0, 0, 1))  # wc, ws, wn, wf by kind
+_CHUNK_VALUES = 16384  # frames x objects drawn at once: their work buffers stay in the CPU cache
 
 
-def rotations(cos, sin, step_cos, step_sin, count):
-    """`(cos, sin)` of `(..., N, K)`, rotated `count - 1` times by `(step_cos, step_sin)`, frame by frame:
-    `(2, ..., N, count, K)`, the cos and sin at each frame (the module's rule)."""
-    out = np.empty((2, *cos.shape[:-1], count, cos.shape[-1]))
-    out[0, ..., 0, :], out[1, ..., 0, :] = cos, sin
-    for t in range(1, count):
-        c, n = out[0, ..., t - 1, :], out[1, ..., t - 1, :]
-        out[0, ..., t, :] = c * step_cos - n * step_sin
-        out[1, ..., t, :] = n * step_cos + c * step_sin
-    return out
+class _Buffers:
+    """Work buffers for up to F frames of (N, K) objects, allocated once per track."""
+
+    def __init__(self, frames: int, shape: tuple[int, int]):
+        self.turns = np.empty((frames + 1, 2, 2, *shape))  # (c, c4), (n, n4) in the frame before, then per frame
+        self.turned = np.empty((2, 2, *shape))  # the second product of a rotation step
+        self.s, self.a, self.b = (np.empty((frames, *shape)) for _ in range(3))
+        self.xy, self.by = np.empty((2, frames, *shape)), np.empty((2, frames, *shape))
+
+
+class _Curve(NamedTuple):
+    """Each object's curve, prepared for the rule: (N, K) arrays, or stacks of them as noted."""
+
+    turn: np.ndarray  # (2, 2, N, K): (c, c4), (n, n4) at frame -1
+    step_cos: np.ndarray  # (2, N, K): C, C4
+    step_sin: np.ndarray  # (2, 2, N, K): (-S, -S4), (S, S4): the rotation step adds these products
+    weights: np.ndarray  # (4, N, K): wc, ws, wn, wf
+    speed: np.ndarray
+    phase: np.ndarray
+    axes: np.ndarray  # (2, 2, 1, N, K): what a, then b, are multiplied by for x and y: (du, dv), (-dv, du)
+    size: np.ndarray
+    centre: np.ndarray  # (2, 1, N, K): cx, cy
+
+    def draw(self, frames: np.ndarray, buffers: _Buffers) -> np.ndarray:
+        """The positions before the edges, `(2, F, N, K)` (x, then y), at `frames (F,)` t (-1 for the first
+        frame ever), in `buffers`; the rotation starts at t = -1 or continues from the previous call's last frame."""
+        turns = buffers.turns
+        for i, t in enumerate(frames, start=1):
+            if t == -1:
+                turns[i] = self.turn
+            else:  # c' = c C + n (-S), n' = n C + c S: the same bytes as c C - n S, n C + c S
+                np.multiply(turns[i - 1], self.step_cos, out=turns[i])
+                np.multiply(turns[i - 1, ::-1], self.step_sin, out=buffers.turned)
+                turns[i] += buffers.turned
+        c, n, g = (turns[1 : len(frames) + 1, row, column] for row, column in ((0, 0), (1, 0), (1, 1)))
+        wc, ws, wn, wf = self.weights
+        s, a, b = (array[: len(frames)] for array in (buffers.s, buffers.a, buffers.b))
+        xy, by = buffers.xy[:, : len(frames)], buffers.by[:, : len(frames)]
+        np.multiply(frames[:, None, None], self.speed, out=s)
+        s += self.phase
+        s *= ws
+        np.multiply(c, wc, out=a)  # a = g (wc c) + ws s
+        a *= g
+        a += s
+        np.multiply(c, wf, out=b)  # b = g ((wn + wf c) n)
+        b += wn
+        b *= n
+        b *= g
+        np.multiply(a, self.axes[0], out=xy)  # x = cx + size (a du + b (-dv)), y = cy + size (a dv + b du)
+        np.multiply(b, self.axes[1], out=by)
+        xy += by
+        xy *= self.size
+        xy += self.centre
+        turns[0] = turns[len(frames)]  # where the next call continues
+        return xy
 
 
 def full_cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin of `angle` (float64, any shape) by `cos_sin`, which works modulo pi: both are
     negated where round(angle / pi) is odd (`cos_sin` took off an odd number of half turns)."""
-    c, n = cos_sin(angle)
-    odd = np.round(angle / np.pi) % 2 == 1
-    return np.where(odd, -c, c), np.where(odd, -n, n)
+    turns = np.round(angle / np.pi)
+    c, n = cos_sin_reduced(angle - np.pi * turns)  # = cos_sin(angle)
+    halves = turns * 0.5
+    odd = halves - np.floor(halves) == 0.5  # as turns % 2 == 1, also for NaN and infinities (False)
+    np.negative(c, out=c, where=odd)
+    np.negative(n, out=n, where=odd)
+    return c, n

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.components import bounds, parameter
+from generator.doodles import cos_sin_reduced
 from generator.motion.base import MOTIONS, Motion, Space, Track, appearing, edging
 from generator.motion.bouncing import entering, launch, stepping
 
@@ -45,48 +46,37 @@ class Stochastic(Motion):
         flat = n * k  # every object of every sequence on one axis: (N * K, ...) views
         velocity = state["velocity"].reshape(flat, 2).copy()
         speed = state["speed"].reshape(flat)
-        # the new directions of every possible hit, computed at once: (T, N * K) each
-        draws = state["turns"].transpose(1, 0, 2).reshape(num_frames, flat)
-        across, along = _cos_sin_half_turn(np.pi * (draws - 0.5))
+        angles = (np.pi * (state["turns"] - 0.5)).transpose(1, 0, 2).reshape(num_frames, flat)  # phi, (T, N * K)
         out = np.empty((num_frames + 1, flat, 2))
         out[0] = state["position"].reshape(flat, 2)
-        low, high, hit = (np.empty((flat, 2), bool) for _ in range(3))
+        low, high, hit = np.empty((flat, 2), bool), np.empty((flat, 2), bool), np.empty(flat, bool)
+        away = np.empty((flat, 2), np.int8)
         for t in range(num_frames):
             position = out[t + 1]
             np.add(out[t], velocity, out=position)
             np.less_equal(position, 0, out=low)
             np.greater_equal(position, 1, out=high)
             np.clip(position, 0, 1, out=position)
-            np.logical_or(low, high, out=hit)
-            turned = np.flatnonzero(hit.view(np.uint16))  # the objects with a hit on either axis
-            if turned.size:
-                velocity[turned] = speed[turned, None] * _turn(low[turned], high[turned], across[t, turned], along[t, turned])
+            np.subtract(low, high, dtype=np.int8, out=away)  # +1 (hit at 0), -1 (hit at 1) or 0 per axis
+            np.not_equal(away.view(np.uint16)[:, 0], 0, out=hit)  # a hit on either axis
+            turned = hit.nonzero()[0]
+            if turned.size:  # the new directions of these only: most objects hit nothing in a frame
+                across, along = cos_sin_reduced(angles[t, turned])
+                moving = speed[turned]
+                across *= moving
+                along *= moving
+                _turn(velocity, turned, away[turned], across, along)
         return Track(out.reshape(num_frames + 1, n, k, 2).transpose(1, 0, 2, 3), {})
 
 
-def _turn(low: np.ndarray, high: np.ndarray, across: np.ndarray, along: np.ndarray) -> np.ndarray:
-    """(M, 2) float64: the new directions of M objects hit at `low` (<= 0) or `high` (>= 1), (M, 2) bool,
-    from cos phi (`across`) and sin phi (`along`), (M,) each, as `Stochastic` defines them."""
-    away = low.astype(np.float64) - high  # +1, -1 or 0 per axis
+def _turn(velocity: np.ndarray, turned: np.ndarray, away: np.ndarray, across: np.ndarray, along: np.ndarray) -> None:
+    """Set `velocity (N * K, 2)` of the objects `turned (M,)`, hit on the axes where `away (M, 2)` int8 is +1
+    (at 0) or -1 (at 1), to speed * their new direction, from speed * cos phi (`across`) and speed * sin phi
+    (`along`), (M,) each: the same bytes as speed * the direction `Stochastic` defines (speed > 0, and a sign
+    or an absolute value taken before or after the product gives the same product)."""
     hit_x, hit_y = away[:, 0] != 0, away[:, 1] != 0
-    new_x = np.where(hit_x, away[:, 0] * across, along)
-    new_y = np.where(hit_y, away[:, 1] * np.where(hit_x, np.abs(along), across), along)
-    return np.stack([new_x, new_y], axis=-1)
-
-
-def _cos_sin_half_turn(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`cos_sin(angle)` for angles in [-pi/2, pi/2], bit for bit, in place: the same operations in the same
-    order, without its reduction (x = angle there) and without a temporary array per term."""
-    x2 = angle * angle
-    term = np.empty_like(angle)
-    cos, sin = np.ones_like(angle), np.ones_like(angle)
-    for result, first in ((cos, 22), (sin, 23)):
-        for k in range(first, 1, -2):
-            np.divide(x2, k * (k - 1), out=term)
-            term *= result
-            np.subtract(1.0, term, out=result)
-    sin *= angle
-    return cos, sin
+    velocity[turned, 0] = np.where(hit_x, away[:, 0] * across, along)
+    velocity[turned, 1] = np.where(hit_y, away[:, 1] * np.where(hit_x, np.abs(along), across), along)
 
 
 @MOTIONS.register
