@@ -100,8 +100,8 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
     n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
     frames = np.empty((n, t, c, h, h), np.uint8)
-    # all at once, not per chunk: drawing doodles and resizing backgrounds have a cost per call
-    sprites = spec.source.sprites(truth, source_pool)
+    # all at once, not per chunk: drawing doodles, warping sprites and resizing backgrounds have a cost per call
+    sprites = spec.transform.apply(spec.source.sprites(truth, source_pool), appearance, shown)
     backgrounds = spec.background.paint(truth, background_pool, h)
     rows, cols = spec.box()
     # Sprites drawn partly outside the canvas (entering, leaving, or padded with zeros past the right
@@ -121,8 +121,7 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
             out.fill(0)
         if backgrounds is not None:
             out[window] = backgrounds[part, None]
-        chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in appearance.items()})
-        render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
+        render(sprites[part], offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
                shown=shown[part])
         if canvas is not None:
             frames[part] = out[window]
