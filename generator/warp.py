@@ -32,13 +32,15 @@ whose four neighbours are all 0 is (0 + 32768) >> 16 = 0, and a clamped position
 neighbours with a non-zero weight lie outside the sprite), so a pixel can be non-zero only where
 j0 is in [c0 - 1, c1] and i0 in [r0 - 1, r1], for the sprite's ink in rows r0..r1 and columns c0..c1
 (unclamped positions). Along a row of the box, x and y are linear in the column (steps 2A and 2B),
-so these pixels form one run of columns per row, found in exact integers (`_runs`).
+so these pixels form one run of columns per row (`_runs`). Sprites without ink, and sprite frames
+not shown, are not warped at all.
 
-The warp is whole-array numpy over those runs, cut into groups of 4 pixels: it loops only over
-chunks of groups small enough for the CPU cache, into buffers allocated once (fresh arrays per step
-cost more than the arithmetic), and over channels. One 32-bit gather fetches all four neighbours of
-a pixel, packed per source pixel; the two rows are then interpolated at once, in two 16-bit halves
-of the same 32-bit integer; a group's 4 bytes are stored as one 32-bit integer.
+The warp is whole-array numpy over those runs: it loops only over chunks of sprite frames and,
+within them, over the rows that take as many groups of 4 pixels (a row is computed from its run's
+first group to its last), in chunks small enough for the CPU cache, into buffers allocated once
+(fresh arrays per step cost more than the arithmetic), and over channels. One 32-bit gather fetches
+all four neighbours of a pixel, packed per source pixel; the two rows are then interpolated at once,
+in two 16-bit halves of the same 32-bit integer; a group's 4 bytes are stored as one 32-bit integer.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ from generator.doodles import cos_sin
 
 _ONE = 1 << 16  # one pixel in source positions
 _GROUP = 4  # pixels stored together, as one 32-bit integer
-_CHUNK_PIXELS = 1 << 16  # output pixels warped at once: their buffers stay in the CPU cache
+_CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
+_CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
+# How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
+# bounds A, B and the positions), each within a few 2^-53 of itself: errors below 2^-20
+_SLACK = 1e-3
 
 
 def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int, shown=None) -> np.ndarray:
@@ -72,45 +78,66 @@ def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int,
                          f"{size}: source positions must fit 32 bits")
     sprite = np.arange(n)[:, None, None] * ts + (np.arange(t)[:, None] if ts > 1 else 0)
     sprite = np.broadcast_to(sprite * k + np.arange(k), (n, t, k)).reshape(-1)  # each frame's sprite
-    sprites = sprites.reshape(n * ts * k, channels, h, w)
-    rows, cols = _ink_bounds(sprites)
-    wanted = rows[sprite, 0] < h  # frames without ink stay 0
-    frames = np.flatnonzero(wanted if shown is None else wanted & np.broadcast_to(shown, (n, t, k)).reshape(-1))
-    a, b, sprite = a[frames], b[frames], sprite[frames]
+    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k)
+    wanted = boxes.inked[sprite] if shown is None else boxes.inked[sprite] & np.reshape(shown, -1)
+    frames = np.flatnonzero(wanted)  # the others stay 0
+    for lo in range(0, len(frames), _CHUNK_FRAMES):
+        part = frames[lo : lo + _CHUNK_FRAMES]
+        boxes.draw(part, a[part], b[part], sprite[part])
+    return boxes.out[..., :size].reshape(n, t, k, channels, size, size)
 
-    # x and y at the first pixel of each box (padded by one pixel: + _ONE; rounded to 1/256 pixel:
-    # + 128), before the clamp, and how much they grow per column and per row: (F,) each
-    x_start = a * u[0] - b * v[0] + ((w - 1) * _ONE // 2 + _ONE + 128)
-    y_start = b * u[0] + a * v[0] + ((h - 1) * _ONE // 2 + _ONE + 128)
-    steps, growths = (2 * a, 2 * b), (-2 * b, 2 * a)
-    first, last = _runs((x_start, y_start), steps, growths, (cols[sprite], rows[sprite]), size)  # (size, F)
-    # each row is computed from its run's first group on, for as many groups as its run takes
-    first &= -_GROUP
-    groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
-    row = np.arange(size)[:, None]
-    width = -(-size // _GROUP) * _GROUP  # rows of the output padded to whole groups
-    per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, row by row
-        (x_start + growths[0] * row + steps[0] * first).astype(np.int32),
-        (y_start + growths[1] * row + steps[1] * first).astype(np.int32),
-        ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
-    ))
-    per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), sprite * (channels * (h + 2) * (w + 2)))
-    out = np.zeros((n * t * k, channels, size, width), np.uint8)
-    store = out.reshape(-1).view(np.uint32)
-    quads = _quads(sprites).reshape(-1)
-    sampler = _Sampler((channels, h, w))
-    order = np.argsort(groups, kind="stable")  # the rows by their number of groups
-    ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
-    for count in range(1, width // _GROUP + 1):  # the rows of as many groups, together
-        lanes, chosen = count * _GROUP, order[ends[count - 1] : ends[count]]
-        for lo in range(0, len(chosen), _CHUNK_PIXELS // lanes):
-            part = chosen[lo : lo + _CHUNK_PIXELS // lanes]
-            (x, y, places), frame = (values[part] for values in per_row), part % len(frames)
-            x_step, y_step, start = (values[frame] for values in per_frame)
-            places = places[:, None] + np.arange(count)
-            for channel, values in enumerate(sampler(quads, start, (x, y), (x_step, y_step), lanes)):
-                store[places + channel * (size * width // _GROUP)] = values
-    return out[..., :size].reshape(n, t, k, channels, size, size)
+
+class _Boxes:
+    """The boxes of sprite frames, `out (frames, C, size, width)` uint8 (rows padded to whole groups),
+    drawn a chunk of frames at a time."""
+
+    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int):
+        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames."""
+        self.sprites, self.size, self.corner = sprites, size, corner
+        channels, h, w = sprites.shape[1:]
+        self.ink_rows, self.ink_columns = _ink_bounds(sprites)
+        self.inked = self.ink_rows[:, 0] < h  # (S,): whether the sprite has ink
+        # the position terms without A and B, padded by one pixel (+ _ONE), rounded to 1/256 pixel (+ 128)
+        self.centre = ((w - 1) * _ONE // 2 + _ONE + 128, (h - 1) * _ONE // 2 + _ONE + 128)
+        self.width = -(-size // _GROUP) * _GROUP  # rows of the output padded to whole groups
+        self.out = np.zeros((count, channels, size, self.width), np.uint8)
+        self.sampler = _Sampler((channels, h, w))
+
+    def draw(self, frames: np.ndarray, a: np.ndarray, b: np.ndarray, sprite: np.ndarray) -> None:
+        """Draw `frames (F,)` with coefficients `a`, `b` and sprites `sprite`, (F,) each."""
+        size, width, channels = self.size, self.width, self.out.shape[1]
+        (u, v), (x_centre, y_centre) = self.corner, self.centre
+        # x and y at each box's first pixel before the clamp, and how much they grow per column and per
+        # row: (F,) each
+        x_start, y_start = a * u - b * v + x_centre, b * u + a * v + y_centre
+        steps, growths = (2 * a, 2 * b), (-2 * b, 2 * a)
+        bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
+        first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
+        # each row is computed from its run's first group on, for as many groups as its run takes
+        first &= -_GROUP
+        groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
+        row = np.arange(size)[:, None]
+        per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
+            (x_start + growths[0] * row + steps[0] * first).astype(np.int32),
+            (y_start + growths[1] * row + steps[1] * first).astype(np.int32),
+            ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
+        ))
+        used = slice(sprite.min(), sprite.max() + 1)
+        packed = _quads(self.sprites[used]).reshape(-1)
+        starts = ((sprite - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32)  # in packed
+        per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), starts)
+        store = self.out.reshape(-1).view(np.uint32)
+        order = np.argsort(groups, kind="stable")  # the rows by their number of groups
+        ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
+        for count in range(1, width // _GROUP + 1):  # the rows of as many groups, together
+            lanes, chosen = count * _GROUP, order[ends[count - 1] : ends[count]]
+            for lo in range(0, len(chosen), _CHUNK_PIXELS // lanes):
+                part = chosen[lo : lo + _CHUNK_PIXELS // lanes]
+                (x, y, places), frame = (values[part] for values in per_row), part % len(frames)
+                x_step, y_step, start = (values[frame] for values in per_frame)
+                places = np.arange(count)[:, None] + places  # (count, R)
+                for channel, values in enumerate(self.sampler(packed, start, (x, y), (x_step, y_step), lanes)):
+                    store[places + channel * (size * width // _GROUP)] = values
 
 
 def _check(sprites, angles, scales, size) -> None:
@@ -164,23 +191,26 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
     steps, growths: how much (x, y) grow per column, per row; bounds: the ink's (columns, rows),
     `(F, 2)` each. A pixel can be non-zero only where x >> 16 is in [c0, c1 + 1] and y >> 16 in
     [r0, r1 + 1] (padded indices), that is c0 * 2^16 <= x <= (c1 + 2) * 2^16 - 1, and as much for y:
-    on each axis, the columns between (limit - start - growth * row) / step for the two limits, as
-    floats (within far less than a column of the quotients: the first is floored, the last ceiled);
-    where the step is 0, every column of a row or none.
+    on each axis, the columns between (limit - start - growth * row) / step for the two limits
+    (computed in floats, within `_SLACK` of the quotients, and widened by it); where the step is 0,
+    every column of a row or none.
     """
     first, last = np.zeros((size, len(starts[0]))), np.full((size, len(starts[0])), size - 1.0)
     row = np.arange(size)[:, None]
     for start, step, growth, bound in zip(starts, steps, growths, bounds):
-        limits = bound[:, 0] * _ONE - start, (bound[:, 1] + 2) * _ONE - 1 - start  # from the start, (F,) each
+        low, high = bound[:, 0] * _ONE - start, (bound[:, 1] + 2) * _ONE - 1 - start  # from the start, (F,) each
         flat = step == 0
         divisor = np.where(flat, 1, step)
-        near, far = (row * (-growth / divisor) + limit / divisor for limit in limits)  # (size, F)
+        near, far = np.where(step > 0, low, high), np.where(step > 0, high, low)  # the first column's, the last's
+        slope = -growth / divisor
+        lower = row * slope + (near / divisor - _SLACK)  # (size, F)
+        upper = row * slope + (far / divisor + _SLACK)
         if flat.any():  # every column where the row's x (or y) is within the limits, else none
             grown = growth[flat] * row
-            near[:, flat] = np.where((limits[0][flat] <= grown) & (grown <= limits[1][flat]), -np.inf, np.inf)
-            far[:, flat] = np.inf
-        np.maximum(first, np.floor(np.minimum(near, far)), out=first)
-        np.minimum(last, np.ceil(np.maximum(near, far)), out=last)
+            lower[:, flat] = np.where((low[flat] <= grown) & (grown <= high[flat]), -np.inf, np.inf)
+            upper[:, flat] = np.inf
+        np.maximum(first, np.ceil(lower, out=lower), out=first)
+        np.minimum(last, np.floor(upper, out=upper), out=last)
     return np.minimum(first, size).astype(np.int64), np.maximum(last, -1).astype(np.int64)
 
 
@@ -196,7 +226,7 @@ class _Sampler:
         self.limits = ((w + 1) * _ONE, (h + 1) * _ONE)  # the clamp's upper ends for x and y
         self.x, self.y = np.empty(_CHUNK_PIXELS, np.int32), np.empty(_CHUNK_PIXELS, np.int32)
         self.fx, self.gx, self.fy, self.gy = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(4))
-        self.index = np.empty(_CHUNK_PIXELS, np.intp)
+        self.index = np.empty(_CHUNK_PIXELS, np.int32)  # take reads it faster than intp
         self.left, self.right = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
         self.values = np.empty((channels, _CHUNK_PIXELS), np.uint8)
 
@@ -204,7 +234,7 @@ class _Sampler:
         """The first `lanes` pixels of R rows (`lanes` * R <= `_CHUNK_PIXELS`), from their sprites packed in
         `quads` (`_quads`, flat) from `starts (R,)` on, their first pixels at `first` = (x, y) and the next
         ones `steps` = (x, y) further, (R,) int32 each (padded, in pixels of 2^-16, before the clamp):
-        `(C, R, lanes / _GROUP)` uint32, each a group's bytes in order."""
+        `(C, lanes / _GROUP, R)` uint32, each a group's bytes in order."""
         r = len(starts)
         x, y, fx, gx, fy, gy, index, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
             self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.index, self.left, self.right))
@@ -220,7 +250,7 @@ class _Sampler:
         y *= self.width
         y += x
         np.add(y, starts, out=index)
-        values = self.values[:, : lanes * r].reshape(-1, r, lanes)
+        values = self.values[:, : lanes * r].reshape(-1, lanes // _GROUP, r, _GROUP)  # (C, groups, R, 4)
         for channel, value in enumerate(values):
             if channel:
                 index += self.plane
@@ -239,8 +269,8 @@ class _Sampler:
             right += left
             right += 32768
             right >>= 16
-            np.copyto(value.T, right, casting="unsafe")
-        return values.view(np.uint32)
+            np.copyto(value.transpose(0, 2, 1), right.reshape(-1, _GROUP, r), casting="unsafe")
+        return values.view(np.uint32)[..., 0]
 
 
 def _quads(sprites: np.ndarray) -> np.ndarray:
