@@ -64,7 +64,8 @@ def _objects_first(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values.transpose(1, 2, 0))
 
 
-def placed(cell: np.ndarray, jitter: np.ndarray, present: np.ndarray, free: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def placed(cell: np.ndarray, jitter: np.ndarray, present: np.ndarray, free: np.ndarray,
+           sizes: np.ndarray) -> np.ndarray:
     """Start top-left corners `(K, 2, N)` float64 in pixels (x, y), apart by construction, from the draws
     `cell (K, N)` and `jitter (K, 2, N)` of objects `present (K, N)` bool, with their `free` space and box
     `sizes` in pixels, `(K, 2, N)` each.
