@@ -19,8 +19,9 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (f) the start-up time of `moving-mnist --help`, against starting the Python interpreter alone;
 (g) `generate` frames/s of every preset, and of `classic` with the `collisions` motion, against
     `classic` (a) in the same run;
-(h) each motion's trajectories alone (its `start` and `track`, on classic's 2 digits and 20 frames)
-    against generating the same sequences with that motion, frames and all;
+(h) each motion's trajectories alone (its `start` and `track`, on classic's 2 digits and 20 frames;
+    warm, as the second of two runs in a row) against generating the same sequences with that
+    motion, frames and all;
 (i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
@@ -92,9 +93,12 @@ def best_time(run, repeats: int) -> float:
     return min(times)
 
 
-def clocked(run):
-    """`run` as a callable that returns the seconds it took."""
+def clocked(run, warm: bool = False):
+    """`run` as a callable that returns the seconds it took; `warm`: run it once more before, off the
+    clock (as the best of consecutive runs would: its data in the CPU caches)."""
     def timed() -> float:
+        if warm:
+            run()
         start = time.perf_counter()
         run()
         return time.perf_counter() - start
@@ -417,7 +421,8 @@ def build_on(n: int, data_dir: str, preset: str, folder: str) -> None:
 
 
 def motion_rows(data_dir: str, repeats: int) -> list[tuple]:
-    """(h) each motion's trajectories for PRESET_SEQUENCES sequences, against generating them."""
+    """(h) each motion's trajectories for PRESET_SEQUENCES sequences (warm: the second of two runs), against
+    generating them, in turns."""
     pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
     rows = []
     for name in MOTIONS:
@@ -430,7 +435,7 @@ def motion_rows(data_dir: str, repeats: int) -> list[tuple]:
                 state = spec.motion.start(streams.rng(spec.seed, "train", block, "motion"), shape, spec.num_frames)
                 spec.motion.track(state, spec.num_frames, space)
 
-        seconds = interleaved({"trajectories": clocked(trajectories),
+        seconds = interleaved({"trajectories": clocked(trajectories, warm=True),
                                "generating": clocked(functools.partial(generate_all, spec, pools, PRESET_SEQUENCES))},
                               max(repeats, ROW_ROUNDS["(h)"]))
         ratio = seconds["generating"] / seconds["trajectories"]

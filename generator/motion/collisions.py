@@ -205,8 +205,9 @@ def _contacts(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: _
     gap = np.maximum(before_j - reach_i, before_i - reach_j)  # how far apart, per axis
     apart = gap >= 0
     depth = np.minimum(end_i, end_j) - np.maximum(after_i, after_j)  # how deep the overlap, per axis
-    later_x = gap[:, 0] * depth[:, 1] >= gap[:, 1] * depth[:, 0]
-    return overlap, apart[:, 0] & (~apart[:, 1] | later_x)
+    products = gap * depth[:, ::-1]  # gap_x * depth_y, gap_y * depth_x
+    later_x = products[:, 0] >= products[:, 1]
+    return overlap, apart[:, 0] & (later_x >= apart[:, 1])  # (later_x >= apart_y): not apart on y, or x later
 
 
 def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, sizes: np.ndarray,
