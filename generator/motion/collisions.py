@@ -153,11 +153,11 @@ def _collide(position: np.ndarray, velocity: np.ndarray, free: np.ndarray, sizes
         np.greater_equal(proposal, 1, out=wall)
         wall |= below
         np.clip(proposal, 0, 1, out=proposal)
-        np.copyto(velocity, -velocity, where=wall)  # faster than np.negative's where
+        _bits(velocity)[...] ^= np.left_shift(wall, 63, dtype=np.uint64)  # negated at the walls: the sign bit
         np.multiply(proposal, free, out=moved)
         contacts = _contacts(corner, moved, sizes, pairs)
         if contacts is not None:  # None: no pair overlaps in any sequence
-            np.copyto(proposal, out[t], where=_meet(contacts, corner, moved, velocity, sizes, pairs))
+            _copy_where(proposal, out[t], _meet(contacts, corner, moved, velocity, sizes, pairs))
         corner, moved = moved, corner
     return out
 
@@ -224,7 +224,7 @@ def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray,
         for p, (i, j) in enumerate(pairs.each):  # both objects of each pair
             held[i] |= on[p]
             held[j] |= on[p]
-        np.copyto(moved, corner, where=held)
+        _copy_where(moved, corner, held)
         # a single pair is apart after its first round, on its contact axis: there is nothing to check
         contacts = _contacts(corner, moved, sizes, pairs) if len(pairs.each) > 1 else None
     for colliding in collisions:
@@ -240,8 +240,31 @@ def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on: np.n
     """Exchange, in place, the velocity components of objects i and j along the axes where `on (2, N)` bool
     (x, y), where the pair is closing along that axis (the one behind faster towards the other)."""
     va, vb = velocity[i], velocity[j]
-    swap = np.where(corner[j] > corner[i], vb < va, vb > va)  # (vb - va) * side < 0, side +1 where j is after i
+    swap = (vb < va) == (corner[j] > corner[i])  # (vb - va) * side < 0, side +1 where j is after i, else -1
+    swap &= vb != va
     swap &= on
-    kept = va.copy()
-    np.copyto(va, vb, where=swap)
-    np.copyto(vb, kept, where=swap)
+    difference = _bits(va) ^ _bits(vb)
+    difference &= _ones(swap)
+    _bits(va)[...] ^= difference
+    _bits(vb)[...] ^= difference
+
+
+# Copies and swaps where a mask says, bit by bit: numpy's `where=` and `np.where` branch on every
+# value, and masks as scattered as hits and collisions make them several times slower.
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """float64 `values` seen as their uint64 bits (a view)."""
+    return values.view(np.uint64)
+
+
+def _ones(mask: np.ndarray) -> np.ndarray:
+    """uint64 all ones where `mask` (bool), zeros elsewhere."""
+    return np.subtract(0, mask, dtype=np.uint64)
+
+
+def _copy_where(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> None:
+    """`np.copyto(target, source, where=mask)` for float64 arrays of one shape, without branches."""
+    difference = _bits(target) ^ _bits(source)
+    difference &= _ones(mask)
+    _bits(target)[...] ^= difference
