@@ -157,7 +157,7 @@ def _collide(position: np.ndarray, velocity: np.ndarray, free: np.ndarray, sizes
         np.multiply(proposal, free, out=moved)
         contacts = _contacts(corner, moved, sizes, pairs)
         if contacts is not None:  # None: no pair overlaps in any sequence
-            _copy_where(proposal, out[t], _meet(contacts, corner, moved, velocity, sizes, pairs))
+            _meet(contacts, (out[t], proposal), (corner, moved), velocity, free, sizes, pairs)
         corner, moved = moved, corner
     return out
 
@@ -210,11 +210,13 @@ def _contacts(before: np.ndarray, after: np.ndarray, sizes: np.ndarray, pairs: _
     return overlap, apart[:, 0] & (later_x >= apart[:, 1])  # (later_x >= apart_y): not apart on y, or x later
 
 
-def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray, sizes: np.ndarray,
-          pairs: _Pairs) -> np.ndarray:
-    """Steps 2 and 3 of `collide`, from the first round's `contacts` (`_contacts`): holds coordinates of
-    `moved` at `corner` and exchanges `velocity`, in place (all (K, 2, N)). Returns the held coordinates,
-    (K, 2, N) bool."""
+def _meet(contacts, positions, corners, velocity: np.ndarray, free: np.ndarray, sizes: np.ndarray,
+          pairs: _Pairs) -> None:
+    """Steps 2 and 3 of `collide` in place, from the first round's `contacts` (`_contacts`): the held
+    coordinates of the proposal q go back to p (`positions` = (p, q), fractions of the free space), q's
+    corners in pixels are recomputed (`corners` = (p * free, q * free)), and `velocity` is exchanged.
+    All (K, 2, N)."""
+    (before, after), (corner, moved) = positions, corners
     held = np.zeros(moved.shape, bool)
     collisions = []  # per round: (P, 2, N) bool, the pairs that collide on x, on y
     while contacts is not None and len(collisions) < len(moved) + 2:
@@ -224,13 +226,13 @@ def _meet(contacts, corner: np.ndarray, moved: np.ndarray, velocity: np.ndarray,
         for p, (i, j) in enumerate(pairs.each):  # both objects of each pair
             held[i] |= on[p]
             held[j] |= on[p]
-        _copy_where(moved, corner, held)
+        _copy_where(after, before, held)
+        np.multiply(after, free, out=moved)  # where held: p * free, the corner at p, exactly
         # a single pair is apart after its first round, on its contact axis: there is nothing to check
         contacts = _contacts(corner, moved, sizes, pairs) if len(pairs.each) > 1 else None
     for colliding in collisions:
         for p, (i, j) in enumerate(pairs.each):
             _exchange(velocity, corner, i, j, colliding[p])
-    return held
 
 
 _X_THEN_Y = np.array([[True], [False]])  # along_x == this: colliding on x, on y
