@@ -54,7 +54,7 @@ _GROUP = 4  # pixels stored together, as one 32-bit integer
 _CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
 _CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
 # How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
-# bounds A, B and the positions), each within a few 2^-53 of itself: errors below 2^-20
+# bounds A, B and the positions) and each is rounded twice, their sum once: errors below 2^-19
 _SLACK = 1e-3
 
 
