@@ -110,8 +110,8 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
     frames = np.empty((n, t, c, h, h), np.uint8)
     notes = {name: np.empty((n, *shape), dtype) for name, (shape, dtype) in _annotated(spec).items() if name in wanted}
-    # all at once, not per chunk: drawing doodles and resizing backgrounds have a cost per call
-    sprites = spec.source.sprites(truth, source_pool)
+    # all at once, not per chunk: drawing doodles, warping sprites and resizing backgrounds have a cost per call
+    sprites = spec.transform.apply(spec.source.sprites(truth, source_pool), appearance, shown)
     backgrounds = spec.background.paint(truth, background_pool, h)
     rows, cols = spec.box()
     # Sprites drawn partly outside the canvas (entering, leaving, or padded with zeros past the right
@@ -131,12 +131,11 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
             out.fill(0)
         if backgrounds is not None:
             out[window] = backgrounds[part, None]
-        chunk_sprites = spec.transform.apply(sprites[part], {name: a[part] for name, a in appearance.items()})
-        render(chunk_sprites, offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
+        render(sprites[part], offsets[part], out, spec.compositing, spec.source.opaque, blank=backgrounds is None,
                shown=shown[part])
         if notes:
             masks = notes["masks"][part] if "masks" in notes else np.empty((len(out), t, h, h), np.uint8)
-            drawn = annotate(chunk_sprites, positions[part], shown[part], h, spec.compositing, spec.source.opaque, masks)
+            drawn = annotate(sprites[part], positions[part], shown[part], h, spec.compositing, spec.source.opaque, masks)
             for name, values in notes.items():
                 if name != "masks":
                     values[part] = drawn[name]

@@ -39,8 +39,11 @@ class Transform(Component):
         """The ground truth of a range by field name (`generator.fields`), each `(N, ...)`."""
         raise NotImplementedError
 
-    def apply(self, sprites: np.ndarray, truth: dict[str, np.ndarray]) -> np.ndarray:
-        """`sprites (n, Ts, K, C, h, w) uint8` (Ts = 1 or T) as drawn in each frame, in their boxes."""
+    def apply(self, sprites: np.ndarray, truth: dict[str, np.ndarray], shown=None) -> np.ndarray:
+        """`sprites (n, Ts, K, C, h, w) uint8` (Ts = 1 or T) as drawn in each frame, in their boxes.
+
+        shown: (n, T, K) bool, the sprites drawn (None: all); the others may be left as anything.
+        """
         raise NotImplementedError
 
 
@@ -60,7 +63,7 @@ class Still(Transform):
     def describe(self, state, num_frames):
         return {}
 
-    def apply(self, sprites, truth):
+    def apply(self, sprites, truth, shown=None):
         return sprites
 
 
@@ -142,8 +145,8 @@ class Affine(Transform):
             return a + (b - a) * (t / max(len(t) - 1, 1))
         return np.ones(u.shape)
 
-    def apply(self, sprites, truth):
-        return warp(sprites, truth["angles"], truth["scales"], self.box(sprites.shape[-2:])[0])
+    def apply(self, sprites, truth, shown=None):
+        return warp(sprites, truth["angles"], truth["scales"], self.box(sprites.shape[-2:])[0], shown)
 
 
 def _cos_turns(u: np.ndarray) -> np.ndarray:

@@ -27,10 +27,20 @@ the following rule, in which every step after the first is exact integer arithme
 The box's corners cut whatever the turned and scaled sprite puts beyond them. The quarter turns
 make multiples of 90 degrees exact (c, s in {-1, 0, 1}), so those turns move whole pixels.
 
-The warp is whole-array numpy: it loops only over chunks of sprite frames small enough for the
-CPU cache, into buffers allocated once (fresh arrays per step cost more than the arithmetic), and
-over channels. One 32-bit gather fetches all four neighbours of a pixel, packed per source pixel;
-the two rows are then interpolated at once, in two 16-bit halves of the same 32-bit integer.
+Only the pixels that can receive ink are computed; the others are 0 by the rule itself. A pixel
+whose four neighbours are all 0 is (0 + 32768) >> 16 = 0, and a clamped position is 0 too (all its
+neighbours with a non-zero weight lie outside the sprite), so a pixel can be non-zero only where
+j0 is in [c0 - 1, c1] and i0 in [r0 - 1, r1], for the sprite's ink in rows r0..r1 and columns c0..c1
+(unclamped positions). Along a row of the box, x and y are linear in the column (steps 2A and 2B),
+so these pixels form one run of columns per row (`_runs`). Sprites without ink, and sprite frames
+not shown, are not warped at all.
+
+The warp is whole-array numpy over those runs: it loops only over chunks of sprite frames and,
+within them, over the rows that take as many groups of 4 pixels (a row is computed from its run's
+first group to its last), in chunks small enough for the CPU cache, into buffers allocated once
+(fresh arrays per step cost more than the arithmetic), and over channels. One 32-bit gather fetches
+all four neighbours of a pixel, packed per source pixel; the two rows are then interpolated at once,
+in two 16-bit halves of the same 32-bit integer; a group's 4 bytes are stored as one 32-bit integer.
 """
 
 from __future__ import annotations
@@ -40,46 +50,94 @@ import numpy as np
 from generator.doodles import cos_sin
 
 _ONE = 1 << 16  # one pixel in source positions
-_CHUNK_PIXELS = 1 << 16  # output pixels warped at once: fastest measured (2^15..2^17 alike, 2^13 1.8x slower)
+_GROUP = 4  # pixels stored together, as one 32-bit integer
+_CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
+_CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
+# How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
+# bounds A, B and the positions) and each is rounded twice, their sum once: errors below 2^-19
+_SLACK = 1e-3
 
 
-def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int) -> np.ndarray:
+def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int, shown=None) -> np.ndarray:
     """Turn and scale `sprites (n, Ts, K, C, h, w) uint8` into `(n, T, K, C, size, size) uint8`.
 
     angles, scales: (n, T, K), read as float32: degrees counter-clockwise and size factors per frame.
     Ts = 1 (the same sprite in every frame) or T. The rule is the module's docstring.
+    shown: (n, T, K) bool, the sprite frames wanted (None: all); the others are left 0.
     """
     angles, scales = np.asarray(angles, np.float32), np.asarray(scales, np.float32)
     _check(sprites, angles, scales, size)
     n, ts, k, channels, h, w = sprites.shape
     t = angles.shape[1]
-    a, b = (c.reshape(-1, 1) for c in _coefficients(angles, scales))  # (n * T * K, 1) each
+    a, b = (c.reshape(-1) for c in _coefficients(angles, scales))  # (n * T * K,) each
     u = 2 * np.arange(size) - (2 * ((size - w) // 2) + w - 1)  # (size,) half pixels right of the centre
     v = 2 * np.arange(size) - (2 * ((size - h) // 2) + h - 1)  # (size,) half pixels below the centre
     reach = (np.abs(a) + np.abs(b)).max(initial=0) * max(np.abs(u).max(), np.abs(v).max())
     if reach + (max(h, w) + 2) * _ONE >= 2**31:
         raise ValueError(f"scales down to {scales.min():g} reach too far from a {h}x{w} sprite in a box of "
                          f"{size}: source positions must fit 32 bits")
-    # x and y are each a term per column plus a term per row; positions in the sprite padded by
-    # one pixel (+ _ONE), rounded to 1/256 pixel (+ 128)
-    x_columns = (a * u + ((w - 1) * _ONE // 2 + _ONE + 128)).astype(np.int32)[:, None, :]
-    x_rows = (-b * v).astype(np.int32)[:, :, None]
-    y_columns = (b * u).astype(np.int32)[:, None, :]
-    y_rows = (a * v + ((h - 1) * _ONE // 2 + _ONE + 128)).astype(np.int32)[:, :, None]
     sprite = np.arange(n)[:, None, None] * ts + (np.arange(t)[:, None] if ts > 1 else 0)
     sprite = np.broadcast_to(sprite * k + np.arange(k), (n, t, k)).reshape(-1)  # each frame's sprite
+    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k)
+    wanted = boxes.inked[sprite] if shown is None else boxes.inked[sprite] & np.reshape(shown, -1)
+    frames = np.flatnonzero(wanted)  # the others stay 0
+    for lo in range(0, len(frames), _CHUNK_FRAMES):
+        part = frames[lo : lo + _CHUNK_FRAMES]
+        boxes.draw(part, a[part], b[part], sprite[part])
+    return boxes.out[..., :size].reshape(n, t, k, channels, size, size)
 
-    sprites = sprites.reshape(n * ts * k, channels, h, w)
-    out = np.empty((n * t * k, channels, size, size), np.uint8)
-    step = max(1, _CHUNK_PIXELS // (size * size))
-    sampler = _Sampler((channels, h, w), min(step, len(out)), size)
-    for lo in range(0, len(out), step):
-        part = slice(lo, lo + step)
-        first, last = sprite[part].min(), sprite[part].max() + 1  # packed per chunk: 4 bytes a pixel
-        quads = _quads(sprites[first:last]).reshape(-1)
-        x_terms, y_terms = (x_columns[part], x_rows[part]), (y_columns[part], y_rows[part])
-        sampler(quads, sprite[part] - first, x_terms, y_terms, out[part])
-    return out.reshape(n, t, k, channels, size, size)
+
+class _Boxes:
+    """The boxes of sprite frames, `out (frames, C, size, width)` uint8 (rows padded to whole groups),
+    drawn a chunk of frames at a time."""
+
+    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int):
+        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames."""
+        self.sprites, self.size, self.corner = sprites, size, corner
+        channels, h, w = sprites.shape[1:]
+        self.ink_rows, self.ink_columns = _ink_bounds(sprites)
+        self.inked = self.ink_rows[:, 0] < h  # (S,): whether the sprite has ink
+        # the position terms without A and B, padded by one pixel (+ _ONE), rounded to 1/256 pixel (+ 128)
+        self.centre = ((w - 1) * _ONE // 2 + _ONE + 128, (h - 1) * _ONE // 2 + _ONE + 128)
+        self.width = -(-size // _GROUP) * _GROUP  # rows of the output padded to whole groups
+        self.out = np.zeros((count, channels, size, self.width), np.uint8)
+        self.sampler = _Sampler((channels, h, w))
+
+    def draw(self, frames: np.ndarray, a: np.ndarray, b: np.ndarray, sprite: np.ndarray) -> None:
+        """Draw `frames (F,)` with coefficients `a`, `b` and sprites `sprite`, (F,) each."""
+        size, width, channels = self.size, self.width, self.out.shape[1]
+        (u, v), (x_centre, y_centre) = self.corner, self.centre
+        # x and y at each box's first pixel before the clamp, and how much they grow per column and per
+        # row: (F,) each
+        x_start, y_start = a * u - b * v + x_centre, b * u + a * v + y_centre
+        steps, growths = (2 * a, 2 * b), (-2 * b, 2 * a)
+        bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
+        first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
+        # each row is computed from its run's first group on, for as many groups as its run takes
+        first &= -_GROUP
+        groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
+        row = np.arange(size)[:, None]
+        per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
+            (x_start + growths[0] * row + steps[0] * first).astype(np.int32),
+            (y_start + growths[1] * row + steps[1] * first).astype(np.int32),
+            ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
+        ))
+        used = slice(sprite.min(), sprite.max() + 1)
+        packed = _quads(self.sprites[used]).reshape(-1)
+        starts = ((sprite - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32)  # in packed
+        per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), starts)
+        store = self.out.reshape(-1).view(np.uint32)
+        order = np.argsort(groups, kind="stable")  # the rows by their number of groups
+        ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
+        for count in range(1, width // _GROUP + 1):  # the rows of as many groups, together
+            lanes, chosen = count * _GROUP, order[ends[count - 1] : ends[count]]
+            for lo in range(0, len(chosen), _CHUNK_PIXELS // lanes):
+                part = chosen[lo : lo + _CHUNK_PIXELS // lanes]
+                (x, y, places), frame = (values[part] for values in per_row), part % len(frames)
+                x_step, y_step, start = (values[frame] for values in per_frame)
+                places = np.arange(count)[:, None] + places  # (count, R)
+                for channel, values in enumerate(self.sampler(packed, start, (x, y), (x_step, y_step), lanes)):
+                    store[places + channel * (size * width // _GROUP)] = values
 
 
 def _check(sprites, angles, scales, size) -> None:
@@ -110,30 +168,80 @@ def _coefficients(angles: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, n
             np.floor(sin / scale * 2**15 + 0.5).astype(np.int64))
 
 
-class _Sampler:
-    """Bilinear samples of sprites at source positions, chunk after chunk, into temporaries made once."""
+def _ink_bounds(sprites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and the columns of each sprite's ink (any channel not 0), first and last: `(S, 2)` each
+    for `sprites (S, C, h, w)`; (h, -1) and (w, -1) for a sprite without ink."""
+    ink = sprites.max(axis=1) > 0
+    return _first_last(ink.any(axis=2)), _first_last(ink.any(axis=1))
 
-    def __init__(self, sprite_shape: tuple[int, int, int], count: int, size: int):
-        """sprite_shape: (C, h, w); count: the most sprite frames of `size x size` pixels per call."""
+
+def _first_last(marked: np.ndarray) -> np.ndarray:
+    """`(S, 2)`: the first and last index where `marked (S, L)` bool is True; (L, -1) where it never is."""
+    length, some = marked.shape[1], marked.any(axis=1)
+    first = np.where(some, marked.argmax(axis=1), length)
+    last = np.where(some, length - 1 - marked[:, ::-1].argmax(axis=1), -1)
+    return np.stack([first, last], axis=-1)
+
+
+def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of each row of each box that can receive ink, first and last: `(size, F)` int64
+    each (first > last: none), maybe with a few more (their pixels are computed by the rule).
+
+    starts: (x, y) at the box's first pixel, `(F,)` int64 each (padded positions, before the clamp);
+    steps, growths: how much (x, y) grow per column, per row; bounds: the ink's (columns, rows),
+    `(F, 2)` each. A pixel can be non-zero only where x >> 16 is in [c0, c1 + 1] and y >> 16 in
+    [r0, r1 + 1] (padded indices), that is c0 * 2^16 <= x <= (c1 + 2) * 2^16 - 1, and as much for y:
+    on each axis, the columns between (limit - start - growth * row) / step for the two limits
+    (computed in floats, within `_SLACK` of the quotients, and widened by it); where the step is 0,
+    every column of a row or none.
+    """
+    first, last = np.zeros((size, len(starts[0]))), np.full((size, len(starts[0])), size - 1.0)
+    row = np.arange(size)[:, None]
+    for start, step, growth, bound in zip(starts, steps, growths, bounds):
+        low, high = bound[:, 0] * _ONE - start, (bound[:, 1] + 2) * _ONE - 1 - start  # from the start, (F,) each
+        flat = step == 0
+        divisor = np.where(flat, 1, step)
+        near, far = np.where(step > 0, low, high), np.where(step > 0, high, low)  # the first column's, the last's
+        slope = -growth / divisor
+        lower = row * slope + (near / divisor - _SLACK)  # (size, F)
+        upper = row * slope + (far / divisor + _SLACK)
+        if flat.any():  # every column where the row's x (or y) is within the limits, else none
+            grown = growth[flat] * row
+            lower[:, flat] = np.where((low[flat] <= grown) & (grown <= high[flat]), -np.inf, np.inf)
+            upper[:, flat] = np.inf
+        np.maximum(first, np.ceil(lower, out=lower), out=first)
+        np.minimum(last, np.floor(upper, out=upper), out=last)
+    return np.minimum(first, size).astype(np.int64), np.maximum(last, -1).astype(np.int64)
+
+
+class _Sampler:
+    """Bilinear samples of sprites along rows, chunk after chunk, into temporaries made once (fresh
+    arrays per step cost more than the arithmetic). Arrays are `(L, R)`: R rows of L pixels, a row
+    a column, so that every operation runs along the rows' long axis."""
+
+    def __init__(self, sprite_shape: tuple[int, int, int]):
+        """sprite_shape: (C, h, w)."""
         channels, h, w = sprite_shape
         self.plane, self.width = (h + 2) * (w + 2), w + 2  # values per channel, per row of a packed sprite
         self.limits = ((w + 1) * _ONE, (h + 1) * _ONE)  # the clamp's upper ends for x and y
-        self.sprite_values = channels * self.plane
-        shape = (count, size, size)
-        self.x, self.y = np.empty(shape, np.int32), np.empty(shape, np.int32)
-        self.fx, self.gx, self.fy, self.gy = (np.empty(shape, np.uint32) for _ in range(4))
-        self.index = np.empty(shape, np.intp)
-        self.left, self.right = np.empty(shape, np.uint32), np.empty(shape, np.uint32)
+        self.x, self.y = np.empty(_CHUNK_PIXELS, np.int32), np.empty(_CHUNK_PIXELS, np.int32)
+        self.fx, self.gx, self.fy, self.gy = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(4))
+        self.index = np.empty(_CHUNK_PIXELS, np.int32)  # take reads it faster than intp
+        self.left, self.right = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
+        self.values = np.empty((channels, _CHUNK_PIXELS), np.uint8)
 
-    def __call__(self, quads: np.ndarray, sprite: np.ndarray, x_terms, y_terms, out: np.ndarray) -> None:
-        """Sample the sprites `sprite (f,)` of `quads` (`_quads`, flat) into `out (f, C, S, S) uint8`
-        at x = x_terms[0] + x_terms[1] and y = y_terms[0] + y_terms[1] (a column term (f, 1, S) and
-        a row term (f, S, 1) int32 each, in padded pixels of 2^-16)."""
-        f = len(sprite)
-        x, y, fx, gx, fy, gy, index, left, right = (
-            a[:f] for a in (self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.index, self.left, self.right))
-        for position, terms, limit, weight, rest in zip((x, y), (x_terms, y_terms), self.limits, (fx, fy), (gx, gy)):
-            np.add(*terms, out=position)
+    def __call__(self, quads: np.ndarray, starts: np.ndarray, first, steps, lanes: int) -> np.ndarray:
+        """The first `lanes` pixels of R rows (`lanes` * R <= `_CHUNK_PIXELS`), from their sprites packed in
+        `quads` (`_quads`, flat) from `starts (R,)` on, their first pixels at `first` = (x, y) and the next
+        ones `steps` = (x, y) further, (R,) int32 each (padded, in pixels of 2^-16, before the clamp):
+        `(C, lanes / _GROUP, R)` uint32, each a group's bytes in order."""
+        r = len(starts)
+        x, y, fx, gx, fy, gy, index, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
+            self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.index, self.left, self.right))
+        column = np.arange(lanes, dtype=np.int32)[:, None]
+        for position, start, step, limit, weight, rest in zip((x, y), first, steps, self.limits, (fx, fy), (gx, gy)):
+            np.multiply(column, step, out=position)
+            position += start
             np.clip(position, 0, limit, out=position)
             np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0 now: the same bits, one dtype
             weight &= 255
@@ -141,8 +249,9 @@ class _Sampler:
             position >>= 16
         y *= self.width
         y += x
-        np.add(y, (sprite * self.sprite_values)[:, None, None], out=index)
-        for channel in range(out.shape[1]):
+        np.add(y, starts, out=index)
+        values = self.values[:, : lanes * r].reshape(-1, lanes // _GROUP, r, _GROUP)  # (C, groups, R, 4)
+        for channel, value in enumerate(values):
             if channel:
                 index += self.plane
             quads.take(index, out=left)
@@ -160,7 +269,8 @@ class _Sampler:
             right += left
             right += 32768
             right >>= 16
-            np.copyto(out[:, channel], right, casting="unsafe")
+            np.copyto(value.transpose(0, 2, 1), right.reshape(-1, _GROUP, r), casting="unsafe")
+        return values.view(np.uint32)[..., 0]
 
 
 def _quads(sprites: np.ndarray) -> np.ndarray:

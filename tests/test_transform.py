@@ -161,6 +161,36 @@ def test_each_frame_and_object_is_warped_alone_whatever_else_is_in_the_block(mni
         assert np.array_equal(boxes[n, t, k, 0], one_frame(sprite, angles[n, t, k], scales[n, t, k], 38)), (n, t, k)
 
 
+def test_warp_equals_the_reference_for_ink_at_every_edge_and_boxes_of_any_width(digits):
+    # the warp computes only the pixels that can receive ink: ink on the sprite's edges, boxes whose
+    # width is not a multiple of 4, quarter turns and scales far from 1 test where it stops
+    rng = np.random.default_rng(11)
+    frame = digits[0].copy()
+    frame[0, :], frame[:, 0], frame[-1, 5], frame[9, -1] = 200, 90, 255, 30
+    corner = np.zeros((28, 28), np.uint8)
+    corner[27, 27] = 255
+    for sprite in (frame, corner, digits[1][3:25, 6:21]):
+        for size in (sprite.shape[0] + 1, 30, 41):
+            for angle, scale in [(0, 1), (90, 1), (-270, 0.6), (12.5, 0.3), (201, 1.7), (45, 3.1)]:
+                assert np.array_equal(one_frame(sprite, angle, scale, size),
+                                      reference_warp(sprite, angle, scale, size)), (sprite.shape, size, angle, scale)
+    for size in (29, 38):
+        angle, scale = rng.uniform(-180, 180), rng.uniform(0.4, 2.5)
+        assert not one_frame(np.zeros((28, 28), np.uint8), angle, scale, size).any()  # no ink, nothing drawn
+
+
+def test_warp_leaves_the_frames_not_shown_at_zero_and_draws_the_others_as_ever(digits):
+    rng = np.random.default_rng(12)
+    angles = rng.uniform(-180, 180, (2, 5, 3)).astype(np.float32)
+    scales = rng.uniform(0.7, 1.3, (2, 5, 3)).astype(np.float32)
+    shown = rng.random((2, 5, 3)) < 0.5
+    sprites = digits.reshape(2, 1, 3, 1, 28, 28)
+    every = warp(sprites, angles, scales, 38)
+    some = warp(sprites, angles, scales, 38, shown)
+    assert np.array_equal(some[shown], every[shown])
+    assert not some[~shown].any()
+
+
 def test_warp_refuses_mismatched_shapes_and_scales_that_are_not_positive(digits):
     sprites = digits.reshape(2, 1, 3, 1, 28, 28)
     with pytest.raises(ValueError, match="must be \\(n, T, K\\)"):
