@@ -21,7 +21,6 @@ import difflib
 import errno
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -37,7 +36,7 @@ from generator import SPLITS, Spec
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
 from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten, spelled
-from moving_mnist_export import EXPORTERS
+from moving_mnist_export import EXPORTERS, package_version as _version
 
 # `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
 # parameter ("motion.step_length"); the registries declare them, so a new component needs nothing here.
@@ -559,11 +558,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256("".join(f"{file_sha256(path / name)}  {name}\n" for name in names).encode()).hexdigest()
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("moving-mnist")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _text(path: Path | None) -> str | None:

@@ -184,7 +184,7 @@ def _coco_info(spec: Spec, code: str, config: str, split: str) -> dict:
     return {
         "description": f"moving-mnist {config}, {split} split: {spec.num_frames} frames of {spec.image_size}x"
                        f"{spec.image_size} per video ({spec.num_input_frames} input frames, then the output frames)",
-        "version": _version(),
+        "version": package_version(),
         "config": config,
         "parameters": spec.as_dict(),
         "code": code,
@@ -296,7 +296,7 @@ def _write_json(path: Path, head: dict, name: str, batches) -> None:
         file.write("]}")
 
 
-def _version() -> str:
+def package_version() -> str:
     try:
         return importlib.metadata.version("moving-mnist")
     except importlib.metadata.PackageNotFoundError:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+# the fields `annotate` gives (declared in `generator.fields`)
+DRAWN = ("masks", "visible_boxes", "full_boxes", "visible_fraction")
+
 OFF_CANVAS = 255  # the owner of the margins around the canvas: no object claims them (K <= 64)
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from generator import streams
-from generator.annotations import annotate
+from generator.annotations import DRAWN, annotate
 from generator.corruptions import corrupt
 from generator.fields import fields_of, pad
 from generator.files import Pool
@@ -96,20 +96,20 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
         truth["track_ids"] = np.broadcast_to((indices[:, None] * k + np.arange(k))[:, None], (n, t, k)).astype(np.int32)
     pad(spec, truth, present)
 
-    frames, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown, wanted)
+    frames, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown)
     pad(spec, drawn, present)
     truth.update(drawn)
     truth.update(corrupt(spec, frames[:, : spec.num_input_frames], draws, split, indices))
     return Sequences(frames, truth, indices)
 
 
-def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown, wanted=()):
+def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown):
     """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time,
-    and those of the `wanted` fields that `generator.annotations` gives, by name."""
+    and the dataset's fields that `generator.annotations` gives (`DRAWN`), by name."""
     n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
     frames = np.empty((n, t, c, h, h), np.uint8)
-    notes = {name: np.empty((n, *shape), dtype) for name, (shape, dtype) in _annotated(spec).items() if name in wanted}
+    notes = {f.name: np.empty((n, *f.shape(spec)), f.dtype) for f in fields_of(spec) if f.name in DRAWN}
     # all at once, not per chunk: drawing doodles, warping sprites and resizing backgrounds have a cost per call
     sprites = spec.transform.apply(spec.source.sprites(truth, source_pool), appearance, shown)
     backgrounds = spec.background.paint(truth, background_pool, h)
@@ -142,13 +142,6 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
         if canvas is not None:
             frames[part] = out[window]
     return frames[:, :, 0] if c == 1 else frames, notes
-
-
-# the fields `annotate` gives: name -> (shape per sequence, dtype)
-def _annotated(spec: Spec) -> dict:
-    t, k, h = spec.num_frames, spec.max_objects, spec.image_size
-    return {"masks": ((t, h, h), np.uint8), "visible_boxes": ((t, k, 4), np.int16), "full_boxes": ((t, k, 4), np.int16),
-            "visible_fraction": ((t, k), np.float32)}
 
 
 def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int) -> dict:
