@@ -30,11 +30,12 @@ import xxhash
 
 import generator
 import generator.presets
-from generator import COMPONENTS, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, load_pools
+from generator import SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
 from generator.download import download
 from generator.fields import columns
 from generator.files import check_files, local_files
 from generator.spec import LEGACY
+from generator.volumes import VolumeSpec
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
 _List = getattr(datasets, "List", None) or datasets.Sequence
@@ -50,6 +51,17 @@ _DESCRIPTION = (
     "procedural doodles) moving in a square canvas, "
     "generated exactly reproducibly from a seed, with train sequences drawn only from source train "
     "images and validation/test sequences only from source test images."
+)
+
+_VOLUME_CITATION = """@article{hannouch2023topology,
+  title={Topology Estimation of Simulated 4D Image Data by Combining Downscaling and Convolutional Neural Networks},
+  author={Hannouch, Khalil Mathieu and Chalup, Stephan}, journal={arXiv preprint arXiv:2306.14442}, year={2023}
+}"""
+
+_VOLUME_DESCRIPTION = (
+    "4D data: ball and torus cavities that appear, change and vanish in solid material, in a D x D x D grid over "
+    "time, generated exactly reproducibly from a seed, with each cavity's equation and the material's Betti "
+    "numbers at every time point."
 )
 
 # Frames generated and written at once: at most 256 sequences (classic keeps 256 per Arrow record batch)
@@ -123,10 +135,45 @@ class MovingMNISTConfig(datasets.BuilderConfig):
         return Spec(**{name: getattr(self, name) for name in Spec.__dataclass_fields__})
 
 
+_CAVITIES = generator.presets.PRESETS["cavities"].spec.as_dict()
+
+
+@dataclass
+class VolumeConfig(datasets.BuilderConfig):
+    """A builder config of volumes over time: every field of `generator.volumes.VolumeSpec`, validated when
+    created and when built. The defaults are the `cavities` preset; components are `{"name": ..., parameter: value}`.
+    """
+
+    cavities: dict = field(default_factory=lambda: dict(_CAVITIES["cavities"]))
+    num_cavities: int | list = field(default_factory=lambda: list(_CAVITIES["num_cavities"]))
+    num_frames: int = _CAVITIES["num_frames"]
+    num_input_frames: int = _CAVITIES["num_input_frames"]
+    grid_size: int = _CAVITIES["grid_size"]
+    generation_size: int = _CAVITIES["generation_size"]
+    time_factor: int = _CAVITIES["time_factor"]
+    occupancy: dict = field(default_factory=lambda: dict(_CAVITIES["occupancy"]))
+    threshold: float | None = _CAVITIES["threshold"]
+    overlap: str = _CAVITIES["overlap"]
+    num_train: int = _CAVITIES["num_train"]
+    num_validation: int = _CAVITIES["num_validation"]
+    num_test: int = _CAVITIES["num_test"]
+    seed: int = _CAVITIES["seed"]
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.spec  # noqa: B018 -- validates
+
+    @property
+    def spec(self) -> VolumeSpec:
+        """The generation parameters as a frozen, validated `VolumeSpec` (raises `ValueError`)."""
+        return VolumeSpec(**{name: getattr(self, name) for name in VolumeSpec.__dataclass_fields__})
+
+
 _VERSION = datasets.Version("1.0.0")
+_CONFIGS = {Spec: MovingMNISTConfig, VolumeSpec: VolumeConfig}  # each kind of spec, the config that holds it
 
 PRESETS = {
-    name: MovingMNISTConfig(name=name, version=_VERSION, description=preset.description, **preset.spec.as_dict())
+    name: _CONFIGS[type(preset.spec)](name=name, version=_VERSION, description=preset.description, **preset.spec.as_dict())
     for name, preset in generator.presets.PRESETS.items()
 }
 
@@ -140,10 +187,12 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "classic"
 
     def __init__(self, *args, hash: str | None = None, data_dir: str | None = None, **kwargs):
+        name = args[1] if len(args) > 1 else kwargs.get("config_name")
+        base = (PRESETS.get(name) or PRESETS[generator.presets.DEFAULT]).spec
         for key, value in kwargs.items():
-            if value is None and key in Spec.__dataclass_fields__:  # datasets would silently keep the preset's
+            if value is None and getattr(base, key, None) is not None:  # datasets would silently keep the preset's
                 raise ValueError(f"{key}=None is not allowed: give a value, or leave {key} out to keep the preset's")
-        _merge_components(args[1] if len(args) > 1 else kwargs.get("config_name"), kwargs)
+        _merge_components(base, kwargs)
         # Verified source files are the same data wherever they come from, so data_dir stays out of
         # the config (and the cache key): a build from a mirror and one from a folder share one cache.
         self.source_dir = os.path.expanduser(str(data_dir)) if data_dir else None
@@ -165,11 +214,12 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
         for split, size in spec.split_sizes().items():
             splits.add(datasets.SplitInfo(name=split, num_examples=size))
         collections = [SOURCE_FILES[name] for name in spec.files()]
+        volumes = isinstance(spec, VolumeSpec)
         return datasets.DatasetInfo(
-            description=_DESCRIPTION,
+            description=_VOLUME_DESCRIPTION if volumes else _DESCRIPTION,
             features=features,
             splits=splits,
-            citation="\n".join([_CITATION] + [c.citation for c in collections]),
+            citation="\n".join([_VOLUME_CITATION if volumes else _CITATION] + [c.citation for c in collections]),
             license=", ".join(dict.fromkeys(c.license for c in collections)) or "cc0-1.0",  # procedural: nothing of anyone else
         )
 
@@ -256,8 +306,7 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
 
 def chunk_size(spec: Spec) -> int:
     """Sequences generated, and written to Arrow, at once."""
-    frame = spec.channels * spec.image_size**2
-    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * frame)))
+    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * math.prod(spec.frame_shape()))))
 
 
 def estimated_size(spec: Spec) -> int:
@@ -289,11 +338,11 @@ def _feature(f, spec: Spec):
     return feature
 
 
-def _merge_components(config_name: str | None, overrides: dict) -> None:
+def _merge_components(base: Spec | VolumeSpec, overrides: dict) -> None:
     """Give the components among `overrides` in full, in place: `motion={"step_length": 0.2}` keeps the
     preset's motion with one parameter changed, and `step_length=0.2` (version 1.0's spelling) too."""
-    base = (PRESETS.get(config_name) or PRESETS[generator.presets.DEFAULT]).spec
-    changed = {k: overrides.pop(k) for k in list(overrides) if k in COMPONENTS or k in LEGACY}
+    components = kinds.components(base)
+    changed = {k: overrides.pop(k) for k in list(overrides) if k in components or (k in LEGACY and isinstance(base, Spec))}
     spec = base.replace(**changed)
     for kind in {LEGACY.get(k, k) for k in changed}:
         overrides[kind] = getattr(spec, kind).as_dict()

@@ -32,21 +32,23 @@ import typing
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator import SPLITS, Spec
+from generator import SPLITS, Spec, kinds
+from generator.components import Component
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten, spelled
+from generator.spec import LEGACY, flatten, spelled
+from generator.volumes import VolumeSpec
 from moving_mnist_export import EXPORTERS, package_version as _version
 
-# `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
-# parameter ("motion.step_length"); the registries declare them, so a new component needs nothing here.
+# `--set` key -> its type: the specs' fields (2D and volumes), each component by name ("motion"), and each
+# component parameter ("motion.step_length"); the specs and registries declare them, so a new field or
+# component needs nothing here.
 _TYPES = {
-    **{name: str if name in COMPONENTS else int for name in Spec.__dataclass_fields__},
-    "num_objects": int | tuple[int, int],
-    "annotations": tuple[str, ...],
-    **{key: kind for registry in COMPONENTS.values() for key, kind in registry.parameter_types().items()},
+    **{name: str if hint is Component else hint for kind in (Spec, VolumeSpec) for name, hint in typing.get_type_hints(kind).items()},
+    **{key: kind for registry in kinds.all_components().values() for key, kind in registry.parameter_types().items()},
     **{name: float for name in LEGACY},  # version 1.0's spelling of motion.step_length
 }
+_COMPONENTS = kinds.all_components()
 
 MANIFEST = "moving-mnist-export.json"  # marks a folder as an export of ours, and lists its files
 _FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/100 s, 16 bits), not imported: it loads imageio
@@ -230,7 +232,7 @@ def _override(pair: str) -> tuple[str, object]:
 
 # how `_typed` reads each kind of value, in words
 _WANTED = {
-    int: "an integer", float: "a number", str: "a name",
+    int: "an integer", float: "a number", str: "a name", float | None: "a number or 'none'",
     int | tuple[int, int]: "an integer or a range MIN,MAX", float | tuple[float, float]: "a number or a range MIN,MAX",
     tuple[int, ...] | None: "comma-separated integers or 'all'", tuple[str, ...]: "comma-separated names or 'none'",
 }
@@ -242,6 +244,8 @@ def _typed(kind, text: str):
         return kind(text)
     if kind == tuple[str, ...]:  # annotations: "centres,velocities", or "none"
         return [] if text == "none" else text.split(",")
+    if kind == float | None:  # threshold: "0.5", or "none" for none
+        return None if text == "none" else float(text)
     if kind == tuple[int, ...] | None:  # classes: "1,3,5", or "all" for no filter
         return None if text == "all" else [int(item) for item in text.split(",")]
     number = typing.get_args(kind)[0]  # a number, or a range "min,max"
@@ -282,13 +286,13 @@ def _number(low: float, high: float):
 
 def _configs(args) -> int:
     names = list(PRESETS)
-    table = {name: {k: spelled(v) for k, v in flatten(PRESETS[name].spec.as_dict()).items()} for name in names}
-    keys = flat_keys(list(table.values()))
+    table = {name: {k: spelled(v, k) for k, v in flatten(PRESETS[name].spec.as_dict()).items()} for name in names}
+    keys = kinds.flat_keys(list(table.values()))
     width = max(map(len, keys)) + 2
-    column = max(len(text) for row in table.values() for text in (*row.values(), *names)) + 2
-    print(f"{'parameter':<{width}}" + "".join(f"{name:>{column}}" for name in names))
+    columns = {name: max(len(name), *map(len, table[name].values())) + 2 for name in names}
+    print(f"{'parameter':<{width}}" + "".join(f"{name:>{columns[name]}}" for name in names))
     for key in keys:
-        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-'):>{column}}" for n in names))
+        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-'):>{columns[n]}}" for n in names))
     for name, preset in PRESETS.items():
         print(f"\n{name}: {preset.description}")
     return 0
@@ -298,13 +302,13 @@ def _build(args) -> int:
     _check_build_options(args)
     builder, splits, reused, seconds = _prepare(args)
     print(f"\n{builder.config_id}  ->  {builder.cache_dir}")
-    print(f"{'split':<12}{'rows':>8}  {'input_frames':<16}{'output_frames':<16}{'positions':<16}{'on disk':>10}")
+    shown = [c for c in ("input_frames", "output_frames", "positions") if c in next(iter(splits.values())).features]
+    print(f"{'split':<12}{'rows':>8}  " + "".join(f"{c:<20}" for c in shown) + f"{'on disk':>10}")
     total = 0
     for split, ds in splits.items():
         size = sum(os.path.getsize(f["filename"]) for f in ds.cache_files)
         total += size
-        shapes = [str(ds.features[c].shape) for c in ("input_frames", "output_frames", "positions")]
-        print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{s:<16}" for s in shapes) + f"{_size(size):>10}")
+        print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{str(ds.features[c].shape):<20}" for c in shown) + f"{_size(size):>10}")
     done = "cache hit: nothing generated" if reused else f"built in {seconds:.1f} s"
     print(f"total {_size(total)} on disk; {done}")
     return 0
@@ -403,7 +407,7 @@ def _publish(args) -> int:
 # --- building ------------------------------------------------------------------------------------
 
 
-def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec:
+def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec | VolumeSpec:
     """The preset with the `--set` overrides, validated (raises `ValueError`); it needs no `datasets`."""
     return PRESETS[name].spec.replace(**_parameters(overrides))
 
@@ -415,7 +419,7 @@ def _parameters(overrides: list[tuple[str, object]]) -> dict:
     parameters: dict = {}
     for key, value in overrides:
         kind, _, parameter = key.partition(".")
-        if kind not in COMPONENTS:  # a number, or version 1.0's step_length, which Spec translates
+        if kind not in _COMPONENTS:  # a number, or version 1.0's step_length, which Spec translates
             parameters[kind] = value
         elif parameter:
             parameters.setdefault(kind, {})[parameter] = value

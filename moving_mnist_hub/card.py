@@ -17,8 +17,9 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
-from generator.spec import flat_keys, flatten, spelled
+from generator import FIELDS, SOURCE_FILES, Spec, fields_of, kinds
+from generator.spec import flatten, spelled
+from generator.volumes import VOLUME_FIELDS, VolumeSpec
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
@@ -45,7 +46,7 @@ class ConfigRecord:
 
     name: str
     description: str
-    spec: Spec
+    spec: Spec | VolumeSpec
     info: datasets.DatasetInfo
     package_version: str
     code_hash: str
@@ -83,14 +84,14 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
                 config["default"] = True
     specs = [_spec(g) for g in data["generation"]]
     collections = sorted({c for spec in specs for c in spec.files()})
-    licenses = sorted({SOURCE_FILES[c].license for c in collections} | ({_OWN_LICENSE} if _procedural(specs) else set()))
+    licenses = sorted({SOURCE_FILES[c].license for c in collections} | ({_OWN_LICENSE} if any(map(_drawn, specs)) else set()))
     largest = max(sum(spec.split_sizes().values()) for spec in specs)
     data.license = licenses if len(licenses) > 1 else licenses[0]
     data.pretty_name = data.pretty_name or "Moving MNIST"
     data.size_categories = [_size_category(largest)]
     data.source_datasets = [_HUB_IDS[c] for c in collections]
     data.task_categories = ["image-to-video"]
-    data.tags = _TAGS + sorted({spec.source.name.replace("_", "-") for spec in specs} | {c.replace("_", "-") for c in collections})
+    data.tags = _TAGS + sorted({_content(spec).replace("_", "-") for spec in specs} | {c.replace("_", "-") for c in collections})
     data.annotations_creators = ["machine-generated"]
     return data
 
@@ -127,7 +128,8 @@ def _summary(generation: list[dict], repository: str) -> str:
     return (
         "Synthetic video sequences of sprites bouncing inside a square canvas, the Moving MNIST benchmark "
         "of Srivastava et al. (2015) and its relatives, for training and evaluating video-prediction "
-        f"models. Configurations: {configs}. Every byte is generated from a seed by the open "
+        f"models{_VOLUMES_TOO if any('cavities' in g['parameters'] for g in generation) else ''}. "
+        f"Configurations: {configs}. Every byte is generated from a seed by the open "
         f"[moving-mnist]({repository}) generator, so the data can be rebuilt exactly "
         "([how](#regenerate-it-bit-for-bit)); the first frames of each sequence are the model's input and "
         "the rest are the frames to predict."
@@ -177,18 +179,24 @@ for batch in DataLoader(train, batch_size=32, shuffle=True):
 
 def _fields(generation: list[dict]) -> str:
     specs = [_spec(g) for g in generation]
-    rows = [f for f in FIELDS if any(f.present(spec) for spec in specs)]
+    present = {f.name for spec in specs for f in fields_of(spec)}
+    rows = list({f.name: f for f in FIELDS + VOLUME_FIELDS if f.name in present}.values())  # the shared ones once
     table = "| field | shape | type | meaning | present | padding |\n|---|---|---|---|---|---|\n" + "\n".join(
         f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} | "
         f"{f.padding()} |" for f in rows
     )
     shapes = "\n".join(
-        f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, "
-        f"H = W = {spec.image_size}, K = {_objects(spec)}, {'gray' if spec.channels == 1 else 'RGB'}; "
-        + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in FIELDS if f.present(spec))
+        f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, {_sizes(spec)}; "
+        + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in fields_of(spec))
         for g, spec in zip(generation, specs)
     )
     return f"{table}\n\n{shapes}"
+
+
+def _sizes(spec: Spec | VolumeSpec) -> str:
+    if isinstance(spec, VolumeSpec):
+        return f"D = {spec.grid_size} (generated at {spec.generation_size}), C = {spec.max_cavities}"
+    return f"H = W = {spec.image_size}, K = {_objects(spec)}, {'gray' if spec.channels == 1 else 'RGB'}"
 
 
 def _objects(spec) -> str:
@@ -201,10 +209,10 @@ def _objects(spec) -> str:
 
 def _parameters(generation: list[dict]) -> str:
     table = [flatten(_spec(g).as_dict()) for g in generation]
-    keys = flat_keys(table)
+    keys = kinds.flat_keys(table)
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
     rule = "|---|" + "---|" * len(generation)
-    rows = [f"| `{key}` | " + " | ".join((spelled(row[key]) if key in row else "-") for row in table) + " |" for key in keys]
+    rows = [f"| `{key}` | " + " | ".join((spelled(row[key], key) if key in row else "-") for row in table) + " |" for key in keys]
     for label, key in (("moving-mnist version", "package_version"), ("code hash", "code_hash"),
                        ("git commit", "git_commit")):
         rows.append(f"| {label} | " + " | ".join(f"`{g[key]}`" for g in generation) + " |")
@@ -216,9 +224,9 @@ def _meanings() -> str:
     """What the parameters mean, with every component each registry holds."""
     components = "\n".join(
         f"- `{kind}`: " + "; ".join(f"`{name}`: {_summary_line(cls)}" for name, cls in registry.items())
-        for kind, registry in COMPONENTS.items()
+        for kind, registry in kinds.all_components().items()
     )
-    return _PARAMETER_MEANINGS + "\n\n" + components
+    return f"{_PARAMETER_MEANINGS}\n\n{_VOLUME_MEANINGS}\n\nThe components:\n\n{components}"
 
 
 def _summary_line(cls) -> str:
@@ -229,7 +237,7 @@ def _regenerate(generation: list[dict], repo_id: str) -> str:
     blocks = []
     for g in generation:
         # the flags of the version that made it (flat before 1.1: --set step_length=0.1)
-        sets = " ".join(f"--set {k}={spelled(v)}" for k, v in flatten(g["parameters"]).items())
+        sets = " ".join(f"--set {k}={spelled(v, k)}" for k, v in flatten(g["parameters"]).items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
             f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
@@ -262,6 +270,10 @@ def _statistics(generation: list[dict]) -> str:
     )
     texts = []
     for g in generation:
+        if isinstance(_spec(g), VolumeSpec):
+            texts.append(f"`{g['config_name']}`: one sample at several time points.\n\n"
+                         f"![{g['config_name']} time points](previews/{g['config_name']}/time_points.png)")
+            continue
         shown = [(name, what) for name, what in figures if name != "labels" or _spec(g).source.class_names]
         texts.append(
             f"`{g['config_name']}`: " + ", ".join(what for _, what in shown) + ".\n\n"
@@ -280,26 +292,34 @@ def _sources(generation: list[dict]) -> str:
         + ", ".join(f"`{g['config_name']}`" for g, spec in zip(generation, specs) if c in spec.files())
         for c in collections
     ]
-    procedural = [g["config_name"] for g, spec in zip(generation, specs) if spec.source.files is None]
-    if procedural:
-        lines.append(
-            f"- Procedural sprites, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in procedural)}): "
-            f"no one else's images, licence `{_OWN_LICENSE}`."
-        )
-    citations = "\n\n".join([_SRIVASTAVA] + [SOURCE_FILES[c].citation for c in collections])
+    for what, kind in (("Procedural sprites", Spec), ("Volumes", VolumeSpec)):
+        drawn = [g["config_name"] for g, spec in zip(generation, specs) if _drawn(spec) and isinstance(spec, kind)]
+        if drawn:
+            lines.append(
+                f"- {what}, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in drawn)}): "
+                f"no one else's images, licence `{_OWN_LICENSE}`."
+            )
+    volumes = [_HANNOUCH] if any(isinstance(spec, VolumeSpec) for spec in specs) else []
+    citations = "\n\n".join([_SRIVASTAVA] + volumes + [SOURCE_FILES[c].citation for c in collections])
     return "\n".join(lines) + (
         "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
         "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
     )
 
 
-def _spec(g: dict) -> Spec:
+def _spec(g: dict) -> Spec | VolumeSpec:
     """A record's parameters as a spec: the nested form, or version 1.0's flat one."""
-    return Spec.from_dict(g["parameters"])
+    return kinds.from_dict(g["parameters"])
 
 
-def _procedural(specs: list[Spec]) -> list[Spec]:
-    return [spec for spec in specs if spec.source.files is None]
+def _drawn(spec: Spec | VolumeSpec) -> bool:
+    """Whether the generator draws what moves (doodles, cavities) rather than taking anyone's images."""
+    return isinstance(spec, VolumeSpec) or spec.source.files is None
+
+
+def _content(spec: Spec | VolumeSpec) -> str:
+    """What moves, as a tag: the source's name, or "volumes"."""
+    return "volumes" if isinstance(spec, VolumeSpec) else spec.source.name
 
 
 def _size_category(n: int) -> str:
@@ -320,12 +340,29 @@ clean inputs are then `clean_input_frames`); `annotations` adds optional ground 
 `source.classes` keeps only images of those classes (`None`: all); `num_train`, `num_validation`
 and `num_test` are the split sizes; every random stream is keyed by `seed`, the split, the
 sequence's block of 1024 (the sequence's index for `noise`, which draws per byte) and the stream's
-id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
-The components:"""
+id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`."""
+
+_VOLUMES_TOO = (
+    ", and volumes over time: cavities that appear, change and vanish in solid material in a D x D x D grid "
+    "(seed 004's data, Hannouch and Chalup 2023), for predicting volumes"
+)
+
+_HANNOUCH = """@article{hannouch2023topology,
+  title={Topology Estimation of Simulated 4D Image Data by Combining Downscaling and Convolutional Neural Networks},
+  author={Hannouch, Khalil Mathieu and Chalup, Stephan}, journal={arXiv preprint arXiv:2306.14442}, year={2023}
+}"""
+
+_VOLUME_MEANINGS = """Volumes: `cavities` are the solids cut out of the material (`ball`, `torus`, or `mixed`), up to
+`num_cavities` (C, or a range MIN,MAX) per sample of `num_frames` time points; the output grid is
+`grid_size` voxels on an edge (D), each the mean of a block of the `generation_size` grid (and of
+`time_factor` generated time steps); `occupancy` is what a generation voxel holds (`binary`, or
+`fraction` by supersampling); `threshold` (if set) makes each output voxel 0 or 255; `overlap`
+`separate` keeps cavities apart, so that the Betti numbers hold. Voxels are 0 material, 255 cavity."""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
 only from its test images (they use independent random streams). No image seen in training appears
-in an evaluation split. `source_indices` records which image each sprite is, so this can be checked."""
+in an evaluation split. `source_indices` records which image each sprite is, so this can be checked.
+Volumes use no images: their splits differ by their random streams alone."""
 
 _LIMITATIONS = """- The data is synthetic: simple, rigid motion of sprites on a black or static background. Good
   scores here do not imply good scores on natural video.

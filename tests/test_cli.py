@@ -16,6 +16,7 @@ import pytest
 
 import moving_mnist
 from generator.spec import spelled
+from generator.volumes import VolumeSpec
 from moving_mnist_cli import MANIFEST, main
 from helpers import cli_fails
 from mounts import read_only, small_disk  # noqa: F401 -- fixtures
@@ -51,6 +52,15 @@ def test_configs_lists_every_parameter_of_every_preset(capsys):
     for name in names:  # every parameter of every component, spelled as --set takes it; "-" where absent
         spec = moving_mnist.PRESETS[name].spec
         column = {key: values[names.index(name)] for key, values in rows.items() if key != "parameter" and ":" not in key}
+        if isinstance(spec, VolumeSpec):
+            expected = {"cavities": spec.cavities.name, "num_cavities": spelled(spec.num_cavities), "seed": str(spec.seed),
+                        "grid_size": str(spec.grid_size), "generation_size": str(spec.generation_size),
+                        "threshold": "none", "overlap": spec.overlap, "occupancy": spec.occupancy.name,
+                        "source": "-", "image_size": "-", "motion": "-"}
+            expected.update((f"cavities.{k}", spelled(v)) for k, v in spec.cavities.parameters().items())
+            assert {key: column[key] for key in expected} == expected, name
+            continue
+        assert column["cavities"] == column["grid_size"] == column["threshold"] == "-"
         expected = {"source": spec.source.name, "motion": spec.motion.name, "compositing": spec.compositing.name,
                     "sampling": spec.sampling.name, "background": spec.background.name, "seed": str(spec.seed),
                     "num_train": str(spec.num_train), "image_size": str(spec.image_size),
