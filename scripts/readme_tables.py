@@ -1,4 +1,4 @@
-"""Write README.md's tables of components and fields from their declarations (the registries and FIELDS).
+"""Write README.md's tables of components and fields from their declarations (the registries, FIELDS and VOLUME_FIELDS).
 
     python scripts/readme_tables.py          # rewrite the tables in README.md
     python scripts/readme_tables.py --check  # exit 1 if README.md's tables are out of date
@@ -16,15 +16,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import COMPONENTS, FIELDS, STREAMS  # noqa: E402
+from generator import FIELDS, STREAMS, kinds  # noqa: E402
 from generator.components import allowed  # noqa: E402
+from generator.volumes import VOLUME_FIELDS  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def components_table() -> str:
     rows = ["| component | name | what it is | parameters: allowed (default), meaning |", "|---|---|---|---|"]
-    for kind, registry in COMPONENTS.items():
+    for kind, registry in kinds.all_components().items():
         for name, cls in registry.items():
             what = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
             parameters = "<br>".join(
@@ -37,7 +38,7 @@ def components_table() -> str:
 
 def fields_table() -> str:
     rows = ["| field | shape | type | meaning | present | padding |", "|---|---|---|---|---|---|"]
-    for f in FIELDS:
+    for f in {f.name: f for f in FIELDS + VOLUME_FIELDS}.values():  # the frames and index are shared: once
         kind = "class label" if f.classes else f.dtype
         rows.append(f"| `{f.name}` | {f.shape_text} | {kind} | {f.meaning} | {f.when} | {f.padding()} |")
     return "\n".join(rows)
