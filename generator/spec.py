@@ -175,6 +175,11 @@ class Spec:
     def num_output_frames(self) -> int:
         return self.num_frames - self.num_input_frames
 
+    def frame_shape(self) -> tuple[int, ...]:
+        """One frame's shape: (H, W) gray, (3, H, W) RGB."""
+        canvas = (self.image_size, self.image_size)
+        return canvas if self.channels == 1 else (3, *canvas)
+
     def split_sizes(self) -> dict[str, int]:
         """Sequences per split, non-empty splits only."""
         sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
