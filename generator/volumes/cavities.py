@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -64,6 +65,8 @@ class Cavities(Component):
         0.03, 0.0, 0.25, "the least material between two cavities alive at the same time (unless `overlap` is "
         "merge), and between a cavity and the grid's faces, as a fraction of the grid's edge")
 
+    reach_words: ClassVar[str]  # which parameters make the reach
+
     def reach(self) -> float:
         """The farthest any point of a cavity is from its centre, as a fraction of the grid's edge."""
         raise NotImplementedError
@@ -82,8 +85,9 @@ class Cavities(Component):
         if room < 0:
             raise ValueError(
                 f"cavities {self.name!r} do not fit in the grid: a cavity may reach {self.reach():g} of the grid's "
-                f"edge from its centre, keep a gap of {self.gap:g} from the faces and move {self.largest_drift():g}; "
-                f"2 x (reach + gap) + drift must be at most 1"
+                f"edge from its centre ({self.reach_words}), keep cavities.gap={self.gap:g} from the faces and move "
+                f"{self.largest_drift():g} (the largest drift); 2 x (reach + gap) + drift is {1 - room:g}, and must be "
+                f"at most 1"
             )
 
     def check_with(self, generation_size: int) -> None:
@@ -131,6 +135,7 @@ class Ball(Cavities):
     """4D ellipsoids: 3D ellipsoids that grow, then shrink, in place."""
 
     name = "ball"
+    reach_words = "the largest radius"
     radius: float | tuple[float, float] = parameter(
         (0.1, 0.16), 0.0, 0.5, "each semi-axis of a ball at its widest, drawn per semi-axis, as a fraction of the "
         "grid's edge", open_low=True, span=True)
@@ -155,6 +160,7 @@ class Torus(Cavities):
     """Solid tori whose tube swells, then thins, while their ring radius, centre and axis drift."""
 
     name = "torus"
+    reach_words = "the largest ring_radius + tube_radius"
     ring_radius: float | tuple[float, float] = parameter(
         (0.12, 0.16), 0.0, 0.5, "a torus's ring radius R (centre to tube centre), drawn at its first and at its "
         "last time point, as a fraction of the grid's edge", open_low=True, span=True)
@@ -210,6 +216,7 @@ class Mixed(Ball, Torus):
     """Balls and tori together: each cavity's family is drawn."""
 
     name = "mixed"
+    reach_words = "the largest radius, or ring_radius + tube_radius"
     torus_fraction: float = parameter(0.5, 0.0, 1.0, "the probability that a cavity is a torus (else a ball)")
 
     def reach(self):
