@@ -99,7 +99,7 @@ def _add_ball(r, first, last, min_scale, grid: Grid, counts) -> None:
         shape = (len(s) // f, f, (i1 - i0) // block, block, (j1 - j0) // block, block, runs.shape[-1])
         t = first + lo // f
         counts[t: t + shape[0], i0 // block: i1 // block, j0 // block: j1 // block, k0 // block: k1 // block] += \
-            runs.reshape(shape).sum(axis=(1, 3, 5))
+            runs.reshape(shape).sum(axis=(1, 3, 5), dtype=np.int64)
 
 
 def _ball_slices(r, first, last, min_scale, grid: Grid):
