@@ -53,7 +53,12 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
 
     pools: `{collection: {"train": Pool, "test": Pool}}` for each of `spec.files()`; the split's pool
     is chosen here, so that no caller can feed train images to an evaluation split.
+    A `generator.volumes.VolumeSpec` (no pools) gives volumes instead (`generator.volumes.generate`).
     """
+    if not isinstance(spec, Spec):
+        from generator.volumes.generate import generate as generate_volumes  # here: volumes build on this module
+
+        return generate_volumes(spec, split, start, stop)
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")

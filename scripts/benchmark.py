@@ -24,7 +24,10 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     motion, frames and all;
 (i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c);
 (j) `crowded` with all its annotations (boxes, masks, tracks, centres, velocities), against the same
-    config with none: `generate` frames/s, and building into the Arrow cache.
+    config with none: `generate` frames/s, and building into the Arrow cache;
+(k) seconds per `cavities_thesis` sample (128^3 x 128 generated, 16^3 out) and voxels/s at generation
+    resolution on one core, against (k1) the same cavities evaluated on every voxel of the grid; (k2) the
+    peak RSS of a child generating 16, then 128 samples by chunks (the same: memory bounded by the chunk).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -56,6 +59,7 @@ from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, generate, load_po
 from generator.motion import Space
 from generator.files import local_files
 from generator.presets import PRESETS
+from generator.volumes.presets import VOLUME_PRESETS
 from moving_mnist_hub import staging
 
 GENERATOR_SEQUENCES = 10_240  # (a): 204,800 frames
@@ -533,6 +537,89 @@ def startup_rows(repeats: int) -> list[tuple]:
     ]
 
 
+# (k): volumes (seed 004), `cavities_thesis`
+
+VOLUME_SAMPLES = 8  # (k): samples timed
+VOLUME_CHUNK = 16  # (k2): samples generated at once, as a build by blocks would
+VOLUME_MEMORY_SAMPLES = (16, 128)  # (k2): the same peak for 8x the samples: memory bounded by the chunk
+TARGET_VOLUME_SECONDS = 2.0  # one cavities_thesis sample on one core: 32,000 in under 18 core-hours
+
+
+def volume_rows(repeats: int) -> list[tuple]:
+    """(k) seconds per `cavities_thesis` sample and voxels/s at generation resolution, against (k1) the same
+    cavities evaluated on every voxel of the grid (no boxes); (k2) peak RSS of generating by chunks."""
+    spec = VOLUME_PRESETS["cavities_thesis"].spec
+    generate(spec, {}, "train", 0, 1)  # the block's draws, made once per block in a build
+    seconds = best_time(lambda: generate(spec, {}, "train", 0, VOLUME_SAMPLES), repeats) / VOLUME_SAMPLES
+    volumes = generate(spec, {}, "train", 0, 1)
+    start = time.perf_counter()
+    everywhere = full_grid_frames(spec, volumes.truth)
+    full_seconds = time.perf_counter() - start
+    agree = np.mean(everywhere == volumes.frames[0])
+    voxels = spec.generation_size**3 * spec.num_frames * spec.time_factor
+    rss = {n: child_volume_rss(n) for n in VOLUME_MEMORY_SAMPLES}
+    small, large = VOLUME_MEMORY_SAMPLES
+    return [
+        ("(k) cavities_thesis: s per sample (128^3 x 128)", f"{seconds:.3f} s", f"<= {TARGET_VOLUME_SECONDS} s",
+         verdict(seconds <= TARGET_VOLUME_SECONDS)),
+        ("    voxels/s per core, at generation resolution", f"{voxels / seconds:,.0f}", "", ""),
+        ("    32,000 samples (the seed's), one core", f"{seconds * 32000 / 3600:.1f} core-hours", "< 18",
+         verdict(seconds * 32000 / 3600 < 18)),
+        ("(k1) every voxel of the grid, sample 0", f"{full_seconds:.2f} s, {agree:.6f} same", "", ""),
+        ("    k1 / k", f"{full_seconds / seconds:.0f}x", "> 1x", verdict(full_seconds > seconds)),
+        (f"(k2) peak RSS, {small} samples by chunks of {VOLUME_CHUNK}", f"{rss[small] / 2**20:,.0f} MiB", "", ""),
+        (f"    {large} samples", f"{rss[large] / 2**20:,.0f} MiB, {rss[large] / rss[small]:.2f}x", "<= 1.1x",
+         verdict(rss[large] <= 1.1 * rss[small])),
+    ]
+
+
+def full_grid_frames(spec, truth: dict) -> np.ndarray:
+    """(k1) Sample 0's frames `(T, D, D, D)` with every cavity alive evaluated at every voxel of the generation
+    grid, in float64, from the equations of `generator.volumes.cavities` (binary occupancy, time_factor 1)."""
+    g, block = spec.generation_size, spec.generation_size // spec.grid_size
+    axis = (np.arange(g) + 0.5) / g
+    x, y, z = axis[:, None, None], axis[None, :, None], axis[None, None, :]
+    frames = np.zeros((spec.num_frames, *spec.frame_shape()), np.uint8)
+    m2 = spec.cavities.min_scale**2
+    for t in range(spec.num_frames):
+        inside = np.zeros((g, g, g), bool)
+        for family, (first, last), r in zip(*(truth[n][0] for n in ("cavity_families", "cavity_lifetimes", "cavity_parameters"))):
+            if family < 0 or not first <= t <= last:
+                continue
+            r = r.astype(np.float64)
+            u = (t - first + 0.5) / (last - first + 1)
+            size = math.sqrt(1 - (1 - m2) * (2 * u - 1) ** 2)
+            c = r[0:3] + (r[3:6] - r[0:3]) * u
+            q = r[6:10] + (r[10:14] - r[6:10]) * u
+            w, a, b, e = q / np.linalg.norm(q)
+            turn = np.array([[1 - 2 * (b * b + e * e), 2 * (a * b - w * e), 2 * (a * e + w * b)],
+                             [2 * (a * b + w * e), 1 - 2 * (a * a + e * e), 2 * (b * e - w * a)],
+                             [2 * (a * e - w * b), 2 * (b * e + w * a), 1 - 2 * (a * a + b * b)]])
+            d = (x - c[0], y - c[1], z - c[2])
+            body = [turn[0, k] * d[0] + turn[1, k] * d[1] + turn[2, k] * d[2] for k in range(3)]
+            if family == 0:
+                inside |= sum((body[k] / (r[14 + k] * size)) ** 2 for k in range(3)) <= 1
+            else:
+                ring, tube = r[14] + (r[15] - r[14]) * u, r[16] * size
+                rho = np.sqrt(body[0] ** 2 + body[1] ** 2)
+                inside |= (rho - ring) ** 2 + body[2] ** 2 <= tube**2
+        mean = inside.reshape(spec.grid_size, block, spec.grid_size, block, spec.grid_size, block).mean(axis=(1, 3, 5))
+        frames[t] = np.floor(mean * 255 + 0.5)
+    return frames
+
+
+def child_volume_rss(n: int) -> int:
+    """(k2) Peak RSS in bytes of a child process that generates n cavities_thesis samples, VOLUME_CHUNK at a time."""
+    result = subprocess.run([sys.executable, __file__, "--_child-volumes", str(n)], check=True, capture_output=True, text=True)
+    return int(result.stdout.split()[-1])
+
+
+def generate_volumes_by_chunks(n: int) -> None:
+    spec = VOLUME_PRESETS["cavities_thesis"].spec
+    for lo in range(0, n, VOLUME_CHUNK):
+        generate(spec, {}, "train", lo, min(n, lo + VOLUME_CHUNK))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
@@ -545,6 +632,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
+    parser.add_argument("--skip-volumes", action="store_true", help="skip (k)")
+    parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -553,6 +642,10 @@ def main() -> None:
     data_dir = args.data_dir or default_data_dir()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    if args._child_volumes is not None:
+        generate_volumes_by_chunks(args._child_volumes)
+        print(peak_rss())
+        return
     if args._child_build is not None:
         build_moving_mnist(args._child_build, data_dir, args._cache_dir)
         print(peak_rss())
@@ -582,6 +675,9 @@ def main() -> None:
         rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
         print("(j): annotations ...", file=sys.stderr, flush=True)
         rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_volumes:
+        print("(k): volumes ...", file=sys.stderr, flush=True)
+        rows += volume_rows(args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")
