@@ -15,6 +15,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -178,6 +179,10 @@ PRESETS = {
 }
 
 
+# What a builder takes besides the config's fields (datasets' own arguments and config fields).
+_BUILDER_ARGUMENTS = {*inspect.signature(datasets.DatasetBuilder.__init__).parameters, "name", "version", "description"}
+
+
 class MovingMNIST(datasets.GeneratorBasedBuilder):
     """Moving MNIST: `MovingMNIST(config_name="classic", num_train=500, seed=7)`."""
 
@@ -193,6 +198,7 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
             if value is None and getattr(base, key, None) is not None:  # datasets would silently keep the preset's
                 raise ValueError(f"{key}=None is not allowed: give a value, or leave {key} out to keep the preset's")
         _merge_components(base, kwargs)
+        base.replace(**{k: v for k, v in kwargs.items() if k not in _BUILDER_ARGUMENTS})  # names and values, said our way
         # Verified source files are the same data wherever they come from, so data_dir stays out of
         # the config (and the cache key): a build from a mirror and one from a folder share one cache.
         self.source_dir = os.path.expanduser(str(data_dir)) if data_dir else None

@@ -88,9 +88,9 @@ def _has_images(spec: Spec) -> bool:
 
 # Fields every dataset has, volumes (`generator.volumes.fields`) too.
 INPUT_FRAMES = Field("input_frames", "uint8", _frames(lambda s: s.num_input_frames),
-                     "(T_in, H, W) gray, (T_in, 3, H, W) RGB", "the frames given to the model", array=True)
+                     "(T_in, H, W) gray, (T_in, 3, H, W) RGB, (T_in, D, D, D) volumes", "the frames given to the model", array=True)
 OUTPUT_FRAMES = Field("output_frames", "uint8", _frames(lambda s: s.num_output_frames),
-                      "(T_out, H, W) gray, (T_out, 3, H, W) RGB", "the frames to predict", array=True)
+                      "(T_out, H, W) gray, (T_out, 3, H, W) RGB, (T_out, D, D, D) volumes", "the frames to predict", array=True)
 INDEX = Field("index", "int64", lambda s: (), "()", "the sequence's position in its split")
 
 FIELDS = (

@@ -27,7 +27,7 @@ CLASSIC = Spec(
 )
 
 CAVITIES = VolumeSpec(
-    cavities="mixed", num_cavities=(1, 4), num_frames=32, num_input_frames=16, grid_size=16, generation_size=64,
+    cavities="mixed", num_cavities=(1, 3), num_frames=32, num_input_frames=16, grid_size=16, generation_size=64,
     num_train=2000, num_validation=200, num_test=200, seed=0,
 )
 
@@ -90,8 +90,8 @@ PRESETS = {
         replace(CLASSIC, noise={"name": "salt_pepper", "probability": 0.5}),
     ),
     "cavities": Preset(
-        "4D: 1-4 ball and torus cavities appearing, changing and vanishing in a 16^3 grid (block means of 64^3) "
-        "over 32 time points (16 in, 16 out), with their equations and the material's Betti numbers.",
+        "Seed 004's 4D data: 1-3 ball and torus cavities appearing, changing and vanishing in a 16^3 grid (block "
+        "means of 64^3) over 32 time points (16 in, 16 out), with their equations and the material's Betti numbers.",
         CAVITIES,
     ),
     "cavities_thesis": Preset(

@@ -55,11 +55,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import moving_mnist  # the project, installed with `pip install -e .`
-from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, generate, load_pools, streams
+from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, Spec, generate, load_pools, streams
 from generator.motion import Space
 from generator.files import local_files
 from generator.presets import PRESETS
-from generator.volumes.presets import VOLUME_PRESETS
 from moving_mnist_hub import staging
 
 GENERATOR_SEQUENCES = 10_240  # (a): 204,800 frames
@@ -387,11 +386,12 @@ def cifar_pools(data_dir: str) -> tuple[dict[str, Pool], str]:
 
 
 def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
-    """(g) frames/s of every preset on one process, and its ratio to classic."""
+    """(g) frames/s of every preset of frames on one process, and its ratio to classic (volumes: row (k))."""
     pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
     pools["cifar10"], cifar = cifar_pools(data_dir)
     fashion = Path("/usr/share/datasets/fashion-mnist")
-    specs = {name: dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES) for name, preset in PRESETS.items()}
+    specs = {name: dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES) for name, preset in PRESETS.items()
+             if isinstance(preset.spec, Spec)}
     specs["classic + collisions"] = specs["classic"].replace(motion="collisions")
     if fashion.is_dir():
         pools["fashion_mnist"] = load_pools(local_files(SOURCE_FILES["fashion_mnist"], str(fashion)))
@@ -548,7 +548,7 @@ TARGET_VOLUME_SECONDS = 2.0  # one cavities_thesis sample on one core: 32,000 in
 def volume_rows(repeats: int) -> list[tuple]:
     """(k) seconds per `cavities_thesis` sample and voxels/s at generation resolution, against (k1) the same
     cavities evaluated on every voxel of the grid (no boxes); (k2) peak RSS of generating by chunks."""
-    spec = VOLUME_PRESETS["cavities_thesis"].spec
+    spec = PRESETS["cavities_thesis"].spec
     generate(spec, {}, "train", 0, 1)  # the block's draws, made once per block in a build
     seconds = best_time(lambda: generate(spec, {}, "train", 0, VOLUME_SAMPLES), repeats) / VOLUME_SAMPLES
     volumes = generate(spec, {}, "train", 0, 1)
@@ -615,7 +615,7 @@ def child_volume_rss(n: int) -> int:
 
 
 def generate_volumes_by_chunks(n: int) -> None:
-    spec = VOLUME_PRESETS["cavities_thesis"].spec
+    spec = PRESETS["cavities_thesis"].spec
     for lo in range(0, n, VOLUME_CHUNK):
         generate(spec, {}, "train", lo, min(n, lo + VOLUME_CHUNK))
 

@@ -10,7 +10,7 @@ from generator import fields_of
 from generator import generate as generate_any
 from generator.streams import BLOCK_SIZE
 from generator.volumes import CAVITIES, VOLUME_FIELDS, VolumeSpec, generate
-from generator.volumes.presets import VOLUME_PRESETS
+from generator.presets import PRESETS
 from generator.volumes.render import render
 
 SMALL = VolumeSpec(cavities="mixed", num_cavities=(1, 4), num_frames=6, num_input_frames=4, grid_size=16,
@@ -35,7 +35,7 @@ def block_mean(frames, block, steps=1):
 
 
 def test_the_presets_are_the_seeds_formats():
-    cavities, thesis = VOLUME_PRESETS["cavities"].spec, VOLUME_PRESETS["cavities_thesis"].spec
+    cavities, thesis = PRESETS["cavities"].spec, PRESETS["cavities_thesis"].spec
     assert (cavities.num_frames, cavities.num_input_frames, cavities.grid_size, cavities.generation_size) == (32, 16, 16, 64)
     assert cavities.split_sizes() == {"train": 2000, "validation": 200, "test": 200}
     assert (thesis.num_frames, thesis.num_input_frames, thesis.grid_size, thesis.generation_size) == (128, 64, 16, 128)
