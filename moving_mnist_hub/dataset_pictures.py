@@ -23,6 +23,7 @@ from moving_mnist_hub import pictures
 
 # Volumes are shown this many times larger than the chosen scale (16^3 grids: 64-pixel panels at scale 1).
 _VOLUME_SCALE = 4
+_VOLUME_CANDIDATES = 16  # samples the volume figure chooses from
 
 # Bytes of a split the statistics read at most, per column: they describe its first sequences that
 # fit, so that a split of large frames or many sequences never fills the memory.
@@ -86,13 +87,16 @@ def write_split_stats(
 ) -> list[Path]:
     """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`,
     titled with the `config` name if given. Frame differences of RGB splits are those of the luminance
-    (ITU-R BT.601, `pictures.luminance`). For volumes: `pictures.VOLUME_FIGURE`, the first sample of the
-    first split at several time points."""
+    (ITU-R BT.601, `pictures.luminance`). For volumes: `pictures.VOLUME_FIGURE`, at several time points
+    the sample with the most cavities among the first `_VOLUME_CANDIDATES` of the first split."""
     heading = f"{config}: " if config else ""
     if isinstance(spec, VolumeSpec):
         split, ds = next(iter(splits.items()))
+        counts = ds.with_format("numpy", columns=["cavity_counts"])[:_VOLUME_CANDIDATES]["cavity_counts"].sum(axis=1)
+        i = int(counts.argmax())  # the first of the fullest
         Path(output_dir).mkdir(parents=True, exist_ok=True)
         path = Path(output_dir) / pictures.VOLUME_FIGURE
-        return [pictures.volume_figure(path, read_frames(ds, 1)[0], spec.num_input_frames, heading=f"{heading}{split} 0: ")]
+        volume = read_frames(ds.select([i]), 1)[0]
+        return [pictures.volume_figure(path, volume, spec.num_input_frames, heading=f"{heading}{split} {i}: ")]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
     return pictures.write_stats(output_dir, samples, spec.source.class_names, spec.source.sprite_shape(), config)
