@@ -80,26 +80,33 @@ def _add(cube: np.ndarray, pieces: list[Slice], block: int, counts: np.ndarray) 
                 if (lo < hi).all():
                     points[tuple(slice(a, b) for a, b in zip(lo - part[:, 0], hi - part[:, 0]))] |= \
                         piece.points(np.stack([lo, hi], axis=-1))
-        (i0, i1), (j0, j1), (k0, k1) = part // block
-        counts[i0:i1, j0:j1, k0:k1] += voxels.block_counts(points, block)
+        found = voxels.block_counts(points, block)
+        i, j, k = part[:, 0] // block
+        counts[i: i + found.shape[0], j: j + found.shape[1], k: k + found.shape[2]] += found
 
 
 def _add_ball(r, first, last, min_scale, grid: Grid, counts) -> None:
-    """Add a ball's points to `counts (T, D, D, D)`, its whole life at once: one run of cells per line."""
+    """Add a ball's points to `counts (T, D, D, D)`, many steps at once: one run of cells per line."""
     cells, block, f = grid
     centre, turn, semi_axes = r["centre_first"] * cells, rotation(r["orientation_first"]), r["size"] * cells
     scales = scale(lifetime_fractions(first, last, f), min_scale)
     (i0, i1), (j0, j1), (k0, k1) = voxels.box(centre, voxels.ellipsoid_extent(turn, semi_axes) * scales.max(), cells, block)
     matrix = voxels.ellipsoid_matrix(turn, semi_axes)
-    rows, cols = np.arange(i0, i1), np.arange(j0, j1)
-    steps = max(f, voxels._RUNS // max(1, rows.size * cols.size * (k1 - k0) // block) // f * f)  # whole time points
-    for lo in range(0, len(scales), steps):
-        s = scales[lo: lo + steps]
-        runs = voxels.run_counts(*voxels.ellipsoid_runs(centre, matrix, s * s, rows, cols), k0, k1, block)
-        shape = (len(s) // f, f, (i1 - i0) // block, block, (j1 - j0) // block, block, runs.shape[-1])
-        t = first + lo // f
-        counts[t: t + shape[0], i0 // block: i1 // block, j0 // block: j1 // block, k0 // block: k1 // block] += \
-            runs.reshape(shape).sum(axis=(1, 3, 5), dtype=np.int64)
+    cols = np.arange(j0, j1)
+    per_row = len(cols) * (k1 - k0) // block  # run counts per row of lines and step
+    rows = max(block, voxels._RUNS // max(1, per_row) // block * block)
+    steps = max(1, voxels._RUNS // (rows * per_row))
+    times = first + np.arange(len(scales)) // f
+    for top in range(i0, i1, rows):
+        lines = np.arange(top, min(i1, top + rows))
+        for lo in range(0, len(scales), steps):
+            s, t = scales[lo: lo + steps], times[lo: lo + steps]
+            runs = voxels.run_counts(*voxels.ellipsoid_runs(centre, matrix, s * s, lines, cols), k0, k1, block)
+            shape = (len(s), len(lines) // block, block, len(cols) // block, block, runs.shape[-1])
+            found = runs.reshape(shape).sum(axis=(2, 4), dtype=np.int64)
+            found = np.add.reduceat(found, np.flatnonzero(np.diff(t, prepend=-1)), axis=0)  # steps into time points
+            counts[t[0]: t[-1] + 1, top // block: top // block + shape[1], j0 // block: j1 // block,
+                   k0 // block: k1 // block] += found
 
 
 def _ball_slices(r, first, last, min_scale, grid: Grid):
