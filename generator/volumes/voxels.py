@@ -14,9 +14,9 @@ import numpy as np
 
 # Cells evaluated at once, about: few enough to stay in the CPU cache, and to bound the memory of a
 # large cavity on a fine grid.
-_SLAB = 1 << 16
+SLAB_CELLS = 1 << 16
 # Values of a ball's runs computed at once, about.
-_RUNS = 1 << 21
+RUN_VALUES = 1 << 21
 
 
 def box(centre: np.ndarray, extent: np.ndarray, cells: int, block: int) -> np.ndarray:
@@ -99,11 +99,14 @@ def torus_inside(centre: np.ndarray, axis: np.ndarray, ring: float, tube: float,
 
 
 def slabs(cells: np.ndarray, block: int):
-    """The box `cells (3, 2)` (block-aligned) cut along axis 0 into boxes of about _SLAB cells each: whole
+    """The box `cells (3, 2)` (block-aligned) cut along axis 0 into boxes of about SLAB_CELLS cells each: whole
     blocks of rows, or, where one block of rows holds more, an equal part of a block's rows."""
     (lo, hi), plane = cells[0], (cells[1, 1] - cells[1, 0]) * (cells[2, 1] - cells[2, 0])
-    fit = _SLAB // max(1, plane)
-    rows = fit // block * block if fit >= block else max(d for d in range(1, block + 1) if block % d == 0 and d <= max(1, fit))
+    fit = SLAB_CELLS // max(1, plane)
+    if fit >= block:
+        rows = fit // block * block
+    else:
+        rows = max(d for d in range(1, fit + 1) if block % d == 0) if fit else 1
     for top in range(lo, hi, rows):
         part = cells.copy()
         part[0] = top, min(hi, top + rows)
