@@ -583,7 +583,8 @@ def full_grid_frames(spec, truth: dict) -> np.ndarray:
     m2 = spec.cavities.min_scale**2
     for t in range(spec.num_frames):
         inside = np.zeros((g, g, g), bool)
-        for family, (first, last), r in zip(*(truth[n][0] for n in ("cavity_families", "cavity_lifetimes", "cavity_parameters"))):
+        cavities = zip(*(truth[name][0] for name in ("cavity_families", "cavity_lifetimes", "cavity_parameters")))
+        for family, (first, last), r in cavities:
             if family < 0 or not first <= t <= last:
                 continue
             r = r.astype(np.float64)
@@ -610,7 +611,8 @@ def full_grid_frames(spec, truth: dict) -> np.ndarray:
 
 def child_volume_rss(n: int) -> int:
     """(k2) Peak RSS in bytes of a child process that generates n cavities_thesis samples, VOLUME_CHUNK at a time."""
-    result = subprocess.run([sys.executable, __file__, "--_child-volumes", str(n)], check=True, capture_output=True, text=True)
+    argv = [sys.executable, __file__, "--_child-volumes", str(n)]
+    result = subprocess.run(argv, check=True, capture_output=True, text=True)
     return int(result.stdout.split()[-1])
 
 

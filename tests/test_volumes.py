@@ -23,6 +23,11 @@ def refused(**changes) -> str:
     return str(error.value)
 
 
+def cavities(truth, j):
+    """Sample j's cavity_families, cavity_lifetimes and cavity_parameters."""
+    return (truth[name][j] for name in ("cavity_families", "cavity_lifetimes", "cavity_parameters"))
+
+
 def block_mean(frames, block, steps=1):
     """`frames (T, G, G, G)` of 0/255 averaged over blocks of steps x block^3, x 255, rounded half up."""
     t, g = frames.shape[0], frames.shape[1]
@@ -36,9 +41,10 @@ def block_mean(frames, block, steps=1):
 
 def test_the_presets_are_the_seeds_formats():
     cavities, thesis = PRESETS["cavities"].spec, PRESETS["cavities_thesis"].spec
-    assert (cavities.num_frames, cavities.num_input_frames, cavities.grid_size, cavities.generation_size) == (32, 16, 16, 64)
+    shape = ("num_frames", "num_input_frames", "grid_size", "generation_size")
+    assert [getattr(cavities, name) for name in shape] == [32, 16, 16, 64]
     assert cavities.split_sizes() == {"train": 2000, "validation": 200, "test": 200}
-    assert (thesis.num_frames, thesis.num_input_frames, thesis.grid_size, thesis.generation_size) == (128, 64, 16, 128)
+    assert [getattr(thesis, name) for name in shape] == [128, 64, 16, 128]
     assert thesis.split_sizes() == {"train": 25600, "validation": 3200, "test": 3200}
     assert cavities.cavities.name == thesis.cavities.name == "mixed"
 
@@ -66,7 +72,8 @@ def test_replace_keeps_a_components_other_parameters_unless_it_is_named():
     spec = SMALL.replace(cavities={"gap": 0.05})
     assert spec.cavities.gap == 0.05 and spec.cavities.name == "mixed"
     assert spec.cavities.radius == SMALL.cavities.radius
-    assert SMALL.replace(cavities={"name": "ball", "radius": 0.12}).cavities == CAVITIES.create({"name": "ball", "radius": 0.12})
+    ball = {"name": "ball", "radius": 0.12}
+    assert SMALL.replace(cavities=ball).cavities == CAVITIES.create(ball)
     assert SMALL.replace(occupancy={"name": "fraction", "samples": 2}).occupancy.samples == 2
 
 
@@ -228,7 +235,8 @@ def test_a_threshold_makes_cavity_the_blocks_at_least_that_full():
 
 
 def test_fraction_occupancy_is_binary_occupancy_on_a_finer_grid_averaged():
-    fraction = SMALL.replace(grid_size=64, occupancy={"name": "fraction", "samples": 2}, num_frames=3, num_input_frames=1)
+    fraction = SMALL.replace(grid_size=64, occupancy={"name": "fraction", "samples": 2}, num_frames=3,
+                             num_input_frames=1)
     finer = fraction.replace(occupancy="binary", grid_size=128, generation_size=128)
     values = generate(fraction, "train", 0, 2).frames
     expected = np.stack([block_mean(f, 2) for f in generate(finer, "train", 0, 2).frames])
@@ -241,7 +249,7 @@ def test_time_factor_averages_the_generated_steps_of_each_time_point():
     truth = generate(spec, "train", 0, 2).truth
     stepwise = spec.replace(time_factor=1, num_frames=18, num_input_frames=12)
     for j in range(2):
-        family, lifetimes, record = (truth[name][j] for name in ("cavity_families", "cavity_lifetimes", "cavity_parameters"))
+        family, lifetimes, record = cavities(truth, j)
         # the same cavities on the generated steps: time point t's steps are 3t, 3t + 1, 3t + 2
         steps = np.where(family[:, None] >= 0, lifetimes * 3 + [0, 2], lifetimes).astype(np.int16)
         expected = block_mean(render(stepwise, family, steps, record), 1, steps=3)
@@ -254,7 +262,7 @@ def test_merged_cavities_count_once_where_they_overlap():
     truth = generate(spec, "train", 0, 4).truth
     overlapping = 0
     for j in range(4):
-        family, lifetimes, record = (truth[name][j] for name in ("cavity_families", "cavity_lifetimes", "cavity_parameters"))
+        family, lifetimes, record = cavities(truth, j)
         alone = [render(spec, family[[c]], lifetimes[[c]], record[[c]]) for c in range(8)]
         union = render(spec, family, lifetimes, record)
         assert (union == np.max(alone, axis=0)).all()

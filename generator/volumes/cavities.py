@@ -59,8 +59,8 @@ class Cavities(Component):
         (0.3, 0.8), 0.0, 1.0, "the fraction of the time points each cavity lives (at least one), drawn per cavity",
         open_low=True, span=True)
     min_scale: float = parameter(
-        0.65, 0.0, 1.0, "each cavity's size at its first and last time points, as a fraction of its widest "
-        "(balls: every semi-axis; tori: the tube radius)", open_low=True)
+        0.65, 0.0, 1.0, "the size each cavity is born and vanishes at, as a fraction of its widest (balls: "
+        "every semi-axis; tori: the tube radius)", open_low=True)
     gap: float = parameter(
         0.03, 0.0, 0.25, "the least material between two cavities alive at the same time (unless `overlap` is "
         "merge), and between a cavity and the grid's faces, as a fraction of the grid's edge")

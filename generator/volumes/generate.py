@@ -12,8 +12,9 @@ import numpy as np
 
 from generator import streams
 from generator.fields import pad
-from generator.sequences import Sequences, pool_of
-from generator.streams import BLOCK_SIZE
+from generator.components import not_allowed
+from generator.sequences import Sequences
+from generator.streams import BLOCK_SIZE, SPLITS
 from generator.volumes.cavities import FAMILIES, TORUS
 from generator.volumes.placement import place
 from generator.volumes.render import render
@@ -23,14 +24,16 @@ from generator.volumes.spec import VolumeSpec
 def generate(spec: VolumeSpec, split: str, start: int, stop: int) -> Sequences:
     """Generate samples `start <= i < stop` of `split`: `frames (N, T, D, D, D) uint8` (255 cavity, 0
     material), their ground truth (`generator.volumes.fields`) and indices."""
-    pool_of(split)  # a known split
+    if split not in SPLITS:
+        raise not_allowed("split", split, SPLITS)
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} samples")
     truth = _truth(spec, split, start, stop)
     frames = np.empty((stop - start, spec.num_frames, *spec.frame_shape()), np.uint8)
-    for j in range(stop - start):
-        frames[j] = render(spec, truth["cavity_families"][j], truth["cavity_lifetimes"][j], truth["cavity_parameters"][j])
+    cavities = zip(truth["cavity_families"], truth["cavity_lifetimes"], truth["cavity_parameters"])
+    for j, (family, lifetimes, record) in enumerate(cavities):
+        frames[j] = render(spec, family, lifetimes, record)
     return Sequences(frames, truth, np.arange(start, stop, dtype=np.int64))
 
 

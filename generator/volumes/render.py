@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from generator.volumes import voxels
-from generator.volumes.cavities import BALL, COLUMNS
+from generator.volumes.cavities import BALL, COLUMNS, TORUS
 from generator.volumes.geometry import between, lifetime_fractions, rotation, scale
 
 _AT = dict(zip((name for name, _ in COLUMNS), np.cumsum([0] + [w for _, w in COLUMNS]).tolist()))
@@ -45,16 +45,12 @@ def render(spec, family: np.ndarray, lifetimes: np.ndarray, record: np.ndarray) 
     (C, NUM_COLUMNS)` float32 as stored (left-out cavities: family -1)."""
     grid = Grid.of(spec)
     counts = np.zeros((spec.num_frames, *spec.frame_shape()), np.int64)
-    cavities = [(f, first, last, _columns(r)) for f, (first, last), r in zip(family.tolist(), lifetimes.tolist(), record)
-                if f >= 0]
+    cavities = [(f, first, last, _columns(r))
+                for f, (first, last), r in zip(family.tolist(), lifetimes.tolist(), record) if f >= 0]
     min_scale = spec.cavities.min_scale
-    if spec.overlap == "separate":
+    if spec.overlap == "separate":  # apart: each cavity's points add up
         for f, first, last, r in cavities:
-            if f == BALL:
-                _add_ball(r, first, last, min_scale, grid, counts)
-            else:
-                for step, piece in enumerate(_torus_slices(r, first, last, min_scale, grid)):
-                    _add(piece.box, [piece], grid.block, counts[first + step // grid.time_factor])
+            _ADD[f](r, first, last, min_scale, grid, counts)
     else:
         _add_union(cavities, min_scale, grid, counts)
     total = grid.block**3 * grid.time_factor
@@ -80,26 +76,34 @@ def _add(cube: np.ndarray, pieces: list[Slice], block: int, counts: np.ndarray) 
                 if (lo < hi).all():
                     points[tuple(slice(a, b) for a, b in zip(lo - part[:, 0], hi - part[:, 0]))] |= \
                         piece.points(np.stack([lo, hi], axis=-1))
-        (i0, i1), (j0, j1), (k0, k1) = part // block
-        counts[i0:i1, j0:j1, k0:k1] += voxels.block_counts(points, block)
+        found = voxels.block_counts(points, block)
+        i, j, k = part[:, 0] // block
+        counts[i: i + found.shape[0], j: j + found.shape[1], k: k + found.shape[2]] += found
 
 
 def _add_ball(r, first, last, min_scale, grid: Grid, counts) -> None:
-    """Add a ball's points to `counts (T, D, D, D)`, its whole life at once: one run of cells per line."""
+    """Add a ball's points to `counts (T, D, D, D)`, many steps at once: one run of cells per line."""
     cells, block, f = grid
     centre, turn, semi_axes = r["centre_first"] * cells, rotation(r["orientation_first"]), r["size"] * cells
     scales = scale(lifetime_fractions(first, last, f), min_scale)
-    (i0, i1), (j0, j1), (k0, k1) = voxels.box(centre, voxels.ellipsoid_extent(turn, semi_axes) * scales.max(), cells, block)
+    extent = voxels.ellipsoid_extent(turn, semi_axes) * scales.max()
+    (i0, i1), (j0, j1), (k0, k1) = voxels.box(centre, extent, cells, block)
     matrix = voxels.ellipsoid_matrix(turn, semi_axes)
-    rows, cols = np.arange(i0, i1), np.arange(j0, j1)
-    steps = max(f, voxels._RUNS // max(1, rows.size * cols.size * (k1 - k0) // block) // f * f)  # whole time points
-    for lo in range(0, len(scales), steps):
-        s = scales[lo: lo + steps]
-        runs = voxels.run_counts(*voxels.ellipsoid_runs(centre, matrix, s * s, rows, cols), k0, k1, block)
-        shape = (len(s) // f, f, (i1 - i0) // block, block, (j1 - j0) // block, block, runs.shape[-1])
-        t = first + lo // f
-        counts[t: t + shape[0], i0 // block: i1 // block, j0 // block: j1 // block, k0 // block: k1 // block] += \
-            runs.reshape(shape).sum(axis=(1, 3, 5), dtype=np.int64)
+    cols = np.arange(j0, j1)
+    per_row = len(cols) * (k1 - k0) // block  # run counts per row of lines and step
+    rows = max(block, voxels.RUN_VALUES // max(1, per_row) // block * block)
+    steps = max(1, voxels.RUN_VALUES // (rows * per_row))
+    times = first + np.arange(len(scales)) // f
+    for top in range(i0, i1, rows):
+        lines = np.arange(top, min(i1, top + rows))
+        for lo in range(0, len(scales), steps):
+            s, t = scales[lo: lo + steps], times[lo: lo + steps]
+            runs = voxels.run_counts(*voxels.ellipsoid_runs(centre, matrix, s * s, lines, cols), k0, k1, block)
+            shape = (len(s), len(lines) // block, block, len(cols) // block, block, runs.shape[-1])
+            found = runs.reshape(shape).sum(axis=(2, 4), dtype=np.int64)
+            found = np.add.reduceat(found, np.flatnonzero(np.diff(t, prepend=-1)), axis=0)  # steps into time points
+            counts[t[0]: t[-1] + 1, top // block: top // block + shape[1], j0 // block: j1 // block,
+                   k0 // block: k1 // block] += found
 
 
 def _ball_slices(r, first, last, min_scale, grid: Grid):
@@ -134,14 +138,26 @@ def _torus_slices(r, first, last, min_scale, grid: Grid):
                     lambda part, c=centre, a=axis, R=ring, t=tube: voxels.torus_inside(c, a, R, t, part))
 
 
+def _add_torus(r, first, last, min_scale, grid: Grid, counts) -> None:
+    """Add a torus's points to `counts (T, D, D, D)`, a generated step at a time."""
+    for step, piece in enumerate(_torus_slices(r, first, last, min_scale, grid)):
+        _add(piece.box, [piece], grid.block, counts[first + step // grid.time_factor])
+
+
 def _add_union(cavities, min_scale, grid: Grid, counts) -> None:
     """Add the points in any cavity to `counts (T, D, D, D)` (`merge`: overlapping cavities count once),
     a generated step at a time, in the box around that step's cavities."""
     f = grid.time_factor
-    lives = [(first * f, (last + 1) * f, (_ball_slices if family == BALL else _torus_slices)(r, first, last, min_scale, grid))
+    lives = [(first * f, (last + 1) * f, _SLICES[family](r, first, last, min_scale, grid))
              for family, first, last, r in cavities]
     for step in range(counts.shape[0] * f):
         pieces = [next(slices) for begin, end, slices in lives if begin <= step < end]
         if pieces:
-            cube = np.stack([np.min([p.box[:, 0] for p in pieces], axis=0), np.max([p.box[:, 1] for p in pieces], axis=0)], -1)
-            _add(cube, pieces, grid.block, counts[step // f])
+            boxes = np.stack([p.box for p in pieces])
+            _add(np.stack([boxes[..., 0].min(axis=0), boxes[..., 1].max(axis=0)], axis=-1), pieces, grid.block,
+                 counts[step // f])
+
+
+# family -> how its points are added up, and its `Slice`s
+_ADD = {BALL: _add_ball, TORUS: _add_torus}
+_SLICES = {BALL: _ball_slices, TORUS: _torus_slices}

@@ -78,7 +78,10 @@ class VolumeSpec:
             object.__setattr__(self, name, registry.create(getattr(self, name)))
         for name, (minimum, maximum) in BOUNDS.items():
             value = getattr(self, name)
-            value = span(name, value, integer, minimum, maximum) if name == "num_cavities" else integer(name, value, minimum, maximum)
+            if name == "num_cavities":
+                value = span(name, value, integer, minimum, maximum)
+            else:
+                value = integer(name, value, minimum, maximum)
             object.__setattr__(self, name, value)
         if self.threshold is not None:
             object.__setattr__(self, "threshold", number("threshold", self.threshold, 0, 1, open_low=True))

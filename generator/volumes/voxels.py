@@ -14,9 +14,9 @@ import numpy as np
 
 # Cells evaluated at once, about: few enough to stay in the CPU cache, and to bound the memory of a
 # large cavity on a fine grid.
-_SLAB = 1 << 16
-# Values of a ball's runs computed at once at most.
-_RUNS = 1 << 21
+SLAB_CELLS = 1 << 16
+# Values of a ball's runs computed at once, about.
+RUN_VALUES = 1 << 21
 
 
 def box(centre: np.ndarray, extent: np.ndarray, cells: int, block: int) -> np.ndarray:
@@ -99,9 +99,14 @@ def torus_inside(centre: np.ndarray, axis: np.ndarray, ring: float, tube: float,
 
 
 def slabs(cells: np.ndarray, block: int):
-    """The box `cells (3, 2)` cut along axis 0 into boxes of whole blocks of about _SLAB cells each."""
+    """The box `cells (3, 2)` (block-aligned) cut along axis 0 into boxes of about SLAB_CELLS cells each: whole
+    blocks of rows, or, where one block of rows holds more, an equal part of a block's rows."""
     (lo, hi), plane = cells[0], (cells[1, 1] - cells[1, 0]) * (cells[2, 1] - cells[2, 0])
-    rows = max(block, _SLAB // max(1, plane) // block * block)
+    fit = SLAB_CELLS // max(1, plane)
+    if fit >= block:
+        rows = fit // block * block
+    else:
+        rows = max(d for d in range(1, fit + 1) if block % d == 0) if fit else 1
     for top in range(lo, hi, rows):
         part = cells.copy()
         part[0] = top, min(hi, top + rows)
@@ -109,15 +114,17 @@ def slabs(cells: np.ndarray, block: int):
 
 
 def block_counts(inside: np.ndarray, block: int) -> np.ndarray:
-    """`(I/B, J/B, K/B)` the True cells of `inside (I, J, K)` (C-contiguous) in each block of B^3 cells.
+    """`(I/B, J/B, K/B)` int64: the True cells of `inside (I, J, K)` (C-contiguous) in each block of B^3
+    cells; `(1, J/B, K/B)` for I < B, a part of one block's rows.
 
     Along axis 2 the cells are read w bytes at a time (w = 8, 4, 2 or 1, the largest dividing B) as
     one unsigned integer: times 0x0101..01, its top byte is the sum of its w bytes, each 0 or 1.
     """
     i, j, k = inside.shape
+    rows = min(i, block)
     width = math.gcd(block, 8)
     word = np.dtype(f"u{width}")
     ones = word.type(int.from_bytes(b"\x01" * width, "little"))
     per_word = (inside.view(word) * ones) >> word.type(8 * (width - 1))
-    counts = per_word.reshape(i // block, block, j // block, block, k // block, block // width)
+    counts = per_word.reshape(i // rows, rows, j // block, block, k // block, block // width)
     return np.add.reduce(np.add.reduce(np.add.reduce(counts, axis=5), axis=3), axis=1).astype(np.int64)
