@@ -112,7 +112,7 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
     for needle in (
         "![classic](previews/classic.gif)", "![notebook](previews/notebook.gif)",
         'load_dataset("alice/mm", "classic")', 'dtype="uint8"', "DataLoader",
-        "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB | uint8 |", "| `positions` | (T, K, 2) | int16 |",
+        "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB, (T_in, D, D, D) volumes | uint8 |", "| `positions` | (T, K, 2) | int16 |",
         "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2, gray",
         "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1, gray",
         "| `seed` | 0 | 0 |", "| `motion.step_length` | 0.1 | 0.5 |", "| `source.classes` | all | all |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
