@@ -85,6 +85,11 @@ def frame_kind(frame_shape: tuple[int, ...]) -> str:
     )
 
 
+def evaluation_split(split_sizes: dict[str, int]) -> str:
+    """The split scores are reported on: test, else validation, else train."""
+    return next(split for split in ("test", "validation", "train") if split_sizes.get(split))
+
+
 def metrics_of(kind: str, frame_shape: tuple[int, ...]) -> tuple[str, ...]:
     """The metrics scored for frames of `kind` and `frame_shape`: SSIM needs frames of at least 11 x 11."""
     small = min(frame_shape[-2:]) < 2 * _RADIUS + 1
