@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import datasets
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
+from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 from huggingface_hub import DatasetCardData
 
+import moving_mnist_metrics as metrics
 from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
 from generator.spec import flat_keys, flatten, spelled
 
@@ -51,6 +53,7 @@ class ConfigRecord:
     code_hash: str
     git_commit: str
     repository: str
+    baselines: dict | None = None  # `baselines(splits)`: the trivial predictors' scores
 
     def generation(self) -> dict:
         """The card's `generation` entry: everything needed to regenerate the data bit for bit."""
@@ -75,6 +78,10 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
     generation = {g["config_name"]: g for g in data.get("generation") or []}
     generation.update({r.name: r.generation() for r in records})
     data["generation"] = [generation[name] for name in sorted(generation)]
+    # a config published again drops the scores of its previous data, unless it brings its own
+    scores = {b["config_name"]: b for b in data.get("baselines") or [] if b["config_name"] not in {r.name for r in records}}
+    scores.update({r.name: {"config_name": r.name, **r.baselines} for r in records if r.baselines})
+    data["baselines"] = [scores[name] for name in sorted(scores)] or None
 
     if "classic" in generation:  # the original benchmark is what `load_dataset(repo)` gives
         for config in data["configs"]:
@@ -107,6 +114,7 @@ def render(data: DatasetCardData, repo_id: str) -> str:
         "## Load it\n\n" + _loading(repo_id, first),
         "## Fields\n\n" + _fields(generation),
         "## Configurations\n\n" + _parameters(generation),
+        *(["## Baselines\n\n" + _baselines(data["baselines"])] if data.get("baselines") else []),
         "## Regenerate it bit for bit\n\n" + _regenerate(generation, repo_id),
         "## Motion statistics\n\n" + _statistics(generation),
         "## No train/test leakage\n\n" + _LEAKAGE,
@@ -252,6 +260,44 @@ def _install(g: dict) -> str:
     return f'pip install "git+{repository}@{commit}"'
 
 
+def baselines(splits: datasets.DatasetDict) -> dict:
+    """The card's scores of `metrics.BASELINES` on the test split (else validation): the split, its number
+    of sequences, and each predictor's averages, to 6 significant digits (+inf as "inf")."""
+    split = metrics.evaluation_split({name: ds.num_rows for name, ds in splits.items()})
+    ds = splits[split]
+    inputs, targets = metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames")
+    with tqdm(total=len(metrics.BASELINES) * ds.num_rows, desc=f"Scoring baselines on {split}", unit=" sequences") as bar:
+        scores = metrics.baselines(inputs, targets, progress=bar.update)
+    return {
+        "split": split,
+        "num_sequences": ds.num_rows,
+        "scores": {name: {m: _significant(v) for m, v in s.as_dict()["averages"].items()} for name, s in scores.items()},
+    }
+
+
+def _significant(value: float | str) -> float | str:
+    return value if isinstance(value, str) else float(f"{value:.6g}")
+
+
+def _baselines(entries: list[dict]) -> str:
+    tables = []
+    for entry in entries:
+        names = list(next(iter(entry["scores"].values())))
+        rows = [
+            f"| {predictor} | " + " | ".join(_value(scores[m], m) for m in names) + " |"
+            for predictor, scores in entry["scores"].items()
+        ]
+        tables.append(
+            f"`{entry['config_name']}` ({entry['split']} split, {entry['num_sequences']} sequences):\n\n"
+            "| predictor | " + " | ".join(f"`{m}`" for m in names) + " |\n|---|" + "---|" * len(names) + "\n"
+            + "\n".join(rows)
+        )
+    return _BASELINES + "\n\n" + "\n\n".join(tables)
+
+
+def _value(value: float | str, metric: str) -> str:
+    return value if isinstance(value, str) else format(value, metrics.METRICS[metric][1])
+
 
 def _statistics(generation: list[dict]) -> str:
     figures = (
@@ -322,6 +368,15 @@ and `num_test` are the split sizes; every random stream is keyed by `seed`, the 
 sequence's block of 1024 (the sequence's index for `noise`, which draws per byte) and the stream's
 id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
 The components:"""
+
+_BASELINES = """What trivial predictors score, so that a model's scores read against them: "last input frame"
+predicts the last input frame for every output frame, "zeros" predicts black frames. Each value is
+the mean over the split's sequences and output frames, with frames on the scale [0, 1] (bytes / 255):
+`mse_per_frame` and `mae_per_frame` sum the squared and absolute errors over a frame's values (the
+"MSE" and "MAE" of OpenSTL and the Moving MNIST literature), `mse_per_pixel` and `mae_per_pixel` are
+their means; `psnr` is 10 log10(1 / mse_per_pixel) in dB; `ssim` uses Wang et al. (2004)'s Gaussian
+window (sigma 1.5; 2D frames); `jaccard_distance` compares the values >= 128 (gray frames, volumes).
+Score a model's predictions the same way with `moving-mnist evaluate PRED.npy NAME`."""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
 only from its test images (they use independent random streams). No image seen in training appears
