@@ -12,7 +12,9 @@ prediction and target, each frame scores (`METRICS`):
 - `mse_per_pixel`, `mae_per_pixel`: the mean of d^2 and of |d| over the P values;
 - `mse_per_frame`, `mae_per_frame`: their sums over the P values (P times the above): OpenSTL's
   `MSE` and `MAE` and the "MSE per frame" of the Moving MNIST literature;
-- `psnr`: 10 log10(1 / mse_per_pixel) in dB (peak 1, that is 255 on bytes); +inf for an exact frame;
+- `psnr`: 10 log10(1 / mse_per_pixel) in dB (peak 1, that is 255 on bytes), at most 10 log10(255^2 P),
+  the PSNR of a frame one byte off in one value: an exact frame's would be infinite, and so would
+  every average it is part of (frames within a byte of exact score this too);
 - `ssim`: Wang et al. (2004) with their Gaussian window (sigma 1.5, 11 x 11), K1 = 0.01, K2 = 0.03 and
   population covariances, averaged over the windows that lie inside the frame; RGB: the mean of the
   three channels' (scikit-image's `structural_similarity(..., gaussian_weights=True,
@@ -39,7 +41,7 @@ METRICS = {
     "mae_per_pixel": ("mean absolute error per value, on [0, 1]", ".5f"),
     "mse_per_frame": ("squared errors summed over a frame's values, on [0, 1] (OpenSTL's MSE)", ".2f"),
     "mae_per_frame": ("absolute errors summed over a frame's values, on [0, 1] (OpenSTL's MAE)", ".2f"),
-    "psnr": ("peak signal-to-noise ratio, 10 log10(1 / mse_per_pixel), dB", ".2f"),
+    "psnr": ("peak signal-to-noise ratio, 10 log10(1 / mse_per_pixel), dB, at most that of one byte off", ".2f"),
     "ssim": ("structural similarity, Gaussian window sigma 1.5 (Wang et al. 2004)", ".4f"),
     "jaccard_distance": ("1 - intersection / union of the values >= half the scale (0 when both empty)", ".4f"),
 }
@@ -48,16 +50,16 @@ _ERRORS = ("mse_per_pixel", "mae_per_pixel", "mse_per_frame", "mae_per_frame", "
 
 
 class FrameKind(NamedTuple):
-    """What a frame is: its axes in words, and the metrics that apply to it."""
+    """What a frame is: its number of axes, and the metrics that apply to it."""
 
-    axes: str
+    axes: int
     metrics: tuple[str, ...]
 
 
 FRAME_KINDS = {
-    "gray": FrameKind("(H, W)", (*_ERRORS, "ssim", "jaccard_distance")),
-    "rgb": FrameKind("(3, H, W)", (*_ERRORS, "ssim")),
-    "volume": FrameKind("(D, D, D)", (*_ERRORS, "jaccard_distance")),
+    "gray": FrameKind(2, (*_ERRORS, "ssim", "jaccard_distance")),  # (H, W)
+    "rgb": FrameKind(3, (*_ERRORS, "ssim")),  # (3, H, W): not binary
+    "volume": FrameKind(3, (*_ERRORS, "jaccard_distance")),  # (D, D, D): no 3D SSIM
 }
 
 READ_VALUES = 2**21  # values of predictions (and of targets) read and scored at once: 16 MiB as float64
@@ -109,16 +111,12 @@ class Scores:
         return {name: float(curve.mean()) for name, curve in self.curves.items()}
 
     def as_dict(self) -> dict:
-        """JSON-ready: `num_sequences`, `averages` and `per_frame` (lists); +inf is written "inf"."""
+        """JSON-ready: `num_sequences`, `averages` and `per_frame` (lists)."""
         return {
             "num_sequences": self.num_sequences,
-            "averages": {name: _plain(value) for name, value in self.averages.items()},
-            "per_frame": {name: [_plain(v) for v in curve] for name, curve in self.curves.items()},
+            "averages": self.averages,
+            "per_frame": {name: curve.tolist() for name, curve in self.curves.items()},
         }
-
-
-def _plain(value: float) -> float | str:
-    return "inf" if value == np.inf else float(value)
 
 
 def score(predictions, targets, kind: str | None = None, progress: Callable[[int], object] | None = None) -> Scores:
@@ -138,8 +136,8 @@ def score(predictions, targets, kind: str | None = None, progress: Callable[[int
         if np.dtype(array.dtype).kind not in "uif":
             raise ValueError(f"{name} of dtype {array.dtype}: expected bytes (an integer dtype) or floats in [0, 1]")
     kind = kind or frame_kind(shape[2:])
-    if kind not in FRAME_KINDS:
-        raise ValueError(f"kind {kind!r}: expected one of {', '.join(FRAME_KINDS)}")
+    if kind not in FRAME_KINDS or FRAME_KINDS[kind].axes != len(shape) - 2:
+        raise ValueError(f"kind {kind!r} for frames of shape {shape[2:]}: expected {frame_kind(shape[2:])!r}")
     names = metrics_of(kind, shape[2:])
     sums = {name: np.zeros(shape[1]) for name in names}
     for sequences, frames in _blocks(shape):
@@ -191,8 +189,7 @@ def _frame_scores(predictions: np.ndarray, targets: np.ndarray, names: tuple[str
     difference = (x - y).reshape(n * m, values)
     squared = (difference * difference).sum(axis=1)
     absolute = np.abs(difference, out=difference).sum(axis=1)
-    with np.errstate(divide="ignore"):
-        psnr = 10 * np.log10(values * 255.0**2 / squared)
+    psnr = 10 * np.log10(values * 255.0**2 / np.maximum(squared, 1.0))  # 1: one byte off in one value
     scores = {
         "mse_per_pixel": squared / (values * 255.0**2),
         "mae_per_pixel": absolute / (values * 255.0),

@@ -262,7 +262,7 @@ def _install(g: dict) -> str:
 
 def baselines(splits: datasets.DatasetDict) -> dict:
     """The card's scores of `metrics.BASELINES` on the test split (else validation): the split, its number
-    of sequences, and each predictor's averages, to 6 significant digits (+inf as "inf")."""
+    of sequences, and each predictor's averages, to 6 significant digits."""
     split = metrics.evaluation_split({name: ds.num_rows for name, ds in splits.items()})
     ds = splits[split]
     inputs, targets = metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames")
@@ -271,12 +271,8 @@ def baselines(splits: datasets.DatasetDict) -> dict:
     return {
         "split": split,
         "num_sequences": ds.num_rows,
-        "scores": {name: {m: _significant(v) for m, v in s.as_dict()["averages"].items()} for name, s in scores.items()},
+        "scores": {name: {m: float(f"{v:.6g}") for m, v in s.averages.items()} for name, s in scores.items()},
     }
-
-
-def _significant(value: float | str) -> float | str:
-    return value if isinstance(value, str) else float(f"{value:.6g}")
 
 
 def _baselines(entries: list[dict]) -> str:
@@ -284,7 +280,7 @@ def _baselines(entries: list[dict]) -> str:
     for entry in entries:
         names = list(next(iter(entry["scores"].values())))
         rows = [
-            f"| {predictor} | " + " | ".join(_value(scores[m], m) for m in names) + " |"
+            f"| {predictor} | " + " | ".join(format(scores[m], metrics.METRICS[m][1]) for m in names) + " |"
             for predictor, scores in entry["scores"].items()
         ]
         tables.append(
@@ -293,10 +289,6 @@ def _baselines(entries: list[dict]) -> str:
             + "\n".join(rows)
         )
     return _BASELINES + "\n\n" + "\n\n".join(tables)
-
-
-def _value(value: float | str, metric: str) -> str:
-    return value if isinstance(value, str) else format(value, metrics.METRICS[metric][1])
 
 
 def _statistics(generation: list[dict]) -> str:

@@ -1,6 +1,9 @@
 """The metrics: SSIM and PSNR as scikit-image computes them, MSE and MAE from their definitions, the
 Jaccard distance on hand-made masks and volumes, on real generated frames, read a block at a time."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
@@ -86,12 +89,17 @@ def test_float_predictions_on_0_1_score_as_the_bytes_they_stand_for(classic):
             np.testing.assert_allclose(as_floats[name], as_bytes[name], rtol=1e-6, atol=1e-9, err_msg=name)
 
 
-def test_an_exact_prediction_scores_perfectly(classic):
+def test_an_exact_prediction_scores_perfectly_and_its_psnr_is_that_of_one_byte_off(classic):
     targets = classic[1]
     scores = metrics.score(targets.copy(), targets)
+    one_byte_off = 10 * np.log10(255**2 * 64 * 64)  # 84.3 dB: the most an inexact prediction of bytes can score
     assert scores.averages == {"mse_per_pixel": 0, "mae_per_pixel": 0, "mse_per_frame": 0, "mae_per_frame": 0,
-                               "psnr": np.inf, "ssim": 1.0, "jaccard_distance": 0}
-    assert scores.as_dict()["averages"]["psnr"] == "inf" and scores.as_dict()["per_frame"]["psnr"] == ["inf"] * 10
+                               "psnr": pytest.approx(one_byte_off, rel=1e-15), "ssim": 1.0, "jaccard_distance": 0}
+    off = targets.copy()
+    off[0, 0, 5, 7] ^= 1
+    psnr = metrics.score(off, targets).curves["psnr"]
+    assert psnr[0] == pytest.approx(one_byte_off, rel=1e-15)
+    assert peak_signal_noise_ratio(targets[0, 0], off[0, 0], data_range=255) == pytest.approx(one_byte_off, rel=1e-12)
 
 
 def _masks(*boxes, size=8):
@@ -198,3 +206,34 @@ def test_what_cannot_be_scored_is_refused_with_both_sides_named(predictions, tar
         metrics.score(predictions, targets)
     for word in words:
         assert word in str(error.value), (word, str(error.value))
+
+
+def test_the_readme_baselines_of_classic_are_those_of_its_first_1000_test_sequences(mnist_pools):
+    """docs/baselines.json (the README's table) holds what the definitions give, for the code as it is."""
+    entry = json.loads((Path(__file__).parent.parent / "docs" / "baselines.json").read_text())["presets"]["classic"]
+    assert (entry["split"], entry["num_sequences"]) == ("test", 1000)
+    spec = PRESETS["classic"].spec
+    sums = {"last input frame": {}, "zeros": {}}
+    for start in range(0, 1000, 100):
+        frames = generate(spec, {"mnist": mnist_pools}, "test", start, start + 100).frames
+        targets = frames[:, 10:]
+        for predictor, predictions in (("last input frame", _last_frame(frames[:, :10], 10)),
+                                       ("zeros", np.zeros_like(targets))):
+            x, y = predictions.reshape(-1, 64, 64), targets.reshape(-1, 64, 64)  # every frame
+            difference = x / 255 - y / 255
+            squared, a, b = (difference**2).sum(axis=(1, 2)), x >= 128, y >= 128
+            values = {
+                "mse_per_pixel": squared / 4096,
+                "mae_per_pixel": np.abs(difference).mean(axis=(1, 2)),
+                "mse_per_frame": squared,
+                "mae_per_frame": np.abs(difference).sum(axis=(1, 2)),
+                "psnr": [peak_signal_noise_ratio(t, p, data_range=255) if (p != t).any() else 10 * np.log10(255**2 * 4096)
+                         for p, t in zip(x, y)],
+                "ssim": [structural_similarity(t, p, **SSIM) for p, t in zip(x, y)],
+                "jaccard_distance": 1 - (a & b).sum(axis=(1, 2)) / (a | b).sum(axis=(1, 2)),
+            }
+            for name, per_frame in values.items():
+                sums[predictor][name] = sums[predictor].get(name, 0) + np.sum(per_frame)
+    for predictor, totals in sums.items():
+        expected = {name: total / 10_000 for name, total in totals.items()}
+        assert entry["scores"][predictor] == pytest.approx(expected, rel=1e-5), predictor  # kept to 6 digits
