@@ -208,6 +208,16 @@ def test_what_cannot_be_scored_is_refused_with_both_sides_named(predictions, tar
         assert word in str(error.value), (word, str(error.value))
 
 
+def test_the_readme_baselines_score_every_preset_on_its_first_1000_evaluation_sequences():
+    presets = json.loads((Path(__file__).parent.parent / "docs" / "baselines.json").read_text())["presets"]
+    assert list(presets) == list(PRESETS), "run python scripts/readme_tables.py --baselines"
+    for name, entry in presets.items():
+        sizes = PRESETS[name].spec.split_sizes()
+        split = "test" if "test" in sizes else "validation"
+        assert (entry["split"], entry["num_sequences"]) == (split, min(1000, sizes[split])), name
+        assert list(entry["scores"]) == ["last input frame", "zeros"], name
+
+
 def test_the_readme_baselines_of_classic_are_those_of_its_first_1000_test_sequences(mnist_pools):
     """docs/baselines.json (the README's table) holds what the definitions give, for the code as it is."""
     entry = json.loads((Path(__file__).parent.parent / "docs" / "baselines.json").read_text())["presets"]["classic"]
