@@ -8,6 +8,7 @@
     moving-mnist stats NAME --output DIR [same options as build]
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
                          [--stage DIR] [--dry-run] [same options as build]
+    moving-mnist evaluate PRED.npy NAME [--split S] [--json OUT] [same options as build]
 
 User errors (unknown names, bad values, unusable paths, a full disk, corrupt downloads, a publish
 the Hub refuses or the network breaks) print one line and exit with status 2; Ctrl-C exits with 130.
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from generator import SPLITS, Spec, kinds
 from generator.components import Component
+from generator.fields import fields_of
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
 from generator.spec import LEGACY, flatten, spelled
@@ -180,6 +182,16 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", action="store_true", help="stage only: build the repository tree, push nothing")
     _add_build_options(push)
     push.set_defaults(run=_publish)
+
+    evaluate = commands.add_parser("evaluate", help="score saved predictions (.npy) against a split's output frames")
+    evaluate.add_argument("predictions", type=_path, metavar="PRED.npy",
+                          help="(N, T_out, ...) like the split's output_frames: uint8, or floats in [0, 1]")
+    evaluate.add_argument("name", type=_preset, metavar="NAME", help=name_help)
+    evaluate.add_argument("--split", choices=SPLITS, default=None,
+                          help="default: test, or validation if the dataset has no test split")
+    evaluate.add_argument("--json", type=_path, default=None, metavar="OUT", help="also write the scores to this JSON file")
+    _add_build_options(evaluate)
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
@@ -570,6 +582,93 @@ def _text(path: Path | None) -> str | None:
 
 def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.1f} MB"
+
+
+# --- evaluating ----------------------------------------------------------------------------------
+
+
+def _evaluate(args) -> int:
+    _check_build_options(args)
+    import moving_mnist_metrics as metrics
+
+    spec = _spec(args.name, args.overrides)
+    sizes = spec.split_sizes()
+    split = args.split or metrics.evaluation_split(sizes)
+    if split not in sizes:
+        raise ValueError(f"--split {split}: this dataset has no such split; splits: {', '.join(sizes)}")
+    predictions = _predictions(args.predictions)
+    expected = (sizes[split], *next(f for f in fields_of(spec) if f.name == "output_frames").shape(spec))
+    if predictions.shape != expected:  # before anything is built
+        raise ValueError(
+            f"{args.predictions}: predictions of shape {predictions.shape}, but the {split} split of {args.name} "
+            f"has output_frames of shape {expected}"
+        )
+    if args.json is not None:
+        _check_writable("--json", args.json.parent)
+        if args.json.is_dir():
+            raise ValueError(f"--json {args.json}: a folder; name a file")
+    builder, splits, _, _ = _prepare(args)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=sizes[split], desc=f"Scoring {split}", unit=" sequences") as bar:
+        scores = metrics.score(predictions, metrics.dataset_frames(splits[split]), progress=bar.update)
+    print(f"{args.name}, {split} split, {scores.num_sequences} sequences: {args.predictions}")
+    print(_scores_table(scores, metrics.METRICS))
+    if args.json is not None:
+        record = {
+            "config": args.name,
+            "split": split,
+            "predictions": str(args.predictions.absolute()),
+            "parameters": builder.config.spec.as_dict(),
+            "code": builder.hash,
+            "version": _version(),
+            "metrics": {name: metrics.METRICS[name][0] for name in scores.curves},
+            **scores.as_dict(),
+        }
+        _write_json(args.json, record)
+        print(args.json)
+    return 0
+
+
+def _predictions(path: Path):
+    """PRED.npy as a read-only memory map (nothing is read before it is scored), or ValueError in one line."""
+    import numpy as np
+
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(6)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if magic != b"\x93NUMPY":
+        raise ValueError(f"{path}: not a .npy file (save predictions with numpy.save)")
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable .npy array of frames ({_first_line(error)})") from None
+
+
+def _scores_table(scores, definitions: dict) -> str:
+    """One row per frame, then the averages; a column per metric."""
+    names = list(scores.curves)
+    widths = [max(len(name), 8) + 2 for name in names]
+    row = lambda label, values: f"{label:>6}" + "".join(  # noqa: E731
+        f"{value:>{width}{definitions[name][1]}}" for name, value, width in zip(names, values, widths)
+    )
+    header = f"{'frame':>6}" + "".join(f"{name:>{width}}" for name, width in zip(names, widths))
+    frames = [row(str(t + 1), [scores.curves[name][t] for name in names]) for t in range(len(scores.curves[names[0]]))]
+    return "\n".join([header, *frames, row("mean", [scores.averages[name] for name in names])])
+
+
+def _write_json(path: Path, record: dict) -> None:
+    """Write whole or not at all: a temporary file beside it, renamed when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with _disk_space(path.parent), os.fdopen(handle, "w") as file:
+            file.write(json.dumps(record, indent=2) + "\n")
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import datasets
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
+from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 from huggingface_hub import DatasetCardData
 
+import moving_mnist_metrics as metrics
 from generator import FIELDS, SOURCE_FILES, Spec, fields_of, kinds
 from generator.spec import flatten, spelled
 from generator.volumes import VOLUME_FIELDS, VolumeSpec
@@ -52,6 +54,7 @@ class ConfigRecord:
     code_hash: str
     git_commit: str
     repository: str
+    baselines: dict | None = None  # `baselines(splits)`: the trivial predictors' scores
 
     def generation(self) -> dict:
         """The card's `generation` entry: everything needed to regenerate the data bit for bit."""
@@ -76,6 +79,10 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
     generation = {g["config_name"]: g for g in data.get("generation") or []}
     generation.update({r.name: r.generation() for r in records})
     data["generation"] = [generation[name] for name in sorted(generation)]
+    # a config published again drops the scores of its previous data, unless it brings its own
+    scores = {b["config_name"]: b for b in data.get("baselines") or [] if b["config_name"] not in {r.name for r in records}}
+    scores.update({r.name: {"config_name": r.name, **r.baselines} for r in records if r.baselines})
+    data["baselines"] = [scores[name] for name in sorted(scores)] or None
 
     if "classic" in generation:  # the original benchmark is what `load_dataset(repo)` gives
         for config in data["configs"]:
@@ -108,6 +115,7 @@ def render(data: DatasetCardData, repo_id: str) -> str:
         "## Load it\n\n" + _loading(repo_id, first),
         "## Fields\n\n" + _fields(generation),
         "## Configurations\n\n" + _parameters(generation),
+        *(["## Baselines\n\n" + _baselines(data["baselines"])] if data.get("baselines") else []),
         "## Regenerate it bit for bit\n\n" + _regenerate(generation, repo_id),
         "## Motion statistics\n\n" + _statistics(generation),
         "## No train/test leakage\n\n" + _LEAKAGE,
@@ -260,6 +268,36 @@ def _install(g: dict) -> str:
     return f'pip install "git+{repository}@{commit}"'
 
 
+def baselines(splits: datasets.DatasetDict) -> dict:
+    """The card's scores of `metrics.BASELINES` on the test split (else validation): the split, its number
+    of sequences, and each predictor's averages, to 6 significant digits."""
+    split = metrics.evaluation_split({name: ds.num_rows for name, ds in splits.items()})
+    ds = splits[split]
+    inputs, targets = metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames")
+    with tqdm(total=len(metrics.BASELINES) * ds.num_rows, desc=f"Scoring baselines on {split}", unit=" sequences") as bar:
+        scores = metrics.baselines(inputs, targets, progress=bar.update)
+    return {
+        "split": split,
+        "num_sequences": ds.num_rows,
+        "scores": {name: {m: float(f"{v:.6g}") for m, v in s.averages.items()} for name, s in scores.items()},
+    }
+
+
+def _baselines(entries: list[dict]) -> str:
+    tables = []
+    for entry in entries:
+        names = list(next(iter(entry["scores"].values())))
+        rows = [
+            f"| {predictor} | " + " | ".join(format(scores[m], metrics.METRICS[m][1]) for m in names) + " |"
+            for predictor, scores in entry["scores"].items()
+        ]
+        tables.append(
+            f"`{entry['config_name']}` ({entry['split']} split, {entry['num_sequences']} sequences):\n\n"
+            "| predictor | " + " | ".join(f"`{m}`" for m in names) + " |\n|---|" + "---|" * len(names) + "\n"
+            + "\n".join(rows)
+        )
+    return _BASELINES + "\n\n" + "\n\n".join(tables)
+
 
 def _statistics(generation: list[dict]) -> str:
     figures = (
@@ -358,6 +396,15 @@ _VOLUME_MEANINGS = """Volumes: `cavities` are the solids cut out of the material
 `time_factor` generated time steps); `occupancy` is what a generation voxel holds (`binary`, or
 `fraction` by supersampling); `threshold` (if set) makes each output voxel 0 or 255; `overlap`
 `separate` keeps cavities apart, so that the Betti numbers hold. Voxels are 0 material, 255 cavity."""
+
+_BASELINES = """What trivial predictors score, so that a model's scores read against them: "last input frame"
+predicts the last input frame for every output frame, "zeros" predicts black frames. Each value is
+the mean over the split's sequences and output frames, with frames on the scale [0, 1] (bytes / 255):
+`mse_per_frame` and `mae_per_frame` sum the squared and absolute errors over a frame's values (the
+"MSE" and "MAE" of OpenSTL and the Moving MNIST literature), `mse_per_pixel` and `mae_per_pixel` are
+their means; `psnr` is 10 log10(1 / mse_per_pixel) in dB; `ssim` uses Wang et al. (2004)'s Gaussian
+window (sigma 1.5; 2D frames); `jaccard_distance` compares the values >= 128 (gray frames, volumes).
+Score a model's predictions the same way with `moving-mnist evaluate PRED.npy NAME`."""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
 only from its test images (they use independent random streams). No image seen in training appears

@@ -66,7 +66,8 @@ def publish(
         moving_mnist.check_cache(builder)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
-        parquet_bytes = stage.stage_config(name, builder.as_dataset(), spec, identity, max_bytes)
+        splits = builder.as_dataset()
+        parquet_bytes = stage.stage_config(name, splits, spec, identity, max_bytes)
         info = datasets.DatasetInfo(
             features=builder.info.features,
             splits=builder.info.splits,
@@ -74,7 +75,8 @@ def publish(
             dataset_size=builder.info.dataset_size,
         )
         records.append(card.ConfigRecord(
-            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository()
+            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository(),
+            card.baselines(splits),
         ))
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)

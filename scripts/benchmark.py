@@ -28,6 +28,8 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (k) seconds per `cavities_thesis` sample (128^3 x 128 generated, 16^3 out) and voxels/s at generation
     resolution on one core, against (k1) the same cavities evaluated on every voxel of the grid; (k2) the
     peak RSS of a child generating 16, then 128 samples by chunks (the same: memory bounded by the chunk).
+(m) `moving_mnist_metrics.score` frames/s, every metric, on `classic` predictions (the last input frame),
+    against (m1) scikit-image's SSIM and PSNR alone, frame by frame, in turns.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -622,6 +624,37 @@ def generate_volumes_by_chunks(n: int) -> None:
         generate(spec, {}, "train", lo, min(n, lo + VOLUME_CHUNK))
 
 
+# (m): scoring predictions
+
+METRIC_SEQUENCES = 200  # (m): 2,000 output frames
+
+
+def metric_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(m) `score` on classic's last-input-frame predictions, against scikit-image frame by frame."""
+    import moving_mnist_metrics as metrics
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
+    frames = generate(classic_spec(METRIC_SEQUENCES), pools, "train", 0, METRIC_SEQUENCES).frames
+    targets, predictions = frames[:, 10:], np.repeat(frames[:, 9:10], 10, axis=1)
+
+    def scikit_image() -> None:
+        for p, t in zip(predictions.reshape(-1, 64, 64), targets.reshape(-1, 64, 64)):
+            structural_similarity(t, p, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+            peak_signal_noise_ratio(t, p, data_range=255)
+
+    seconds = interleaved({"ours": clocked(lambda: metrics.score(predictions, targets)),
+                           "scikit-image": clocked(scikit_image)}, max(repeats, 3))
+    fps = {name: targets.shape[0] * targets.shape[1] / s for name, s in seconds.items()}
+    ratio = fps["ours"] / fps["scikit-image"]
+    return [
+        ("(m) score, every metric", f"{fps['ours']:,.0f} frames/s", "", ""),
+        ("(m1) scikit-image SSIM + PSNR per frame", f"{fps['scikit-image']:,.0f} frames/s", "", ""),
+        ("    m / m1", f"{ratio:.1f}x", ">= 1x", verdict(ratio >= 1)),
+        ("    classic's test split, 100,000 frames", f"{100_000 / fps['ours']:.0f} s", "", ""),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
@@ -635,6 +668,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
     parser.add_argument("--skip-volumes", action="store_true", help="skip (k)")
+    parser.add_argument("--skip-metrics", action="store_true", help="skip (m)")
     parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
@@ -668,6 +702,9 @@ def main() -> None:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
     rows += startup_rows(args.repeats)
+    if not args.skip_metrics:
+        print("(m): scoring predictions ...", file=sys.stderr, flush=True)
+        rows += metric_rows(data_dir, args.repeats)
     if not args.skip_presets:
         print("(g): frames/s per preset ...", file=sys.stderr, flush=True)
         rows += preset_rows(data_dir, args.repeats)
