@@ -98,3 +98,25 @@ def test_set_takes_volume_parameters_with_their_types(tmp_path, capsys):
     frames = _frames(ds["train"])
     assert set(np.unique(frames)) <= {0, 255}  # thresholded
     assert (ds["train"].with_format("numpy")[:]["cavity_families"] <= 0).all()  # balls only (-1: padding)
+
+
+def test_evaluate_scores_volumes_by_errors_and_jaccard_distance(tmp_path):
+    import json
+
+    local = moving_mnist.load("cavities", cache_dir=str(tmp_path / "cache"), **SIZES)
+    rows = local["test"].with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)[:]
+    predictions = np.repeat(rows["input_frames"][:, -1:], 16, axis=1)  # the last input volume, 16 times
+    np.save(tmp_path / "pred.npy", predictions)
+    out = tmp_path / "scores.json"
+    argv = ["evaluate", str(tmp_path / "pred.npy"), "cavities", *SETS, "--cache-dir", str(tmp_path / "cache"),
+            "--json", str(out)]
+    assert main(argv) == 0
+    record = json.loads(out.read_text())
+    x, y = predictions / 255, rows["output_frames"] / 255
+    a, b = predictions >= 128, rows["output_frames"] >= 128
+    union = (a | b).sum(axis=(2, 3, 4))
+    jaccard = np.where(union == 0, 0.0, 1 - (a & b).sum(axis=(2, 3, 4)) / np.maximum(union, 1))
+    assert record["averages"]["mse_per_frame"] == pytest.approx(((x - y) ** 2).sum(axis=(2, 3, 4)).mean(), rel=1e-12)
+    assert record["averages"]["mae_per_pixel"] == pytest.approx(np.abs(x - y).mean(), rel=1e-12)
+    assert record["averages"]["jaccard_distance"] == pytest.approx(jaccard.mean(), rel=1e-12)
+    assert "ssim" not in record["averages"]  # no 3D SSIM
