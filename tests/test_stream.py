@@ -267,11 +267,11 @@ def test_the_readme_training_on_the_fly_snippets_run(mnist_dir, tmp_path, monkey
     monkeypatch.setattr(datasets.config, "DOWNLOADED_DATASETS_PATH", tmp_path / "downloads")
     with FileServer.from_folder(mnist_dir, prefix="/mnist") as mirror:
         monkeypatch.setenv("MOVING_MNIST_MIRROR", mirror.url)
-        size = ', batch_size=32, num_train=1100, num_test=10'
+        size = ", batch_size=32, num_train=500, num_test=10"
         numpy_loop = _smaller(_snippet("Training on the fly", "import moving_mnist"), ", batch_size=32", size)
         scope = {}
         exec(numpy_loop, scope)
-        assert scope["x"].shape == scope["y"].shape == (1100 % 32, 10, 64, 64) and scope["x"].dtype == np.uint8
+        assert scope["x"].shape == scope["y"].shape == (500 % 32, 10, 64, 64) and scope["x"].dtype == np.uint8
         torch_loop = _smaller(_snippet("Training on the fly", "from torch"), ", batch_size=32", size)
         scope = {}
         exec(torch_loop, scope)
