@@ -87,8 +87,8 @@ class Stream:
         step = chunk // self.batch_size * self.batch_size if self.batch_size <= chunk else self.batch_size
         for lo in range(start, stop, step):
             hi = min(stop, lo + step)
-            # pieces of at most `chunk` sequences: memory stays bounded and below glibc's mmap threshold
-            pieces = [_fields(spec, generate(spec, self.pools, self.split, a, min(hi, a + chunk))) for a in range(lo, hi, chunk)]
+            # in pieces of at most `chunk` sequences: memory stays bounded and below glibc's mmap threshold
+            pieces = [_generated(spec, self.pools, self.split, a, min(hi, a + chunk)) for a in range(lo, hi, chunk)]
             values = pieces[0] if len(pieces) == 1 else {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
             for b in range(0, hi - lo, self.batch_size):
                 yield {name: column[b : b + self.batch_size] for name, column in values.items()}
@@ -108,7 +108,9 @@ def open_stream(
     if split not in SPLITS:
         raise not_allowed("split", split, SPLITS)
     if split not in spec.split_sizes():
-        raise ValueError(f"split={split!r} is not allowed: num_{split} is 0 in this config; choose one of {', '.join(spec.split_sizes())}")
+        raise ValueError(
+            f"split={split!r} is not allowed: num_{split} is 0 in this config; choose one of {', '.join(spec.split_sizes())}"
+        )
     sequence_bytes = spec.num_frames * spec.channels * spec.image_size**2
     integer("batch_size", batch_size, 1, max(1, MAX_BATCH_BYTES // sequence_bytes))
     return Stream(spec, split, batch_size, _source_pools(spec, data_dir, cache_dir))
@@ -128,8 +130,9 @@ def stream(
     return source.batches(epoch)
 
 
-def _fields(spec: Spec, sequences) -> dict[str, np.ndarray]:
-    """Each field of a range of sequences, with its declared dtype (as the builder stores it)."""
+def _generated(spec: Spec, pools: dict, split: str, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Each field of sequences `start <= i < stop`, `(N, ...)` with its declared dtype (as the builder stores it)."""
+    sequences = generate(spec, pools, split, start, stop)
     values = columns(spec, sequences.frames, sequences.truth, sequences.indices)
     return {f.name: values[f.name].astype(f.dtype, copy=False) for f in fields_of(spec)}
 

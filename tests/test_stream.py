@@ -129,8 +129,11 @@ def test_every_epoch_draws_only_from_its_splits_images(split, pool, mnist_dir):
 
 @pytest.mark.parametrize("batch_size", [1, 7, 64, 256, 300, 1000])
 def test_the_bytes_do_not_depend_on_the_batch_size(batch_size, mnist_dir):
-    whole = joined(moving_mnist.stream("classic", "train", batch_size=SMALL["num_train"], epoch=4, data_dir=mnist_dir, **SMALL))
-    batches = list(moving_mnist.stream("classic", "train", batch_size=batch_size, epoch=4, data_dir=mnist_dir, **SMALL))
+    def batches_of(size):
+        return list(moving_mnist.stream("classic", "train", batch_size=size, epoch=4, data_dir=mnist_dir, **SMALL))
+
+    whole = joined(batches_of(SMALL["num_train"]))
+    batches = batches_of(batch_size)
     sizes = [len(b["index"]) for b in batches]
     full, rest = divmod(SMALL["num_train"], batch_size)
     assert sizes == [batch_size] * full + ([rest] if rest else [])
