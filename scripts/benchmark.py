@@ -554,7 +554,8 @@ def stream_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
     """(s) `moving_mnist.stream` against reading the same sequences (epoch 0 is the build) from the Arrow cache:
     (s1) sliced through datasets' torch format, (s2) the README's former DataLoader recipe over that format
     (shuffled, 2 workers; timed once, it is slow), (s3) the README's recipe (shuffled slices, numpy format,
-    torch.from_numpy) and (s4) numpy slicing; (s5) `StreamDataset` through a DataLoader. In turns."""
+    torch.from_numpy) and (s4) numpy slicing; (s5) `StreamDataset` through a DataLoader; and the engine
+    alone (a), whose speed bounds the stream's. In turns."""
     import torch  # noqa: PLC0415 -- only this figure needs it
     from torch.utils.data import DataLoader  # noqa: PLC0415
 
@@ -583,8 +584,9 @@ def stream_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
         }
         counts = {name: drained(run()) for name, run in runs.items()}
         assert set(counts.values()) == {n}, counts
-        seconds = interleaved({name: clocked(functools.partial(drained_of, run)) for name, run in runs.items()},
-                              max(repeats, 3))
+        clocks = {name: clocked(functools.partial(drained_of, run)) for name, run in runs.items()}
+        clocks["(a)"] = clocked(functools.partial(generate_all, stream.spec, stream.pools, n))  # the engine alone
+        seconds = interleaved(clocks, max(repeats, 3))
         seconds["(s2)"] = best_time(lambda: drained(DataLoader(as_torch, batch_size=b, shuffle=True, num_workers=2)), 1)
     cpu_seconds = min(cpu_time(lambda: drained(stream.batches(0))) for _ in range(max(repeats, 3)))
     fps = {name: n * stream.spec.num_frames / t for name, t in seconds.items()}
@@ -599,6 +601,7 @@ def stream_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
          verdict(fps["(s)"] >= TARGET_STREAM_FPS)),
         ("    the same, per second of this process's CPU time", f"{n * stream.spec.num_frames / cpu_seconds:,.0f} frames/s",
          "", ""),
+        ("    s / (a) generate alone, in the same turns", f"{fps['(s)'] / fps['(a)']:.2f}x", "", ""),
         row(f"(s1) {n} cached sequences, torch format", "(s1)"),
         row("(s2) former README DataLoader (torch, 2 workers)", "(s2)"),
         row("(s3) README DataLoader recipe (numpy slices)", "(s3)"),
