@@ -495,3 +495,11 @@ def load(
     builder = MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **overrides)
     builder.download_and_prepare(num_proc=num_proc, download_mode="force_redownload" if rebuild else None)
     return builder.as_dataset()
+
+
+def stream(name: str = "classic", split: str = "train", **kwargs):
+    """Epoch `epoch` of a split generated on the fly, in numpy batches, writing no cache:
+    `stream("classic", "train", batch_size=32, epoch=0, **overrides)`; see `moving_mnist_stream.stream`."""
+    from moving_mnist_stream import stream as on_the_fly  # noqa: PLC0415 -- it imports this module
+
+    return on_the_fly(name, split, **kwargs)

@@ -1,7 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--repeats 5]
+                                [--skip-memory] [--skip-parquet] [--repeats 5] [--stream]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -29,7 +29,11 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     resolution on one core, against (k1) the same cavities evaluated on every voxel of the grid; (k2) the
     peak RSS of a child generating 16, then 128 samples by chunks (the same: memory bounded by the chunk).
 (m) `moving_mnist_metrics.score` frames/s, every metric, on `classic` predictions (the last input frame),
-    against (m1) scikit-image's SSIM and PSNR alone, frame by frame, in turns.
+    against (m1) scikit-image's SSIM and PSNR alone, frame by frame, in turns;
+(s) `moving_mnist.stream` (training on the fly) frames/s into numpy batches, against reading the same
+    sequences from the Arrow cache: through datasets' torch format, sliced (s1) and with the README's
+    former DataLoader recipe (s2), with the README's DataLoader recipe (s3), and by numpy slicing (s4);
+    and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader. `--stream` runs only these.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -653,6 +657,95 @@ def metric_rows(data_dir: str, repeats: int) -> list[tuple]:
         ("    m / m1", f"{ratio:.1f}x", ">= 1x", verdict(ratio >= 1)),
         ("    classic's test split, 100,000 frames", f"{100_000 / fps['ours']:.0f} s", "", ""),
     ]
+# (s): training on the fly
+
+STREAM_BATCH = 32
+TARGET_STREAM_FPS = 1_000_000  # (s): frames/s into numpy batches, one process
+TARGET_STREAM_OVER_CACHE = 10  # (s) / (s1): against reading the same sequences through datasets' torch format
+TARGET_RECIPE_OVER_SLICING = 0.5  # (s3) / (s4): the README's DataLoader recipe against numpy slicing
+
+
+def drained(batches) -> int:
+    """Sequences in an iterable of `{field: (B, ...)}` batches, all read."""
+    return sum(len(batch["input_frames"]) for batch in batches)
+
+
+def stream_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(s) `moving_mnist.stream` against reading the same sequences (epoch 0 is the build) from the Arrow cache:
+    (s1) sliced through datasets' torch format, (s2) the README's former DataLoader recipe over that format
+    (shuffled, 2 workers; timed once, it is slow), (s3) the README's recipe (shuffled slices, numpy format,
+    torch.from_numpy) and (s4) numpy slicing; (s5) `StreamDataset` through a DataLoader; and the engine
+    alone (a), whose speed bounds the stream's. In turns."""
+    import torch  # noqa: PLC0415 -- only this figure needs it
+    from torch.utils.data import DataLoader  # noqa: PLC0415
+
+    from moving_mnist_stream import open_stream  # noqa: PLC0415
+    from moving_mnist_torch import StreamDataset  # noqa: PLC0415
+
+    b, sizes = STREAM_BATCH, dict(num_train=n, num_validation=0, num_test=0)
+    stream = open_stream("classic", "train", batch_size=b, data_dir=data_dir, **sizes)
+    dataset = StreamDataset("classic", "train", batch_size=b, data_dir=data_dir, **sizes)
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        train = moving_mnist.load("classic", data_dir=data_dir, cache_dir=folder, **sizes)["train"]
+        columns = ["input_frames", "output_frames"]
+        as_numpy = train.with_format("numpy", columns=columns, dtype=np.uint8)
+        as_torch = train.with_format("torch", columns=columns, dtype=torch.uint8)
+
+        def read(start):  # README.md, "PyTorch DataLoader"
+            return {name: torch.from_numpy(frames) for name, frames in as_numpy[start : start + b].items()}
+
+        runs = {
+            "(s)": lambda: stream.batches(0),
+            "(s1)": lambda: (as_torch[lo : lo + b] for lo in range(0, n, b)),
+            "(s3)": lambda: DataLoader(range(0, n, b), batch_size=None, shuffle=True, collate_fn=read),
+            "(s4)": lambda: (as_numpy[lo : lo + b] for lo in range(0, n, b)),
+            "(s5)": lambda: DataLoader(dataset, batch_size=None),
+            "(s5) 2 workers": lambda: DataLoader(dataset, batch_size=None, num_workers=2),
+        }
+        counts = {name: drained(run()) for name, run in runs.items()}
+        assert set(counts.values()) == {n}, counts
+        clocks = {name: clocked(functools.partial(drained_of, run)) for name, run in runs.items()}
+        clocks["(a)"] = clocked(functools.partial(generate_all, stream.spec, stream.pools, n))  # the engine alone
+        seconds = interleaved(clocks, max(repeats, 3))
+        seconds["(s2)"] = best_time(lambda: drained(DataLoader(as_torch, batch_size=b, shuffle=True, num_workers=2)), 1)
+    cpu_seconds = min(cpu_time(lambda: drained(stream.batches(0))) for _ in range(max(repeats, 3)))
+    fps = {name: n * stream.spec.num_frames / t for name, t in seconds.items()}
+    over_cache, over_old = fps["(s)"] / fps["(s1)"], fps["(s)"] / fps["(s2)"]
+    recipe = fps["(s3)"] / fps["(s4)"]
+
+    def row(figure, name):
+        return (figure, f"{fps[name]:,.0f} frames/s", "", "")
+
+    return [
+        (f"(s) stream, classic, batches of {b}, 1 process", f"{fps['(s)']:,.0f} frames/s", f">= {TARGET_STREAM_FPS:,}",
+         verdict(fps["(s)"] >= TARGET_STREAM_FPS)),
+        ("    the same, per second of this process's CPU time", f"{n * stream.spec.num_frames / cpu_seconds:,.0f} frames/s",
+         "", ""),
+        ("    s / (a) generate alone, in the same turns", f"{fps['(s)'] / fps['(a)']:.2f}x", "", ""),
+        row(f"(s1) {n} cached sequences, torch format", "(s1)"),
+        row("(s2) former README DataLoader (torch, 2 workers)", "(s2)"),
+        row("(s3) README DataLoader recipe (numpy slices)", "(s3)"),
+        row("(s4) numpy slicing of the cache", "(s4)"),
+        row("(s5) StreamDataset, DataLoader, no workers", "(s5)"),
+        row("(s5) StreamDataset, DataLoader, 2 workers", "(s5) 2 workers"),
+        ("    s / s1", f"{over_cache:.1f}x", f">= {TARGET_STREAM_OVER_CACHE}x", verdict(over_cache >= TARGET_STREAM_OVER_CACHE)),
+        ("    s / s2", f"{over_old:.1f}x", f">= {TARGET_STREAM_OVER_CACHE}x", verdict(over_old >= TARGET_STREAM_OVER_CACHE)),
+        ("    s3 / s4", f"{recipe:.2f}x", f">= {TARGET_RECIPE_OVER_SLICING}x", verdict(recipe >= TARGET_RECIPE_OVER_SLICING)),
+        ("    s3 / s2", f"{fps['(s3)'] / fps['(s2)']:.1f}x", "", ""),
+        ("    s5 / s, no workers; 2 workers", f"{fps['(s5)'] / fps['(s)']:.2f}x; {fps['(s5) 2 workers'] / fps['(s)']:.2f}x", "", ""),
+    ]
+
+
+def cpu_time(run) -> float:
+    """The CPU seconds this process spent in `run()`: what it costs where other work shares the cores."""
+    start = time.process_time()
+    run()
+    return time.process_time() - start
+
+
+def drained_of(run) -> int:
+    """`drained(run())`: the batches made and read on the clock."""
+    return drained(run())
 
 
 def main() -> None:
@@ -664,6 +757,7 @@ def main() -> None:
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
+    parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -688,6 +782,8 @@ def main() -> None:
         return
 
     rows, build_seconds = [], None
+    if args.stream:
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -701,7 +797,8 @@ def main() -> None:
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
-    rows += startup_rows(args.repeats)
+    if not args.stream:
+        rows += startup_rows(args.repeats)
     if not args.skip_metrics:
         print("(m): scoring predictions ...", file=sys.stderr, flush=True)
         rows += metric_rows(data_dir, args.repeats)
@@ -717,6 +814,8 @@ def main() -> None:
     if not args.skip_volumes:
         print("(k): volumes ...", file=sys.stderr, flush=True)
         rows += volume_rows(args.repeats)
+    print("(s): training on the fly ...", file=sys.stderr, flush=True)
+    rows += stream_rows(args.num_sequences, data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")

@@ -163,7 +163,8 @@ def test_the_pytorch_snippet_keeps_frames_uint8(classic):
     body = card.render(card.card_data([classic]), "alice/mm").split("\n---\n", 1)[1]
     snippet = re.search(r"```python\n(import torch\n.*?)```", body, re.S).group(1)
     compile(snippet, "card", "exec")
-    assert 'with_format("torch", columns=["input_frames", "output_frames"], dtype=torch.uint8)' in snippet
+    assert 'with_format("numpy", columns=["input_frames", "output_frames"], dtype="uint8")' in snippet
+    assert "torch.from_numpy(frames)" in snippet
 
 
 def test_fashion_mnist_configs_carry_its_licence_and_citation(classic, fashion_dir, tmp_path):
