@@ -440,3 +440,13 @@ def load(
     builder = MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **overrides)
     builder.download_and_prepare(num_proc=num_proc, download_mode="force_redownload" if rebuild else None)
     return builder.as_dataset()
+
+
+def __getattr__(name: str):
+    """`moving_mnist.tf`: the TensorFlow reader (`moving_mnist_tf`), loaded on first use; it imports TensorFlow
+    only when called."""
+    if name == "tf":
+        import moving_mnist_tf
+
+        return moving_mnist_tf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
