@@ -45,9 +45,9 @@ def dataset(
         files, of one export.
     columns: the fields to read (default: every field of the export).
     batch_size: batches of this many sequences, decoded a batch at a time (faster than one by one).
-    shuffle: False: the sequences in index order (shards read `cycle_length` at a time all the same).
-        True: the shards in a random order, `cycle_length` of them interleaved one sequence at a time,
-        then shuffled in a buffer of `shuffle_buffer` sequences; a new order each epoch.
+    shuffle: False: the sequences in index order (of the shards as given). True: the shards in a random
+        order, `cycle_length` of them read in parallel and interleaved one sequence at a time, then
+        shuffled in a buffer of `shuffle_buffer` sequences; a new order each epoch.
     seed: with `shuffle`, the same seed gives the same orders, epoch after epoch, on any machine.
     deterministic: False lets the parallel reads and decoding hand over whatever is ready first: faster,
         but the order is no longer the same from run to run.
@@ -66,22 +66,20 @@ def dataset(
 
     import tensorflow as tf
 
-    entries = [manifest["files"][path.name] for path in paths]
     compression = "GZIP" if manifest["tfrecord"]["compression"] == "gzip" else ""
-    files = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
+    files = [str(path) for path in paths]
     if shuffle:
-        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    records = files.interleave(
-        lambda path: tf.data.TFRecordDataset(path, compression_type=compression),
-        cycle_length=min(cycle_length, len(paths)),
-        # in order: a whole shard from each in turn, while the next ones are read ahead
-        block_length=1 if shuffle else max(entry["sequences"] for entry in entries),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=deterministic,
-    )
-    records = records.apply(tf.data.experimental.assert_cardinality(sum(entry["sequences"] for entry in entries)))
-    if shuffle:
-        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        shards = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        records = shards.interleave(
+            lambda path: tf.data.TFRecordDataset(path, compression_type=compression),
+            cycle_length=min(cycle_length, len(files)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=deterministic,
+        ).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    else:
+        records = tf.data.TFRecordDataset(files, compression_type=compression)  # reading is cheap: decoding runs in parallel
+    records = records.apply(tf.data.experimental.assert_cardinality(sum(manifest["files"][path.name]["sequences"]
+                                                                         for path in paths)))
     if batch_size is not None:
         records = records.batch(batch_size, drop_remainder=drop_remainder)
     parse = _parser(tf, {name: features[name] for name in columns})
