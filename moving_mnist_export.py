@@ -414,8 +414,10 @@ def _examples(rows: dict, features: dict[str, dict]):
     """The serialized `tf.train.Example` of each sequence of `rows` ({name: (b, ...) array})."""
     example_class = _example_class()
     count = len(rows["index"])
+    lists = {"bytes_list": None, "int64_list": "int64", "float_list": "float32"}  # bools as 0 and 1
     values = {name: rows[name].reshape(count, -1) for name in features}
-    values = {name: value if features[name]["list"] == "bytes_list" else value.tolist() for name, value in values.items()}
+    values = {name: value.astype(lists[features[name]["list"]]).tolist() if lists[features[name]["list"]] else value
+              for name, value in values.items()}
     for j in range(count):
         example = example_class()
         feature = example.features.feature

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import moving_mnist
 from generator import FIELDS
-from generator.spec import spelled
+from generator.spec import flatten, spelled
 from helpers import cli_fails
 from moving_mnist_cli import MANIFEST, main
 
@@ -28,7 +28,8 @@ DTYPES = {f.name: f.dtype for f in FIELDS}
 
 
 def _set(parameters: dict) -> list[str]:
-    return [arg for key, value in parameters.items() for arg in ("--set", f"{key}={spelled(value)}")]
+    """Python API parameters spelled for the command line: `--set motion=classic --set motion.edges=pass`."""
+    return [arg for key, value in flatten(parameters).items() for arg in ("--set", f"{key}={spelled(value)}")]
 
 
 def _export(name, out, data_dir, cache, *options, **parameters):
@@ -84,6 +85,18 @@ def test_rgb_frames_with_gzip_give_exactly_the_arrow_bytes(test_cifar, tmp_path)
     assert train.element_spec["input_frames"] == tf.TensorSpec((10, 3, 64, 64), tf.uint8)
     for split in ("train", "test"):
         _assert_same(_read(tmp_path / "out", split), _arrow(ds[split]))
+
+
+def test_every_kind_of_field_round_trips_floats_with_nan_bools_masks_and_padding(mnist_dir, tmp_path):
+    """crowded, with a random number of objects (padding: NaN, -1), all annotations and `motion.edges=pass`."""
+    parameters = {"num_train": 6, "num_validation": 0, "num_test": 0, "seed": 3,
+                  "motion": {"name": "classic", "edges": "pass"}}
+    ds = _export("crowded", tmp_path / "out", mnist_dir, tmp_path / "cache", **parameters)
+    arrow = _arrow(ds["train"])
+    kinds = {name: values.dtype.name for name, values in arrow.items()}
+    assert {"uint8", "int16", "int32", "int64", "float32", "bool"} <= set(kinds.values())
+    assert np.isnan(arrow["centres"]).any() and (arrow["track_ids"] == -1).any() and not arrow["visible"].all()
+    _assert_same(_read(tmp_path / "out"), arrow)
 
 
 def test_a_list_of_shard_files_reads_those_shards_in_the_order_given(classic):
