@@ -393,14 +393,17 @@ def tfrecord_features(spec: Spec) -> dict[str, dict]:
     `<name>/shape`, an `int64_list` of its shape; other integers and bools are an `int64_list`, floats a
     `float_list`, of the values in C order. `dtype` and `shape` are the field's own, to cast and reshape to.
     """
-    def kind(dtype: str) -> str:
-        return "bytes_list" if dtype == "uint8" else "float_list" if dtype.startswith("float") else "int64_list"
+    return {f.name: {"dtype": f.dtype, "shape": list(f.shape(spec)), "list": _list(f.dtype)} for f in fields_of(spec)}
 
-    return {f.name: {"dtype": f.dtype, "shape": list(f.shape(spec)), "list": kind(f.dtype)} for f in fields_of(spec)}
+
+def _list(dtype: str) -> str:
+    """The Example list that holds a field of `dtype`."""
+    return "bytes_list" if dtype == "uint8" else "float_list" if dtype.startswith("float") else "int64_list"
 
 
 @contextlib.contextmanager
 def _shard_file(path: Path, compression: str):
+    """A shard open for writing: the file, or a gzip stream into it."""
     with open(path, "wb") as file:
         if compression == "gzip":
             # no file name or time in the gzip header: the same sequences give the same bytes
@@ -414,10 +417,12 @@ def _examples(rows: dict, features: dict[str, dict]):
     """The serialized `tf.train.Example` of each sequence of `rows` ({name: (b, ...) array})."""
     example_class = _example_class()
     count = len(rows["index"])
-    lists = {"bytes_list": None, "int64_list": "int64", "float_list": "float32"}  # bools as 0 and 1
-    values = {name: rows[name].reshape(count, -1) for name in features}
-    values = {name: value.astype(lists[features[name]["list"]]).tolist() if lists[features[name]["list"]] else value
-              for name, value in values.items()}
+    values = {}
+    for name, stored in features.items():
+        value = rows[name].reshape(count, -1)
+        if stored["list"] != "bytes_list":  # Python numbers for the lists: bools as 0 and 1
+            value = value.astype("float32" if stored["list"] == "float_list" else "int64").tolist()
+        values[name] = value
     for j in range(count):
         example = example_class()
         feature = example.features.feature
@@ -463,19 +468,20 @@ def _example_class():
     def listed(name, t):  # `repeated <t> value = 1;`
         return message(name, ("value", t, None, True, None))
 
+    feature = message("Feature", ("bytes_list", F.TYPE_MESSAGE, ".tensorflow.BytesList", False, 0),
+                      ("float_list", F.TYPE_MESSAGE, ".tensorflow.FloatList", False, 0),
+                      ("int64_list", F.TYPE_MESSAGE, ".tensorflow.Int64List", False, 0))
+    feature.oneof_decl.add(name="kind")
     proto.message_type.extend([
         listed("BytesList", F.TYPE_BYTES),
         listed("FloatList", F.TYPE_FLOAT),
         listed("Int64List", F.TYPE_INT64),
-        message("Feature", ("bytes_list", F.TYPE_MESSAGE, ".tensorflow.BytesList", False, 0),
-                ("float_list", F.TYPE_MESSAGE, ".tensorflow.FloatList", False, 0),
-                ("int64_list", F.TYPE_MESSAGE, ".tensorflow.Int64List", False, 0)),
+        feature,
         message("Features", ("feature", F.TYPE_MESSAGE, ".tensorflow.Features.FeatureEntry", True, None),
                 nested=[message("FeatureEntry", ("key", F.TYPE_STRING, None, False, None),
                                 ("value", F.TYPE_MESSAGE, ".tensorflow.Feature", False, None), map_entry=True)]),
         message("Example", ("features", F.TYPE_MESSAGE, ".tensorflow.Features", False, None)),
     ])
-    proto.message_type[3].oneof_decl.add(name="kind")
     pool = descriptor_pool.DescriptorPool()
     pool.Add(proto)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))
