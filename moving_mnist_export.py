@@ -162,14 +162,15 @@ def _rows_per_batch(spec: Spec) -> int:
     return max(1, 2**22 // (spec.num_frames * spec.channels * spec.image_size**2))
 
 
-def _batches(ds, spec: Spec, names: list[str], start: int = 0, stop: int | None = None):
-    """(first row, {name: (b, ...) array}) for each batch of rows (of rows start .. stop - 1), each column in
-    its declared dtype."""
+def _batches(ds, spec: Spec, names: list[str], start: int = 0, stop: int | None = None, size: int | None = None):
+    """(first row, {name: (b, ...) array}) for each batch of `size` rows (default `_rows_per_batch`) of rows
+    start .. stop - 1, each column in its declared dtype."""
     import numpy as np
 
     dtypes = {f.name: np.dtype(f.dtype) for f in fields_of(spec)}
     views = {name: ds.with_format("numpy", columns=[name], dtype=dtypes[name]) for name in names}
-    size, stop = _rows_per_batch(spec), ds.num_rows if stop is None else stop
+    size = _rows_per_batch(spec) if size is None else size
+    stop = ds.num_rows if stop is None else stop
     for lo in range(start, stop, size):
         yield lo, {name: view[lo : min(lo + size, stop)][name] for name, view in views.items()}
 
@@ -370,6 +371,7 @@ class TFRecord(Exporter):
 
         features = tfrecord_features(spec)
         suffix = ".tfrecord.gz" if self.compression == "gzip" else ".tfrecord"
+        size = max(1, 2**24 // _sequence_bytes(features))  # sequences read at a time: about 16 MiB
         files = {}
         for split, ds in splits.items():
             n = -(-ds.num_rows // self.shard_size)
@@ -378,7 +380,7 @@ class TFRecord(Exporter):
                     lo, hi = i * self.shard_size, min((i + 1) * self.shard_size, ds.num_rows)
                     name = f"{split}-{i:05d}-of-{n:05d}{suffix}"
                     with _shard_file(folder / name, self.compression) as file:
-                        for _, rows in _batches(ds, spec, list(features), lo, hi):
+                        for _, rows in _batches(ds, spec, list(features), lo, hi, size):
                             for example in _examples(rows, features):
                                 file.write(_record(example))
                             bar.update(len(rows["index"]))
@@ -394,6 +396,13 @@ def tfrecord_features(spec: Spec) -> dict[str, dict]:
     `float_list`, of the values in C order. `dtype` and `shape` are the field's own, to cast and reshape to.
     """
     return {f.name: {"dtype": f.dtype, "shape": list(f.shape(spec)), "list": _list(f.dtype)} for f in fields_of(spec)}
+
+
+def _sequence_bytes(features: dict[str, dict]) -> int:
+    """The bytes of one sequence's values, every field (2D, RGB or volumes alike)."""
+    import numpy as np
+
+    return sum(int(np.prod(f["shape"], dtype=np.int64)) * np.dtype(f["dtype"]).itemsize for f in features.values())
 
 
 def _list(dtype: str) -> str:

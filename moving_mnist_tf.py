@@ -77,7 +77,7 @@ def dataset(
             deterministic=deterministic,
         ).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     else:
-        records = tf.data.TFRecordDataset(files, compression_type=compression)  # reading is cheap: decoding runs in parallel
+        records = tf.data.TFRecordDataset(files, compression_type=compression)  # one reader, in index order
     records = records.apply(tf.data.experimental.assert_cardinality(sum(manifest["files"][path.name]["sequences"]
                                                                          for path in paths)))
     if batch_size is not None:
