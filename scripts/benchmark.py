@@ -25,9 +25,9 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c);
 (j) `crowded` with all its annotations (boxes, masks, tracks, centres, velocities), against the same
     config with none: `generate` frames/s, and building into the Arrow cache;
-(k) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
-    against (k1) `to_tf_dataset` and (k2) uint8 numpy slices of the Arrow cache (and (k2t) those made
-    tensors); the shards' sha256 check, and (k3) exporting TFRecords against npy (needs tensorflow).
+(t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
+    against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
+    tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -74,7 +74,7 @@ TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbe
                         "classic + collisions": 1 / 4}
 TARGET_MOTION_RATIO = 10  # (h): trajectories at least 10x faster than generating with them: motion is never the cost
 TARGET_TRANSFORM_BUILD_RATIO = 1 / 4  # (i): building with rotation and scale, as a fraction of building classic
-ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3, "(k)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
+ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3, "(t)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
 
 
 def default_data_dir() -> str:
@@ -536,20 +536,20 @@ def startup_rows(repeats: int) -> list[tuple]:
     ]
 
 
-# (k): reading into TensorFlow
+# (t): reading into TensorFlow
 
-TF_SEQUENCES = 2_048  # (k): 40,960 classic frames per epoch
+TF_SEQUENCES = 2_048  # (t): 40,960 classic frames per epoch
 TF_BATCH = 256
-TARGET_TFRECORD_RATIO = 1 / 2  # (k): the TFRecord reader at least half as fast as the numpy path
+TARGET_TFRECORD_RATIO = 1 / 2  # (t): the TFRecord reader at least half as fast as the numpy path
 
 
 def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
-    """(k) frames/s of an epoch of classic's input and output frames, in batches of 256, after a warm-up epoch,
-    in turns: the TFRecord reader (k), `to_tf_dataset` cast back to uint8 (k1), numpy slices of the Arrow cache
-    (k2, README's uint8 numpy) and the same made tensors (k2t); the shards' sha256 check, and exporting
-    TFRecords against npy (k3)."""
+    """(t) frames/s of an epoch of classic's input and output frames, in batches of 256, after a warm-up epoch,
+    in turns: the TFRecord reader (t), `to_tf_dataset` cast back to uint8 (t1), numpy slices of the Arrow cache
+    (t2, README's uint8 numpy) and the same made tensors (t3); the shards' sha256 check, and exporting
+    TFRecords against npy (t4)."""
     if importlib.util.find_spec("tensorflow") is None:
-        return [("(k) reading into TensorFlow", "skipped: no tensorflow", "pip install '.[tensorflow]'", "")]
+        return [("(t) reading into TensorFlow", "skipped: no tensorflow", "pip install '.[tensorflow]'", "")]
     import contextlib
     import io
 
@@ -595,23 +595,23 @@ def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
                     for name in frames:
                         tf.convert_to_tensor(batch[name])
 
-        runs = {"k": functools.partial(epoch, tfrecords), "k1": functools.partial(epoch, arrow),
-                "k2": functools.partial(numpy_epoch, False), "k2t": functools.partial(numpy_epoch, True)}
+        runs = {"t": functools.partial(epoch, tfrecords), "t1": functools.partial(epoch, arrow),
+                "t2": functools.partial(numpy_epoch, False), "t3": functools.partial(numpy_epoch, True)}
         for run in runs.values():
             run()  # warm-up: graphs traced, files in the page cache
-        seconds = interleaved({name: clocked(run) for name, run in runs.items()}, max(repeats, ROW_ROUNDS["(k)"]))
+        seconds = interleaved({name: clocked(run) for name, run in runs.items()}, max(repeats, ROW_ROUNDS["(t)"]))
     fps = {name: n * 20 / value for name, value in seconds.items()}
-    ratio, target = fps["k"] / fps["k2"], TARGET_TFRECORD_RATIO
+    ratio, target = fps["t"] / fps["t2"], TARGET_TFRECORD_RATIO
     check = checked["on"] - checked["off"]
     return [
-        (f"(k) TFRecord reader, batch {TF_BATCH}", f"{fps['k']:,.0f} frames/s", "", ""),
-        ("(k1) to_tf_dataset, cast to uint8", f"{fps['k1']:,.0f} frames/s", "", ""),
-        ("(k2) numpy slices of the Arrow cache", f"{fps['k2']:,.0f} frames/s", "", ""),
-        ("(k2t) the same, made tensors", f"{fps['k2t']:,.0f} frames/s", "", ""),
-        ("    k / k2", f"{ratio:.2f}x", f">= {target:.2f}x", verdict(ratio >= target)),
-        ("    k1 / k2, k / k2t", f"{fps['k1'] / fps['k2']:.2f}x, {fps['k'] / fps['k2t']:.2f}x", "", ""),
+        (f"(t) TFRecord reader, batch {TF_BATCH}", f"{fps['t']:,.0f} frames/s", "", ""),
+        ("(t1) to_tf_dataset, cast to uint8", f"{fps['t1']:,.0f} frames/s", "", ""),
+        ("(t2) numpy slices of the Arrow cache", f"{fps['t2']:,.0f} frames/s", "", ""),
+        ("(t3) the same, made tensors", f"{fps['t3']:,.0f} frames/s", "", ""),
+        ("    t / t2", f"{ratio:.2f}x", f">= {target:.2f}x", verdict(ratio >= target)),
+        ("    t1 / t2, t / t3", f"{fps['t1'] / fps['t2']:.2f}x, {fps['t'] / fps['t3']:.2f}x", "", ""),
         ("    sha256 check of the shards, before batch 1", f"{check:.2f} s, {shards / check / 1e9:.2f} GB/s", "", ""),
-        (f"(k3) export tfrecord / npy, {n} sequences", f"{exported['tfrecord']:.2f} s / {exported['npy']:.2f} s", "", ""),
+        (f"(t4) export tfrecord / npy, {n} sequences", f"{exported['tfrecord']:.2f} s / {exported['npy']:.2f} s", "", ""),
     ]
 
 
@@ -624,7 +624,7 @@ def main() -> None:
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
-    parser.add_argument("--skip-tensorflow", action="store_true", help="skip (k)")
+    parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -666,7 +666,7 @@ def main() -> None:
         print("(j): annotations ...", file=sys.stderr, flush=True)
         rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
     if not args.skip_tensorflow:
-        print("(k): reading into TensorFlow ...", file=sys.stderr, flush=True)
+        print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
         rows += tensorflow_rows(data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
