@@ -503,3 +503,13 @@ def stream(name: str = "classic", split: str = "train", **kwargs):
     from moving_mnist_stream import stream as on_the_fly  # noqa: PLC0415 -- it imports this module
 
     return on_the_fly(name, split, **kwargs)
+
+
+def __getattr__(name: str):
+    """`moving_mnist.tf`: the TensorFlow reader (`moving_mnist_tf`), loaded on first use; it imports TensorFlow
+    only when called."""
+    if name == "tf":
+        import moving_mnist_tf
+
+        return moving_mnist_tf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

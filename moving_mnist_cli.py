@@ -3,7 +3,7 @@
     moving-mnist configs
     moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR] [--rebuild]
     moving-mnist verify NAME [same options as build]
-    moving-mnist export NAME --format FORMAT --output DIR [--overwrite] [same options as build]
+    moving-mnist export NAME --format FORMAT --output DIR [--overwrite] [the format's options] [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
@@ -18,6 +18,7 @@ the Hub refuses or the network breaks) print one line and exit with status 2; Ct
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import errno
 import functools
@@ -150,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="the folder to write; swapped in when complete")
     export.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty folder that is not an export (files of the same names are replaced)")
+    _add_exporter_options(export)
     _add_build_options(export)
     export.set_defaults(run=_export)
 
@@ -206,6 +208,28 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
                         help="a folder holding the canonical source files; nothing is downloaded")
     parser.add_argument("--rebuild", action="store_true",
                         help="build again even if the cache holds this dataset (after `verify` found it corrupt)")
+
+
+def _add_exporter_options(parser: argparse.ArgumentParser) -> None:
+    """Each exporter's parameters, as options of their own: `shard_size` is `--shard-size`."""
+    for exporter in EXPORTERS.values():
+        for f in dataclasses.fields(exporter):
+            m = f.metadata
+            kind = {"choices": m["options"]} if "options" in m else {"type": _integer(m["low"], m["high"]), "metavar": "N"}
+            parser.add_argument(f"--{f.name.replace('_', '-')}", default=None, dest=f.name, **kind,
+                                help=f"--format {exporter.name}: {m['meaning']}; default {f.default}")
+
+
+def _exporter(args):
+    """The `--format` exporter with the options given for it; an option of another format is refused."""
+    chosen = EXPORTERS[args.format]
+    given = {f.name for exporter in EXPORTERS.values() for f in dataclasses.fields(exporter) if getattr(args, f.name) is not None}
+    own = {f.name for f in dataclasses.fields(chosen)}
+    if given - own:
+        option = "--" + min(given - own).replace("_", "-")
+        raise ValueError(f"{option} is not an option of --format {args.format}; its options: "
+                         f"{', '.join('--' + name.replace('_', '-') for name in sorted(own)) or 'none'}")
+    return chosen(**{name: getattr(args, name) for name in given})
 
 
 # --- option types: each refuses a bad value at parse time, before anything is built ------------------
@@ -339,7 +363,7 @@ def _verify(args) -> int:
 
 def _export(args) -> int:
     _check_build_options(args)
-    exporter = EXPORTERS[args.format]()
+    exporter = _exporter(args)
     exporter.check_with(_spec(args.name, args.overrides))  # a dataset the format cannot hold is never built
     previous = _check_export_folder(args.output, args.overwrite)
     builder, splits, _, _ = _prepare(args)
@@ -353,7 +377,7 @@ def _export(args) -> int:
     try:
         with _disk_space(home):
             files = exporter.write(splits, builder.config.spec, builder.hash, partial, args.name)
-            _write_manifest(partial, args.name, args.format, builder, files)
+            _write_manifest(partial, args.name, args.format, builder, files, exporter.manifest(builder.config.spec))
         _install(partial, args.output, previous)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -545,7 +569,7 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int]) -> None:
+def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int], schema: dict) -> None:
     record = {
         "config": name,
         "format": format,
@@ -556,6 +580,7 @@ def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[s
             file: {"sequences": rows, "bytes": _bytes(folder / file), "sha256": _sha256(folder / file)}
             for file, rows in files.items()
         },
+        **schema,
     }
     (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
 

@@ -1,7 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--repeats 5] [--stream]
+                                [--skip-memory] [--skip-parquet] [--skip-tensorflow] [--repeats 5] [--stream]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -34,6 +34,9 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     sequences from the Arrow cache: through datasets' torch format, sliced (s1) and with the README's
     former DataLoader recipe (s2), with the README's DataLoader recipe (s3), and by numpy slicing (s4);
     and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader. `--stream` runs only these.
+(t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
+    against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
+    tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -80,7 +83,7 @@ TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbe
                         "classic + collisions": 1 / 4}
 TARGET_MOTION_RATIO = 10  # (h): trajectories at least 10x faster than generating with them: motion is never the cost
 TARGET_TRANSFORM_BUILD_RATIO = 1 / 4  # (i): building with rotation and scale, as a fraction of building classic
-ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
+ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3, "(t)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
 
 
 def default_data_dir() -> str:
@@ -748,6 +751,85 @@ def drained_of(run) -> int:
     return drained(run())
 
 
+# (t): reading into TensorFlow
+
+TF_SEQUENCES = 2_048  # (t): 40,960 classic frames per epoch
+TF_BATCH = 256
+TARGET_TFRECORD_RATIO = 1 / 2  # (t): the TFRecord reader at least half as fast as the numpy path
+
+
+def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(t) frames/s of an epoch of classic's input and output frames, in batches of 256, after a warm-up epoch,
+    in turns: the TFRecord reader (t), `to_tf_dataset` cast back to uint8 (t1), numpy slices of the Arrow cache
+    (t2, README's uint8 numpy) and the same made tensors (t3); the shards' sha256 check, and exporting
+    TFRecords against npy (t4)."""
+    if importlib.util.find_spec("tensorflow") is None:
+        return [("(t) reading into TensorFlow", "skipped: no tensorflow", "pip install '.[tensorflow]'", "")]
+    import contextlib
+    import io
+
+    import tensorflow as tf
+
+    from moving_mnist_cli import main as cli
+
+    n, frames = TF_SEQUENCES, ["input_frames", "output_frames"]
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        build_moving_mnist(n, data_dir, f"{folder}/cache")
+        built = ["--data-dir", data_dir, "--cache-dir", f"{folder}/cache", "--set", f"num_train={n}",
+                 "--set", "num_validation=0", "--set", "num_test=0"]
+
+        def export(fmt: str) -> None:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                assert cli(["export", "classic", "--format", fmt, "--output", f"{folder}/{fmt}", *built]) == 0
+
+        exported = interleaved({fmt: clocked(functools.partial(export, fmt)) for fmt in ("tfrecord", "npy")}, repeats)
+        shards = sum(path.stat().st_size for path in Path(folder, "tfrecord").glob("*.tfrecord"))
+        reader = functools.partial(moving_mnist.tf.dataset, f"{folder}/tfrecord", "train", columns=frames,
+                                   batch_size=TF_BATCH)
+        with contextlib.redirect_stderr(io.StringIO()):
+            checked = interleaved({"on": clocked(reader), "off": clocked(functools.partial(reader, verify=False))},
+                                  repeats)
+            tfrecords = reader()
+        train = moving_mnist.MovingMNIST(config_name="classic", num_train=n, num_validation=0, num_test=0,
+                                         data_dir=data_dir, cache_dir=f"{folder}/cache").as_dataset(split="train")
+
+        def uint8(batch):
+            return {name: tf.cast(batch[name], tf.uint8) for name in frames}
+
+        arrow = train.to_tf_dataset(batch_size=TF_BATCH, columns=frames).map(uint8)
+        view = train.with_format("numpy", columns=frames, dtype=np.uint8)
+
+        def epoch(dataset) -> None:
+            for _ in dataset:
+                pass
+
+        def numpy_epoch(tensors: bool) -> None:
+            for lo in range(0, n, TF_BATCH):
+                batch = view[lo : lo + TF_BATCH]
+                if tensors:
+                    for name in frames:
+                        tf.convert_to_tensor(batch[name])
+
+        runs = {"t": functools.partial(epoch, tfrecords), "t1": functools.partial(epoch, arrow),
+                "t2": functools.partial(numpy_epoch, False), "t3": functools.partial(numpy_epoch, True)}
+        for run in runs.values():
+            run()  # warm-up: graphs traced, files in the page cache
+        seconds = interleaved({name: clocked(run) for name, run in runs.items()}, max(repeats, ROW_ROUNDS["(t)"]))
+    fps = {name: n * 20 / value for name, value in seconds.items()}
+    ratio, target = fps["t"] / fps["t2"], TARGET_TFRECORD_RATIO
+    check = checked["on"] - checked["off"]
+    return [
+        (f"(t) TFRecord reader, batch {TF_BATCH}", f"{fps['t']:,.0f} frames/s", "", ""),
+        ("(t1) to_tf_dataset, cast to uint8", f"{fps['t1']:,.0f} frames/s", "", ""),
+        ("(t2) numpy slices of the Arrow cache", f"{fps['t2']:,.0f} frames/s", "", ""),
+        ("(t3) the same, made tensors", f"{fps['t3']:,.0f} frames/s", "", ""),
+        ("    t / t2", f"{ratio:.2f}x", f">= {target:.2f}x", verdict(ratio >= target)),
+        ("    t1 / t2, t / t3", f"{fps['t1'] / fps['t2']:.2f}x, {fps['t'] / fps['t3']:.2f}x", "", ""),
+        ("    sha256 check of the shards, before batch 1", f"{check:.2f} s, {shards / check / 1e9:.2f} GB/s", "", ""),
+        (f"(t4) export tfrecord / npy, {n} sequences", f"{exported['tfrecord']:.2f} s / {exported['npy']:.2f} s", "", ""),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
@@ -758,6 +840,7 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
+    parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -783,7 +866,7 @@ def main() -> None:
 
     rows, build_seconds = [], None
     if args.stream:
-        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = True
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = args.skip_tensorflow = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -816,6 +899,9 @@ def main() -> None:
         rows += volume_rows(args.repeats)
     print("(s): training on the fly ...", file=sys.stderr, flush=True)
     rows += stream_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_tensorflow:
+        print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
+        rows += tensorflow_rows(data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")

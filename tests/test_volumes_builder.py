@@ -120,3 +120,20 @@ def test_evaluate_scores_volumes_by_errors_and_jaccard_distance(tmp_path):
     assert record["averages"]["mae_per_pixel"] == pytest.approx(np.abs(x - y).mean(), rel=1e-12)
     assert record["averages"]["jaccard_distance"] == pytest.approx(jaccard.mean(), rel=1e-12)
     assert "ssim" not in record["averages"]  # no 3D SSIM
+
+
+def test_npy_export_of_volumes_is_time_first_as_for_frames(tmp_path):
+    out = tmp_path / "out"
+    assert main(["export", "cavities", "--format", "npy", "--output", str(out), *SETS, "--cache-dir", str(tmp_path / "cache")]) == 0
+    local = moving_mnist.load("cavities", cache_dir=str(tmp_path / "cache"), **SIZES)
+    frames = np.load(out / "test.npy")
+    assert frames.shape == (32, 3, 16, 16, 16)
+    assert np.array_equal(frames, _frames(local["test"]).swapaxes(0, 1))
+    np.testing.assert_array_equal(np.load(out / "test.betti_numbers.npy"), local["test"].with_format("numpy")[:]["betti_numbers"])
+
+
+def test_coco_export_of_volumes_is_refused_in_one_line(tmp_path, capsys):
+    from helpers import cli_fails
+
+    message = cli_fails(["export", "cavities", "--format", "coco", "--output", str(tmp_path / "out"), *SETS], capsys)
+    assert "format=coco exports frames with boxes and tracks: volumes have none" in message
