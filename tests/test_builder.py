@@ -14,11 +14,13 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import moving_mnist
-from generator import generate
+from generator import SOURCE_FILES, generate, load_pools
+from generator.files import local_files
 from generator.sequences import pool_of
 from helpers import arrow_leaves, valid_spec
 from moving_mnist import MovingMNIST
@@ -144,6 +146,67 @@ def test_a_split_of_size_zero_is_omitted(mnist_dir, mnist_pools, tmp_path):
 
     classic = _build(mnist_dir, tmp_path / "cl", num_train=6, num_validation=0, num_test=4).as_dataset()
     assert sorted(classic) == ["test", "train"]
+
+
+# -- the Arrow tables -----------------------------------------------------------------------------
+
+
+def _ipc(table: pa.Table) -> bytes:
+    """A table as one Arrow IPC record batch: equal bytes are equal schemas (metadata too), nesting and
+    values, NaNs included, whatever the tables' chunks."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks())
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize(
+    "config_name, overrides, source",
+    [
+        # gray, two chunks (256 + 4 sequences)
+        ("classic", dict(image_size=40, num_train=260, num_validation=3, num_test=0), "mnist"),
+        # RGB (T, 3, H, W) frames in chunks of 64
+        ("cifar10", dict(num_train=70, num_validation=0, num_test=5), "cifar10"),
+        # every annotation, 3 to 8 objects, objects that appear late and leave the canvas (`visible`, bools)
+        ("crowded", dict(motion={"edges": "pass", "appear": 0.3}, num_train=40, num_validation=3, num_test=3), "mnist"),
+        # lists of lists (labels of numbers), an int64 list, bool lists (dropped frames), corruptions' fields
+        ("numbers", dict(occlusion="patch", drop="frames", num_train=70, num_validation=2, num_test=0), "mnist"),
+        # waypoints (NaN for absent objects), a list of int16 (waypoint frames), a background
+        ("mnist_cifar", dict(motion="bridge", num_objects=[1, 3], num_train=20, num_validation=0, num_test=2), "both"),
+    ],
+    ids=["gray", "rgb", "annotated", "lists", "waypoints"],
+)
+def test_the_tables_equal_the_engines_sequences_encoded_row_by_row_by_datasets(
+    request, mnist_dir, tmp_path, config_name, overrides, source
+):
+    if source in ("cifar10", "both"):
+        cifar = request.getfixturevalue("test_cifar")
+        if source == "both":  # one data_dir for both collections
+            for f in list(mnist_dir.iterdir()) + list(cifar.iterdir()):
+                (tmp_path / "data").mkdir(exist_ok=True)
+                (tmp_path / "data" / f.name).symlink_to(f)
+        data_dir = cifar if source == "cifar10" else tmp_path / "data"
+    else:
+        data_dir = mnist_dir
+    builder = _build(data_dir, tmp_path / "cache", config_name, **overrides)
+    spec, features = builder.config.spec, builder.info.features
+    pools = {name: load_pools(local_files(SOURCE_FILES[name], str(data_dir))) for name in spec.files()}
+    built = builder.as_dataset()
+    assert list(built) == list(spec.split_sizes())
+    for split, size in spec.split_sizes().items():
+        seqs = generate(spec, pools, split, 0, size)
+        frames, cut = seqs.frames, spec.num_input_frames
+        rows = []
+        for i in range(size):  # each sequence as a user would give it to datasets: a dict of its values
+            values = {"input_frames": frames[i, :cut], "output_frames": frames[i, cut:], "index": int(seqs.indices[i]),
+                      **{name: truth[i] for name, truth in seqs.truth.items()}}
+            rows.append({name: values[name] for name in features})
+        expected = datasets.Dataset.from_list(rows, features=features).data.table
+        table = built[split].data.table
+        assert table.schema.equals(expected.schema, check_metadata=True), split
+        for name in features:
+            assert _ipc(table.select([name])) == _ipc(expected.select([name])), (split, name)
+        assert _ipc(table) == _ipc(expected), split
 
 
 # -- validation ----------------------------------------------------------------------------------
