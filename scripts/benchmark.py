@@ -211,7 +211,7 @@ def precomputed_examples(n: int, data_dir: str):
 
 
 class FloorBuilder(datasets.GeneratorBasedBuilder):
-    """(c1) The floor of this design: a builder that only yields precomputed examples."""
+    """(c1) The floor of a builder of examples: one that only yields precomputed examples."""
 
     DEFAULT_WRITER_BATCH_SIZE = moving_mnist.chunk_size(moving_mnist.PRESETS["classic"].spec)
 
