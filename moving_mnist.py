@@ -247,10 +247,11 @@ class MovingMNIST(datasets.ArrowBasedBuilder):
             yield start, pa.Table.from_arrays([_arrow(values[f.name], f.type) for f in schema], schema=schema)
 
     def _get_examples_iterable_for_split(self, split_generator):
-        # streaming: examples one by one, with numpy arrays, as a generator of examples gives them
+        # streaming yields examples as before: datasets would turn tables into nested Python lists
         return datasets.iterable_dataset.ExamplesIterable(self._generate_examples, split_generator.gen_kwargs)
 
     def _generate_examples(self, split, files, starts, stops):
+        """The examples one by one (streaming): tensors as numpy arrays, fixed-length lists as lists."""
         lists = [f.name for f in fields_of(self.config.spec) if not f.array]  # as Python lists, not arrays
         for _, values in self._chunks(split, files, starts, stops):
             for j, index in enumerate(values["index"].tolist()):
@@ -294,10 +295,11 @@ def estimated_size(spec: Spec) -> int:
 
 
 def _arrow(values: np.ndarray, type: pa.DataType) -> pa.Array:
-    """`values (N, *shape)` as an Arrow array of N rows of `type`, a feature's storage, on the same memory.
+    """`values (N, *shape)` as an Arrow array of N rows of `type`, a feature's storage.
 
-    The leaves' buffer is `values` itself (bools packed into bits, the only copy); the nested lists of
-    an `ArrayND` take their offsets from cached aranges; fixed-length lists need none.
+    The leaves' buffer is `values` itself when it is C-contiguous, as the frames are (otherwise a
+    row-major copy; bools are packed into bits); the nested lists of an `ArrayND` take their offsets
+    from cached aranges; fixed-length lists need none.
     """
     if isinstance(type, pa.ExtensionType):  # ArrayND: nested lists inside
         return pa.ExtensionArray.from_storage(type, _arrow(values, type.storage_type))
