@@ -27,11 +27,12 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import xxhash
 
 import generator
 import generator.presets
-from generator import SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
+from generator import BLOCK_SIZE, COMPONENTS, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
 from generator.download import download
 from generator.fields import columns
 from generator.files import check_files, local_files
@@ -69,6 +70,7 @@ _VOLUME_DESCRIPTION = (
 # and 24 MiB, so that memory stays bounded whatever the frame size, and below glibc's largest mmap
 # threshold (32 MiB): a chunk's memory is then reused from the heap, where a larger one is mapped,
 # zeroed by the kernel and unmapped every time (RGB frames were generated 1.7x slower for it).
+# A power of two, so that chunks tile the random blocks (`BLOCK_SIZE`) and none draws from two.
 _CHUNK_SEQUENCES = 256
 _CHUNK_BYTES = 24 * 2**20
 
@@ -183,7 +185,7 @@ PRESETS = {
 _BUILDER_ARGUMENTS = {*inspect.signature(datasets.DatasetBuilder.__init__).parameters, "name", "version", "description"}
 
 
-class MovingMNIST(datasets.GeneratorBasedBuilder):
+class MovingMNIST(datasets.ArrowBasedBuilder):
     """Moving MNIST: `MovingMNIST(config_name="classic", num_train=500, seed=7)`."""
 
     VERSION = _VERSION
@@ -287,32 +289,46 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
             if cause is None:
                 raise
             # datasets would report it as "Cannot find data file"; a full disk must say so
-            split = kwargs["split_info"].name if "split_info" in kwargs else "a"
-            where = f"writing the {split} split into {Path(self._output_dir).parent}"
+            where = f"writing the {kwargs['gen_kwargs']['split']} split into {Path(self._output_dir).parent}"
             raise _WriteError(OSError(cause.errno, f"{cause.strerror or cause}: {where}")) from None
 
     def as_dataset(self, *args, **kwargs):
         check_cache(self, full=False)  # sizes and presence only: a truncated file never reaches pyarrow
         return super().as_dataset(*args, **kwargs)
 
+    def _generate_tables(self, split, files, starts, stops):
+        """One Arrow table per chunk of sequences, its columns on the engine's arrays (see `_arrow`)."""
+        schema = self.info.features.arrow_schema
+        for start, values in self._chunks(split, files, starts, stops):
+            yield start, pa.Table.from_arrays([_arrow(values[f.name], f.type) for f in schema], schema=schema)
+
+    def _get_examples_iterable_for_split(self, split_generator):
+        # streaming yields examples as before: datasets would turn tables into nested Python lists
+        return datasets.iterable_dataset.ExamplesIterable(self._generate_examples, split_generator.gen_kwargs)
+
     def _generate_examples(self, split, files, starts, stops):
+        """The examples one by one (streaming): tensors as numpy arrays, fixed-length lists as lists."""
+        lists = [f.name for f in fields_of(self.config.spec) if not f.array]  # as Python lists, not arrays
+        for _, values in self._chunks(split, files, starts, stops):
+            for j, index in enumerate(values["index"].tolist()):
+                row = {name: column[j] for name, column in values.items()}
+                row.update((name, row[name].tolist()) for name in lists)
+                yield index, row
+
+    def _chunks(self, split, files, starts, stops):
+        """(first index, every field's values `(N, *shape)`) for chunks of `chunk_size` sequences."""
         spec = self.config.spec
         pools = {name: _pools(tuple(sorted(paths.items()))) for name, paths in files.items()}
-        lists = [f.name for f in fields_of(spec) if not f.array]  # datasets takes Python lists fastest
         chunk = chunk_size(spec)
         for start, stop in zip(starts, stops):
             for lo in range(start, stop, chunk):
-                seqs = generate(spec, pools, split, lo, min(stop, lo + chunk))
-                values = columns(spec, seqs.frames, seqs.truth, seqs.indices)
-                for j, index in enumerate(seqs.indices.tolist()):
-                    row = {name: column[j] for name, column in values.items()}
-                    row.update((name, row[name].tolist()) for name in lists)
-                    yield index, row
+                yield lo, columns(spec, generate(spec, pools, split, lo, min(stop, lo + chunk)))
 
 
 def chunk_size(spec: Spec) -> int:
-    """Sequences generated, and written to Arrow, at once."""
-    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * math.prod(spec.frame_shape()))))
+    """Sequences generated, and written to Arrow, at once: a power of two, at most 256."""
+    most = max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * math.prod(spec.frame_shape()))))
+    return 1 << (most.bit_length() - 1)
 
 
 def estimated_size(spec: Spec) -> int:
@@ -331,6 +347,33 @@ def estimated_size(spec: Spec) -> int:
         elif shape:
             per_sequence += 4
     return per_sequence * sum(spec.split_sizes().values())
+
+
+def _arrow(values: np.ndarray, type: pa.DataType) -> pa.Array:
+    """`values (N, *shape)` as an Arrow array of N rows of `type`, a feature's storage.
+
+    The leaves' buffer is `values` itself when it is C-contiguous, as the frames are (otherwise a
+    row-major copy; bools are packed into bits); the nested lists of an `ArrayND` take their offsets
+    from cached aranges; fixed-length lists need none.
+    """
+    if isinstance(type, pa.ExtensionType):  # ArrayND: nested lists inside
+        return pa.ExtensionArray.from_storage(type, _arrow(values, type.storage_type))
+    if pa.types.is_list(type) or pa.types.is_fixed_size_list(type):
+        count, length = values.shape[:2]
+        items = _arrow(values.reshape(count * length, *values.shape[2:]), type.value_type)
+        if pa.types.is_list(type):
+            return pa.ListArray.from_arrays(_offsets(count, length), items, type=type)
+        return pa.FixedSizeListArray.from_arrays(items, type=type)
+    if pa.types.is_boolean(type):
+        return pa.Array.from_buffers(type, len(values), [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
+    leaves = np.ascontiguousarray(values, type.to_pandas_dtype())
+    return pa.Array.from_buffers(type, len(leaves), [None, pa.py_buffer(leaves)])
+
+
+@functools.lru_cache(maxsize=64)  # a build has a few shapes: full chunks and the last one
+def _offsets(count: int, length: int) -> pa.Array:
+    """The int32 offsets of `count` lists of `length` items each: 0, length, ..., count * length."""
+    return pa.array(np.arange(0, (count + 1) * length, length, dtype=np.int32))
 
 
 def _feature(f, spec: Spec):
@@ -466,12 +509,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def _shards(size: int) -> dict[str, list[int]]:
-    """Index ranges for `num_proc` workers: at least 8 (when possible), at most 2000 sequences each.
+    """Index ranges for `num_proc` workers: one per random block (`BLOCK_SIZE` sequences), so that no
+    two workers make the same block's draws.
 
     Only where files are cut depends on this; every sequence's bytes depend on its index alone.
     """
-    count = min(size, max(8, -(-size // 2000)))
-    bounds = [size * i // count for i in range(count + 1)]
+    bounds = [*range(0, size, BLOCK_SIZE), size]
     return {"starts": bounds[:-1], "stops": bounds[1:]}
 
 

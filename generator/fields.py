@@ -7,12 +7,15 @@ previews all read `FIELDS`: a new field is one entry here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from generator.corruptions import corrupted
 from generator.spec import Spec
+
+if TYPE_CHECKING:
+    from generator.sequences import Sequences
 
 
 @dataclass(frozen=True)
@@ -200,12 +203,12 @@ def pad(spec: Spec, truth: dict[str, np.ndarray], present: np.ndarray) -> None:
         np.copyto(value, np.asarray(f.fill, value.dtype), where=~present.reshape(shape))
 
 
-def columns(spec: Spec, frames: np.ndarray, truth: dict[str, np.ndarray], indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Every present field's values for a batch of sequences, `(N, *shape)` each."""
+def columns(spec: Spec, seqs: Sequences) -> dict[str, np.ndarray]:
+    """Every present field's values for a batch of sequences, `(N, *shape)` each: the arrays of `seqs` themselves."""
     values = {
-        "input_frames": frames[:, : spec.num_input_frames],
-        "output_frames": frames[:, spec.num_input_frames :],
-        "index": indices,
-        **truth,
+        "input_frames": seqs.input_frames,
+        "output_frames": seqs.output_frames,
+        "index": seqs.indices,
+        **seqs.truth,
     }
     return {f.name: values[f.name] for f in fields_of(spec)}

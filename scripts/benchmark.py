@@ -37,6 +37,11 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
     against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
     tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
+(n) building N classic sequences into the Arrow cache (one Arrow table per chunk), against (n1) pyarrow
+    writing the same table to one IPC file and (n2) the builder that encoded example by example (the
+    project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether k and k2
+    wrote the same bytes; and what a build is made of: (n3) `datasets`' ArrowWriter writing the same
+    tables, (n4) the engine making them. All in turns.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -218,7 +223,7 @@ def precomputed_examples(n: int, data_dir: str):
 
 
 class FloorBuilder(datasets.GeneratorBasedBuilder):
-    """(c1) The floor of this design: a builder that only yields precomputed examples."""
+    """(c1) The floor of a builder of examples: one that only yields precomputed examples."""
 
     DEFAULT_WRITER_BATCH_SIZE = moving_mnist.chunk_size(moving_mnist.PRESETS["classic"].spec)
 
@@ -830,6 +835,114 @@ def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
     ]
 
 
+# (n): Arrow tables straight from the engine, against pyarrow and the builder of examples
+
+EXAMPLES_BUILDER = "3dab73b"  # the last commit whose builder gave datasets one example at a time
+TARGET_TABLES_OVER_IPC = 1.5  # (n): at most 1.5x the time pyarrow takes to write the same bytes
+TARGET_TABLES_SPEEDUP = 2.5  # (n): at least 2.5x faster than the builder of examples
+ROW_ROUNDS["(n)"] = 3  # (n) runs its three in turns too
+
+# (n2) in a child whose working folder is the old project: its `moving_mnist` and `generator` are imported
+OLD_BUILD = """
+import sys, tempfile, time, datasets
+datasets.disable_progress_bars()
+datasets.logging.set_verbosity_error()
+import moving_mnist
+n, data_dir, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def build(count, cache_dir):
+    moving_mnist.MovingMNIST(config_name="classic", num_train=count, num_validation=0, num_test=0,
+                             data_dir=data_dir, cache_dir=cache_dir).download_and_prepare()
+with tempfile.TemporaryDirectory() as warm:
+    build(1, warm)  # reads MNIST, off the clock, as the other builds have it in memory
+start = time.perf_counter()
+build(n, folder)
+print(moving_mnist.__file__, time.perf_counter() - start)
+"""
+
+
+def old_project(folder: str) -> str | None:
+    """EXAMPLES_BUILDER's files, exported into a new `folder` (None without git or that commit)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", EXAMPLES_BUILDER], capture_output=True, check=True)
+        os.mkdir(folder)
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return folder
+
+
+def old_build(project: str, n: int, data_dir: str, folder: str) -> float:
+    """(n2) Seconds the project in `project` takes to build n classic sequences into `folder` (in a child)."""
+    out = subprocess.run([sys.executable, "-c", OLD_BUILD, str(n), data_dir, folder], cwd=project,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert Path(out[0]).parent == Path(project), f"the child imported {out[0]}, not the old project"
+    return float(out[1])
+
+
+def same_arrow_files(a: str, b: str) -> bool:
+    """Whether two builds wrote Arrow files of the same names and bytes."""
+    files = [{p.name: p.read_bytes() for p in Path(folder).rglob("*.arrow")} for folder in (a, b)]
+    return bool(files[0]) and files[0] == files[1]
+
+
+def write_with_datasets(tables: list[pa.Table], features: datasets.Features, folder: str) -> None:
+    """(n3) Write tables to one Arrow file with the writer every `datasets` builder writes through."""
+    writer = datasets.arrow_writer.ArrowWriter(features=features, path=os.path.join(folder, "a.arrow"))
+    for table in tables:
+        writer.write_table(table)
+    writer.finalize()
+    writer.close()
+
+
+def table_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(n) to (n4): building n classic sequences, pyarrow writing the same table, the builder of examples,
+    datasets' writer alone and the engine alone."""
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as work:
+        built = os.path.join(work, "built")
+        builder = moving_mnist.MovingMNIST(config_name="classic", num_train=n, num_validation=0, num_test=0,
+                                           data_dir=data_dir, cache_dir=built)
+        builder.download_and_prepare()  # reads MNIST, as every timed build finds it in memory
+        (split,) = builder._split_generators(dl_manager=None)
+        tables = [table for _, table in builder._generate_tables(**split.gen_kwargs)]
+        runs = {
+            "tables": in_fresh_dir(functools.partial(build_moving_mnist, n, data_dir)),
+            "pyarrow": in_fresh_dir(lambda folder: write_ipc(pa.concat_tables(tables), os.path.join(folder, "a.arrow"))),
+            "writer": in_fresh_dir(functools.partial(write_with_datasets, tables, builder.info.features)),
+            "engine": clocked(lambda: sum(1 for _ in builder._generate_tables(**split.gen_kwargs))),
+        }
+        project = old_project(os.path.join(work, "project"))
+        if project:
+            old_build(project, n, data_dir, os.path.join(work, "old"))
+            same = same_arrow_files(built, os.path.join(work, "old"))
+
+            def examples() -> float:
+                with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+                    return old_build(project, n, data_dir, folder)
+
+            runs["examples"] = examples
+        seconds = interleaved(runs, max(repeats, ROW_ROUNDS["(n)"]))
+    fps = n * PRESETS["classic"].spec.num_frames / seconds["tables"]
+    over_ipc = seconds["tables"] / seconds["pyarrow"]
+    rows = [
+        (f"(n) build, {n} classic sequences, tables", f"{seconds['tables']:.3f} s, {fps:,.0f} frames/s", "", ""),
+        ("(n1) pyarrow: the same table to an IPC file", f"{seconds['pyarrow']:.3f} s", "", ""),
+        ("(n3) datasets' ArrowWriter: the same tables", f"{seconds['writer']:.3f} s", "", ""),
+        ("(n4) the engine: the tables alone", f"{seconds['engine']:.3f} s", "", ""),
+        ("    n / n1", f"{over_ipc:.2f}x", f"<= {TARGET_TABLES_OVER_IPC}x", verdict(over_ipc <= TARGET_TABLES_OVER_IPC)),
+        ("    n3 / n1 (datasets' writer over pyarrow's)", f"{seconds['writer'] / seconds['pyarrow']:.2f}x", "", ""),
+        ("    n / (n3 + n4)", f"{seconds['tables'] / (seconds['writer'] + seconds['engine']):.2f}x", "", ""),
+    ]
+    if not project:
+        return rows + [("(n2) builder of examples", f"skipped: no git commit {EXAMPLES_BUILDER}", "", "")]
+    speedup = seconds["examples"] / seconds["tables"]
+    return rows + [
+        (f"(n2) builder of examples ({EXAMPLES_BUILDER})", f"{seconds['examples']:.3f} s", "", ""),
+        ("    same bytes as n", "yes" if same else "NO", "yes", verdict(same)),
+        ("    n2 / n", f"{speedup:.1f}x", f">= {TARGET_TABLES_SPEEDUP}x", verdict(speedup >= TARGET_TABLES_SPEEDUP)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
@@ -841,6 +954,7 @@ def main() -> None:
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
     parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
+    parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -902,6 +1016,9 @@ def main() -> None:
     if not args.skip_tensorflow:
         print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
         rows += tensorflow_rows(data_dir, args.repeats)
+    if not args.skip_tables:
+        print("(n): Arrow tables against pyarrow and the builder of examples ...", file=sys.stderr, flush=True)
+        rows += table_rows(args.num_sequences, data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")

@@ -117,13 +117,14 @@ def test_a_build_that_cannot_fit_is_refused_before_it_starts(mnist_dir, tmp_path
     assert not list((tmp_path / "disk").rglob("*.arrow")) and not list((tmp_path / "disk").rglob("*.incomplete"))
 
 
-@pytest.mark.parametrize("num_proc", [None, 2])
+# num_proc=2: two random blocks of small frames, so that two workers write (one block has one worker)
+@pytest.mark.parametrize("num_proc, overrides", [(None, {}), (2, dict(num_train=3000, image_size=32, num_frames=4, num_input_frames=2))])
 def test_a_disk_that_fills_during_the_build_gives_no_space_left_and_leaves_nothing(
-    mnist_dir, small_disk, monkeypatch, num_proc
+    mnist_dir, small_disk, monkeypatch, num_proc, overrides
 ):
     monkeypatch.setattr(moving_mnist, "estimated_size", lambda spec: 0)  # as if another program filled the disk
     with pytest.raises(OSError) as error:
-        _build(mnist_dir, small_disk, num_proc=num_proc)
+        _build(mnist_dir, small_disk, num_proc=num_proc, **overrides)
     assert error.value.errno == 28
     assert "No space left on device" in str(error.value) and str(small_disk) in str(error.value)
     assert not list(small_disk.rglob("*.arrow")) and not list(small_disk.rglob("*.incomplete"))
