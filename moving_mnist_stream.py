@@ -133,7 +133,7 @@ def stream(
 def _generated(spec: Spec, pools: dict, split: str, start: int, stop: int) -> dict[str, np.ndarray]:
     """Each field of sequences `start <= i < stop`, `(N, ...)` with its declared dtype (as the builder stores it)."""
     sequences = generate(spec, pools, split, start, stop)
-    values = columns(spec, sequences.frames, sequences.truth, sequences.indices)
+    values = columns(spec, sequences)
     return {f.name: values[f.name].astype(f.dtype, copy=False) for f in fields_of(spec)}
 
 

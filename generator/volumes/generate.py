@@ -22,19 +22,22 @@ from generator.volumes.spec import VolumeSpec
 
 
 def generate(spec: VolumeSpec, split: str, start: int, stop: int) -> Sequences:
-    """Generate samples `start <= i < stop` of `split`: `frames (N, T, D, D, D) uint8` (255 cavity, 0
-    material), their ground truth (`generator.volumes.fields`) and indices."""
+    """Generate samples `start <= i < stop` of `split`: input and output frames `(N, T_in or T_out, D, D, D)
+    uint8` (255 cavity, 0 material), their ground truth (`generator.volumes.fields`) and indices."""
     if split not in SPLITS:
         raise not_allowed("split", split, SPLITS)
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} samples")
     truth = _truth(spec, split, start, stop)
-    frames = np.empty((stop - start, spec.num_frames, *spec.frame_shape()), np.uint8)
+    t_in = spec.num_input_frames
+    inputs = np.empty((stop - start, t_in, *spec.frame_shape()), np.uint8)
+    outputs = np.empty((stop - start, spec.num_output_frames, *spec.frame_shape()), np.uint8)
     cavities = zip(truth["cavity_families"], truth["cavity_lifetimes"], truth["cavity_parameters"])
     for j, (family, lifetimes, record) in enumerate(cavities):
-        frames[j] = render(spec, family, lifetimes, record)
-    return Sequences(frames, truth, np.arange(start, stop, dtype=np.int64))
+        frames = render(spec, family, lifetimes, record)
+        inputs[j], outputs[j] = frames[:t_in], frames[t_in:]
+    return Sequences(inputs, outputs, truth, np.arange(start, stop, dtype=np.int64))
 
 
 def _truth(spec: VolumeSpec, split: str, start: int, stop: int) -> dict[str, np.ndarray]:
