@@ -90,8 +90,8 @@ def publish_from(url: str, repo_id: str, *, stage: Path, private: bool = False, 
     built = output.Output(url, option="--from", create=False)
     missing = sorted(path for path, digest in built.files.items() if digest is None)
     if missing or "README.md" not in built.files:
-        raise PublishError(f"--from {url}: the build is not complete ({len(missing) or 'its card'} files missing, such as "
-                           f"{(missing or ['README.md'])[0]}): run the same build again to finish it")
+        raise PublishError(f"--from {url}: the build is not complete ({len(missing)} of {len(built.files)} files not "
+                           f"written, such as {(missing or ['README.md'])[0]}): run the same build again to finish it")
     stage = staging.Stage(
         Path(built.root) if built.local else _copy(built, stage),
         [c for c in (datasets.config.HF_DATASETS_CACHE,) if c],
