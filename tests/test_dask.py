@@ -171,7 +171,7 @@ def test_a_local_cluster_writes_the_staged_tree_byte_for_byte(built, staged):
 
 def test_a_real_scheduler_and_two_worker_processes_write_the_staged_tree(cluster, staged, mnist_dir, tmp_path, capsys):
     assert main(_build_argv(tmp_path / "out", mnist_dir, tmp_path / "cache", "--scheduler", cluster.address)) == 0
-    assert "classic: 4 of 4 shards written (0 kept)" in capsys.readouterr().out
+    assert "classic: 4 of 4 shards written (0 kept) in " in capsys.readouterr().out
     assert _tree(tmp_path / "out") == _tree(staged)
 
 
@@ -204,7 +204,7 @@ def test_a_rerun_keeps_intact_shards_and_rewrites_missing_or_corrupt_ones(copy_o
     before = _stamps(out, intact)
     capsys.readouterr()
     assert main(_build_argv(out, mnist_dir, tmp_path / "cache", "--num-proc", "2")) == 0
-    assert "classic: 2 of 4 shards written (2 kept)" in capsys.readouterr().out
+    assert "classic: 2 of 4 shards written (2 kept) in " in capsys.readouterr().out
     assert _stamps(out, intact) == before  # not rewritten
     assert not leftover.exists()
     assert _tree(out) == _tree(staged)
@@ -240,7 +240,8 @@ def test_a_worker_killed_mid_shard_leaves_nothing_trusted_and_a_resume_gives_the
 
     capsys.readouterr()
     assert main(argv) == 0  # the worker left finishes the build
-    assert f"classic: {len(SHARDS) - len(kept)} of {len(SHARDS)} shards written ({len(kept)} kept)" in capsys.readouterr().out
+    done = f"classic: {len(SHARDS) - len(kept)} of {len(SHARDS)} shards written ({len(kept)} kept) in "
+    assert done in capsys.readouterr().out
     assert _stamps(out, kept) == kept
     assert _tree(out) == _tree(staged)
 
