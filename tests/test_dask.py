@@ -329,6 +329,41 @@ def test_publish_from_pushes_the_output_in_one_commit_without_generating(hub, co
     assert _stamps(copy_of_built, shards) == before
 
 
+@pytest.fixture
+def s3(monkeypatch):
+    """An S3 server on loopback (moto's), with a bucket `bucket`; the clients of this process and of the
+    workers it starts find it through the AWS_* variables. Returns its filesystem."""
+    from moto.server import ThreadedMotoServer
+    from s3fs import S3FileSystem
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in (("AWS_ENDPOINT_URL", f"http://{host}:{port}"), ("AWS_ACCESS_KEY_ID", "test"),
+                        ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    S3FileSystem.clear_instance_cache()  # an instance made for another server would be reused
+    fs = S3FileSystem()
+    fs.mkdir("bucket")
+    yield fs
+    S3FileSystem.clear_instance_cache()
+    server.stop()
+
+
+def test_workers_write_to_s3_and_publish_from_pushes_it(s3, hub, staged, mnist_dir, tmp_path, monkeypatch, capsys):
+    assert main(_build_argv("s3://bucket/out", mnist_dir, tmp_path / "cache", "--num-proc", "2")) == 0
+    s3.invalidate_cache()
+    written = {path.removeprefix("bucket/out/"): s3.cat_file(path) for path in s3.find("bucket/out")}
+    assert written == _tree(staged)
+
+    monkeypatch.setenv("HF_TOKEN", ALICE_TOKEN)
+    assert main(["publish", "--from", "s3://bucket/out", "--repo-id", REPO, "--stage", str(tmp_path / "stage")]) == 0
+    files = hub.files(REPO)
+    del files[".gitattributes"]
+    del written[staging.MANIFEST]
+    assert files == written
+
+
 def test_publish_from_another_filesystem_copies_each_file_checked(hub, built, staged, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", ALICE_TOKEN)
     memory = fsspec.filesystem("memory")
