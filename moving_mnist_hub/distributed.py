@@ -123,6 +123,7 @@ def build(
             out.record(futures[future].path, digest)
             written += wrote
         seconds = time.perf_counter() - start
+    out.fs.invalidate_cache()  # the workers wrote: listings made before are out of date
     out.remove_partials(f"{name}/")
     parquet_bytes = sum(out.fs.size(out.path(shard.path)) for shard in shards)
     _write_pictures(out, name, spec, builder.info.features, shards)
@@ -179,7 +180,7 @@ def _table(schema: pa.Schema, values: dict[str, np.ndarray]) -> pa.Table:
 
 def _array(values: np.ndarray, type: pa.DataType) -> pa.Array:
     """`values (N, *shape)` as an Arrow array of `type`: nested (fixed-size) lists down to the values,
-    which are not copied; list offsets are the multiples of each level's length."""
+    which are not copied when their dtype is the type's; list offsets are multiples of each level's length."""
     if isinstance(type, pa.ExtensionType):  # datasets' ArrayND: variable-size lists inside
         return pa.ExtensionArray.from_storage(type, _array(values, type.storage_type))
     if pa.types.is_fixed_size_list(type):
