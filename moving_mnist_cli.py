@@ -9,6 +9,9 @@
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
                          [--stage DIR] [--dry-run] [same options as build]
     moving-mnist evaluate PRED.npy NAME [--split S] [--json OUT] [same options as build]
+    moving-mnist build NAME --engine dask --output URL [--scheduler ADDRESS] [--max-shard-size 500MB]
+                       [--repo-id ORG/NAME] [same options as build]
+    moving-mnist publish --from URL --repo-id ORG/NAME [--private] [--stage DIR] [--dry-run]
 
 User errors (unknown names, bad values, unusable paths, a full disk, corrupt downloads, a publish
 the Hub refuses or the network breaks) print one line and exit with status 2; Ctrl-C exits with 130.
@@ -134,9 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     configs = commands.add_parser("configs", help="list the presets with every parameter")
     configs.set_defaults(run=_configs)
 
-    build = commands.add_parser("build", help="build a dataset into the local Arrow cache")
+    build = commands.add_parser("build", help="build a dataset into the local Arrow cache, or on Dask into the Hub layout")
     build.add_argument("name", nargs="?", default=DEFAULT, type=_preset, metavar="NAME", help=f"{name_help}; default {DEFAULT}")
     _add_build_options(build)
+    _add_dask_options(build)
     build.set_defaults(run=_build)
 
     verify = commands.add_parser("verify", help="check a built dataset's Arrow cache against the digests recorded by its build")
@@ -175,7 +179,9 @@ def _parser() -> argparse.ArgumentParser:
     stats.set_defaults(run=_stats)
 
     push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
-    push.add_argument("names", nargs="+", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
+    push.add_argument("names", nargs="*", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
+    push.add_argument("--from", dest="source", default=None, metavar="URL",
+                      help="push the output of `build --engine dask --output URL` as it is, instead of building NAMEs")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")
@@ -230,6 +236,21 @@ def _exporter(args):
         raise ValueError(f"{option} is not an option of --format {args.format}; its options: "
                          f"{', '.join('--' + name.replace('_', '-') for name in sorted(own)) or 'none'}")
     return chosen(**{name: getattr(args, name) for name in given})
+
+
+def _add_dask_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=("datasets", "dask"), default="datasets",
+                        help="datasets: into the local Arrow cache (default); dask: the Hub layout (Parquet shards, "
+                             "pictures, card) to --output, one task per shard on a Dask cluster")
+    parser.add_argument("--output", default=None, metavar="URL",
+                        help="--engine dask: where to write, a local or shared folder, s3://..., gs://... (any fsspec URL)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="--engine dask: the Dask scheduler (tcp://HOST:8786); default: a local cluster of "
+                             "--num-proc processes")
+    parser.add_argument("--max-shard-size", default=None, metavar="SIZE",
+                        help="--engine dask: uncompressed Arrow bytes per shard (default 500MB, as publish)")
+    parser.add_argument("--repo-id", default=None, metavar="ORG/NAME",
+                        help="--engine dask: the repository the card names (publish --from names its own)")
 
 
 # --- option types: each refuses a bad value at parse time, before anything is built ------------------
@@ -336,6 +357,12 @@ def _configs(args) -> int:
 
 def _build(args) -> int:
     _check_build_options(args)
+    if args.engine == "dask":
+        return _build_on_dask(args)
+    given = [option for option, value in (("--output", args.output), ("--scheduler", args.scheduler),
+             ("--max-shard-size", args.max_shard_size), ("--repo-id", args.repo_id)) if value is not None]
+    if given:
+        raise ValueError(f"{given[0]} is an option of --engine dask: add --engine dask, or leave it out")
     builder, splits, reused, seconds = _prepare(args)
     print(f"\n{builder.config_id}  ->  {builder.cache_dir}")
     shown = [c for c in ("input_frames", "output_frames", "positions") if c in next(iter(splits.values())).features]
@@ -347,6 +374,29 @@ def _build(args) -> int:
         print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{str(ds.features[c].shape):<20}" for c in shown) + f"{_size(size):>10}")
     done = "cache hit: nothing generated" if reused else f"built in {seconds:.1f} s"
     print(f"total {_size(total)} on disk; {done}")
+    return 0
+
+
+def _build_on_dask(args) -> int:
+    if args.output is None:
+        raise ValueError("--engine dask writes the Hub layout to --output URL: give one (a folder, s3://..., gs://...)")
+    if args.scheduler is not None and args.num_proc is not None:
+        raise ValueError("--num-proc sizes the local cluster; with --scheduler the cluster's workers do the work: "
+                         "leave --num-proc out")
+    from moving_mnist_hub import distributed
+
+    print(distributed.build(
+        args.name,
+        args.output,
+        overrides=_parameters(args.overrides),
+        scheduler=args.scheduler,
+        workers=args.num_proc,
+        max_shard_size=args.max_shard_size or "500MB",
+        repo_id=args.repo_id or distributed.REPO_ID,
+        cache_dir=_text(args.cache_dir),
+        data_dir=_text(args.data_dir),
+        rebuild=args.rebuild,
+    ))
     return 0
 
 
@@ -419,6 +469,10 @@ def _stats(args) -> int:
 
 
 def _publish(args) -> int:
+    if args.source is not None:
+        return _publish_from(args)
+    if not args.names:
+        raise ValueError("publish needs the configs to build (NAME ...), or --from URL with a build to push")
     _check_build_options(args)
     stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
     _check_writable("--stage", stage)
@@ -437,6 +491,19 @@ def _publish(args) -> int:
         num_proc=args.num_proc,
         rebuild=args.rebuild,
     ))
+    return 0
+
+
+def _publish_from(args) -> int:
+    given = [option for option, value in (("NAME", args.names), ("--set", args.overrides), ("--num-proc", args.num_proc),
+             ("--data-dir", args.data_dir), ("--cache-dir", args.cache_dir), ("--rebuild", args.rebuild),
+             ("--max-shard-size", args.max_shard_size != "500MB")) if value]
+    if given:
+        raise ValueError(f"publish --from pushes a build as it is: {given[0]} has no use there; leave it out")
+    stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
+    from moving_mnist_hub.publish import publish_from
+
+    print(publish_from(args.source, args.repo_id, stage=stage, private=args.private, dry_run=args.dry_run))
     return 0
 
 

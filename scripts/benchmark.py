@@ -42,6 +42,9 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether k and k2
     wrote the same bytes; and what a build is made of: (n3) `datasets`' ArrowWriter writing the same
     tables, (n4) the engine making them. All in turns.
+(dask) `build --engine dask` of many classic sequences (a large 2D build), one random block a shard,
+    on a warm local Dask cluster of 1 and of 2 worker processes: shards/s, frames/s and the speed-up;
+    against `publish --dry-run` of the same (one process: the Arrow cache, then Parquet shards).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -89,6 +92,7 @@ TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbe
 TARGET_MOTION_RATIO = 10  # (h): trajectories at least 10x faster than generating with them: motion is never the cost
 TARGET_TRANSFORM_BUILD_RATIO = 1 / 4  # (i): building with rotation and scale, as a fraction of building classic
 ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3, "(t)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
+ROW_ROUNDS["(dask)"] = 2
 
 
 def default_data_dir() -> str:
@@ -961,6 +965,9 @@ def main() -> None:
     parser.add_argument("--skip-volumes", action="store_true", help="skip (k)")
     parser.add_argument("--skip-metrics", action="store_true", help="skip (m)")
     parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-dask", action="store_true", help="skip (dask)")
+    parser.add_argument("--dask-sequences", type=int, default=None,
+                        help="classic sequences built on Dask for (dask); default 8,192 (--quick: 4,096)")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1019,12 +1026,100 @@ def main() -> None:
     if not args.skip_tables:
         print("(n): Arrow tables against pyarrow and the builder of examples ...", file=sys.stderr, flush=True)
         rows += table_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_dask:
+        print("(dask): building on Dask, 1 and 2 workers ...", file=sys.stderr, flush=True)
+        rows += dask_rows(args.dask_sequences or (4 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")
     for figure, value, target, result in rows:
         print(f"{figure:<46}  {value:>22}  {target:>12}  {result}")
 
+
+# (dask): building on Dask
+
+DASK_SHARD_SIZE = "100MB"  # classic: 87,564 Arrow bytes a sequence, so one random block (1,024) a shard
+TARGET_DASK_SPEEDUP = 1.5  # 2 workers against 1, on 2 cores
+
+
+def dask_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(dask): n classic train sequences written by `build --engine dask` on a local cluster of 1 and of
+    2 worker processes (started and warmed off the clock), and by `publish --dry-run`, in turns. The
+    shards' figures time the tasks (first submitted to last done), with the CPU seconds the workers
+    spent on them; the whole build adds what the client does alone (the pictures, read back from the
+    shards, and the card)."""
+    from distributed import Client
+
+    from moving_mnist_hub import distributed, publish
+
+    sizes = {"num_train": n, "num_validation": 0, "num_test": 0}
+    clusters = {workers: distributed.local_cluster(workers) for workers in (1, 2)}  # as `build` starts one
+    clients = {workers: Client(cluster) for workers, cluster in clusters.items()}
+    whole, cpu = dict.fromkeys(clusters, math.inf), dict.fromkeys(clusters, math.inf)
+
+    def on_dask(workers: int, count: int = n):
+        def timed() -> float:
+            with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+                before, start = _workers_cpu(clients[workers]), time.perf_counter()
+                built = distributed.build(
+                    "classic", os.path.join(folder, "out"), overrides={**sizes, "num_train": count},
+                    scheduler=clusters[workers].scheduler_address, max_shard_size=DASK_SHARD_SIZE, data_dir=data_dir,
+                    cache_dir=folder,
+                )
+                whole[workers] = min(whole[workers], time.perf_counter() - start)
+                cpu[workers] = min(cpu[workers], _workers_cpu(clients[workers]) - before)
+            return built.seconds
+        return timed
+
+    def staged(folder):
+        publish.publish(["classic"], "ORG/NAME", stage=Path(folder) / "stage", overrides=sizes, dry_run=True,
+                        max_shard_size=DASK_SHARD_SIZE, data_dir=data_dir, cache_dir=os.path.join(folder, "cache"))
+
+    try:
+        for workers in clusters:  # the workers import the project and receive MNIST once
+            on_dask(workers, BLOCK_SIZE)()
+        whole.update(dict.fromkeys(clusters, math.inf))
+        cpu.update(dict.fromkeys(clusters, math.inf))
+        best = interleaved({1: on_dask(1), 2: on_dask(2), "staged": in_fresh_dir(staged)},
+                           max(repeats, ROW_ROUNDS["(dask)"]))
+    finally:
+        for workers in clusters:
+            clients[workers].close()
+            clusters[workers].close()
+    shards, frames = -(-n // BLOCK_SIZE), n * PRESETS["classic"].spec.num_frames
+    speedup, whole_speedup = best[1] / best[2], whole[1] / whole[2]
+    rows = [(f"(dask) build --engine dask, {n} sequences", f"{shards} shards, {frames:,} frames", "", "")]
+    for workers in clusters:
+        name = f"{workers} worker{'s' * (workers > 1)}"
+        rows += [
+            (f"    {name}: shards/s ({best[workers]:.2f} s)", f"{shards / best[workers]:.2f}", "", ""),
+            (f"    {name}: frames/s", f"{frames / best[workers]:,.0f}", "", ""),
+            (f"    {name}: CPU s a shard, cores busy", f"{cpu[workers] / shards:.2f} s, {cpu[workers] / best[workers]:.2f}",
+             "", ""),
+        ]
+    rows += [
+        ("    speed-up of the shards, 2 workers / 1", f"{speedup:.2f}x", f">= {TARGET_DASK_SPEEDUP}x",
+         verdict(speedup >= TARGET_DASK_SPEEDUP)),
+        # where the machine gives the workers less than a core each (a shared one), what they would do with one
+        ("    the same with a core each: 2 CPU s ratio", f"{2 * cpu[1] / cpu[2]:.2f}x", "", ""),
+        ("    whole build, 1 worker / 2 workers", f"{whole[1]:.2f} s / {whole[2]:.2f} s", "", ""),
+        ("    speed-up of the whole build", f"{whole_speedup:.2f}x", "", ""),
+        ("(dask1) publish --dry-run, one process", f"{best['staged']:.2f} s", "", ""),
+        ("    dask1 / whole build, 1 worker", f"{best['staged'] / whole[1]:.2f}x", "", ""),
+        ("    dask1 / whole build, 2 workers", f"{best['staged'] / whole[2]:.2f}x", "", ""),
+    ]
+    return rows
+
+
+def _workers_cpu(client) -> float:
+    """The CPU seconds (user and system) the cluster's worker processes have used so far."""
+    import psutil
+
+    def used() -> float:
+        times = psutil.Process().cpu_times()
+        return times.user + times.system
+
+    return sum(client.run(used).values())
 
 if __name__ == "__main__":
     main()
