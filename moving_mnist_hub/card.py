@@ -277,12 +277,17 @@ def baselines(splits: datasets.DatasetDict) -> dict:
     of sequences, and each predictor's averages, to 6 significant digits."""
     split = metrics.evaluation_split({name: ds.num_rows for name, ds in splits.items()})
     ds = splits[split]
-    inputs, targets = metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames")
-    with tqdm(total=len(metrics.BASELINES) * ds.num_rows, desc=f"Scoring baselines on {split}", unit=" sequences") as bar:
+    return scored_baselines(split, metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames"))
+
+
+def scored_baselines(split: str, inputs, targets) -> dict:
+    """`baselines`' record of a split's `inputs (N, T_in, ...)` and `targets (N, T_out, ...)` (arrays, or
+    frames read a block at a time): whoever reads them, the same numbers."""
+    with tqdm(total=len(metrics.BASELINES) * len(targets), desc=f"Scoring baselines on {split}", unit=" sequences") as bar:
         scores = metrics.baselines(inputs, targets, progress=bar.update)
     return {
         "split": split,
-        "num_sequences": ds.num_rows,
+        "num_sequences": len(targets),
         "scores": {name: {m: float(f"{v:.6g}") for m, v in s.averages.items()} for name, s in scores.items()},
     }
 

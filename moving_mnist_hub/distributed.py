@@ -17,6 +17,7 @@ optional extra `moving-mnist[dask]`, imported only here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import posixpath
@@ -132,7 +133,7 @@ def build(
         splits.add(datasets.SplitInfo(name=split, num_bytes=size * row_bytes, num_examples=size))
     existing = out.read_text("README.md")  # other configs built into the same output stay in the card
     data = card.card_data(
-        [publish.config_record(name, builder, splits, parquet_bytes)],
+        [publish.config_record(name, builder, splits, parquet_bytes, _baselines(spec, _pools(builder)))],
         existing=DatasetCard(existing).data if existing else None,
     )
     out.write_text("README.md", card.render(data, repo_id))
@@ -164,12 +165,26 @@ def _write_shard(fs, path: str, recorded: str | None, shard: Shard, spec, pools,
     return digest, True
 
 
+def _baselines(spec, pools) -> dict:
+    """The card's baselines (`card.baselines`), scored on sequences generated here, as the Parquet shards hold them."""
+    import moving_mnist_metrics as metrics
+
+    split = metrics.evaluation_split(spec.split_sizes())
+    n = spec.split_sizes()[split]
+    made = functools.lru_cache(maxsize=1)(lambda start, stop: generate(spec, pools, split, start, stop))
+    inputs = metrics.LazyFrames((n, spec.num_input_frames, *spec.frame_shape()), np.uint8,
+                                lambda start, stop: made(start, stop).input_frames)
+    targets = metrics.LazyFrames((n, spec.num_output_frames, *spec.frame_shape()), np.uint8,
+                                 lambda start, stop: made(start, stop).output_frames)
+    return card.scored_baselines(split, inputs, targets)
+
+
 def _tables(spec, pools, shard: Shard, schema: pa.Schema):
     """The shard's sequences as Arrow tables of `schema`, a chunk at a time (`moving_mnist.chunk_size`)."""
     chunk = moving_mnist.chunk_size(spec)
     for start in range(shard.rows.start, shard.rows.stop, chunk):
         seqs = generate(spec, pools, shard.split, start, min(shard.rows.stop, start + chunk))
-        yield _table(schema, columns(spec, seqs.frames, seqs.truth, seqs.indices))
+        yield _table(schema, columns(spec, seqs))
 
 
 def _table(schema: pa.Schema, values: dict[str, np.ndarray]) -> pa.Table:

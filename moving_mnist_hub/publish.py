@@ -21,7 +21,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 import moving_mnist
-from generator import Spec
+from generator import kinds
 from generator.spec import flatten
 from moving_mnist_hub import card, output, push, staging
 
@@ -177,10 +177,11 @@ def _records(stage: staging.Stage) -> list[card.ConfigRecord]:
     data = DatasetCard((stage.folder / "README.md").read_text(encoding="utf-8")).data
     infos = DatasetInfosDict.from_dataset_card_data(data)
     generation = {g["config_name"]: g for g in data.get("generation") or []}
+    scores = {b["config_name"]: {k: v for k, v in b.items() if k != "config_name"} for b in data.get("baselines") or []}
     return [
         card.ConfigRecord(
-            name, g["description"], Spec.from_dict(g["parameters"]), infos[name], g["package_version"],
-            g["code_hash"], g["git_commit"], g.get("repository", "unknown"),
+            name, g["description"], kinds.from_dict(g["parameters"]), infos[name], g["package_version"],
+            g["code_hash"], g["git_commit"], g.get("repository", "unknown"), scores.get(name),
         )
         for name in sorted(stage.manifest["configs"]) for g in [generation[name]]
     ]
