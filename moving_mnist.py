@@ -32,7 +32,7 @@ import xxhash
 
 import generator
 import generator.presets
-from generator import BLOCK_SIZE, COMPONENTS, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
+from generator import BLOCK_SIZE, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
 from generator.download import download
 from generator.fields import columns
 from generator.files import check_files, local_files
