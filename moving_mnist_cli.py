@@ -181,7 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
     push.add_argument("names", nargs="*", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
     push.add_argument("--from", dest="source", default=None, metavar="URL",
-                      help="push the output of `build --engine dask --output URL` as it is, instead of building NAMEs")
+                      help="push the output of `build --engine dask --output URL` as it is, instead of building NAMEs "
+                           "(a local folder from where it is; any other URL copied into --stage first)")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")

@@ -21,7 +21,9 @@ import functools
 import logging
 import os
 import posixpath
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,11 +306,25 @@ def local_cluster(workers: int | None = None):
 
     # The nanny sets glibc's MALLOC_TRIM_THRESHOLD_, which also pins its mmap threshold at 128 KiB: every
     # chunk's arrays would be mapped and zeroed anew (twice the page faults; up to 2x slower here).
-    with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), _no_interrupts():
         # one thread per process: the engine's numpy holds the GIL for most of a shard. A task's error
         # is raised by its future where the build waits for it: the workers need not log it too.
         return dask.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                 dashboard_address=None, silence_logs=logging.CRITICAL)
+                                 dashboard_address=":0", silence_logs=logging.CRITICAL)
+
+
+@contextlib.contextmanager
+def _no_interrupts():
+    """Ctrl-C ignored while worker processes start, which keep ignoring it: the build stops on it in
+    this process and closes the cluster, where each worker would print its own traceback."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

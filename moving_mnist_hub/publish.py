@@ -93,10 +93,7 @@ def publish_from(url: str, repo_id: str, *, stage: Path, private: bool = False, 
     if missing or "README.md" not in built.files:
         raise PublishError(f"--from {url}: the build is not complete ({len(missing)} of {len(built.files)} files not "
                            f"written, such as {(missing or ['README.md'])[0]}): run the same build again to finish it")
-    stage = staging.Stage(
-        Path(built.root) if built.local else _copy(built, stage),
-        [c for c in (datasets.config.HF_DATASETS_CACHE,) if c],
-    )
+    stage = staging.Stage(Path(built.root) if built.local else _copy(built, stage), [datasets.config.HF_DATASETS_CACHE])
     records = _records(stage)
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)

@@ -967,7 +967,7 @@ def main() -> None:
     parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-dask", action="store_true", help="skip (dask)")
     parser.add_argument("--dask-sequences", type=int, default=None,
-                        help="classic sequences built on Dask for (dask); default 8,192 (--quick: 4,096)")
+                        help="classic sequences built on Dask for (dask); default 8,192 (--quick: 2,048)")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1028,7 +1028,7 @@ def main() -> None:
         rows += table_rows(args.num_sequences, data_dir, args.repeats)
     if not args.skip_dask:
         print("(dask): building on Dask, 1 and 2 workers ...", file=sys.stderr, flush=True)
-        rows += dask_rows(args.dask_sequences or (4 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
+        rows += dask_rows(args.dask_sequences or (2 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")
