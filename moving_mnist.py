@@ -37,16 +37,13 @@ from generator.download import download
 from generator.fields import columns
 from generator.files import check_files, local_files
 from generator.spec import LEGACY
+from generator.presets import CITATION
+from generator.volumes import CITATION as VOLUME_CITATION
 from generator.volumes import VolumeSpec
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
 _List = getattr(datasets, "List", None) or datasets.Sequence
 
-_CITATION = """@inproceedings{srivastava2015unsupervised,
-  title={Unsupervised Learning of Video Representations using LSTMs},
-  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
-  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
-}"""
 
 _DESCRIPTION = (
     "Moving MNIST and relatives: sprites (MNIST, Fashion-MNIST or CIFAR-10 images, multi-digit numbers or "
@@ -54,11 +51,6 @@ _DESCRIPTION = (
     "generated exactly reproducibly from a seed, with train sequences drawn only from source train "
     "images and validation/test sequences only from source test images."
 )
-
-_VOLUME_CITATION = """@article{hannouch2023topology,
-  title={Topology Estimation of Simulated 4D Image Data by Combining Downscaling and Convolutional Neural Networks},
-  author={Hannouch, Khalil Mathieu and Chalup, Stephan}, journal={arXiv preprint arXiv:2306.14442}, year={2023}
-}"""
 
 _VOLUME_DESCRIPTION = (
     "4D data: ball and torus cavities that appear, change and vanish in solid material, in a D x D x D grid over "
@@ -227,7 +219,7 @@ class MovingMNIST(datasets.ArrowBasedBuilder):
             description=_VOLUME_DESCRIPTION if volumes else _DESCRIPTION,
             features=features,
             splits=splits,
-            citation="\n".join([_VOLUME_CITATION if volumes else _CITATION] + [c.citation for c in collections]),
+            citation="\n".join([VOLUME_CITATION if volumes else CITATION] + [c.citation for c in collections]),
             license=", ".join(dict.fromkeys(c.license for c in collections)) or "cc0-1.0",  # procedural: nothing of anyone else
         )
 
@@ -300,7 +292,7 @@ class MovingMNIST(datasets.ArrowBasedBuilder):
         """One Arrow table per chunk of sequences, its columns on the engine's arrays (see `_arrow`)."""
         schema = self.info.features.arrow_schema
         for start, values in self._chunks(split, files, starts, stops):
-            yield start, pa.Table.from_arrays([_arrow(values[f.name], f.type) for f in schema], schema=schema)
+            yield start, arrow_table(values, schema)
 
     def _get_examples_iterable_for_split(self, split_generator):
         # streaming yields examples as before: datasets would turn tables into nested Python lists
@@ -347,6 +339,12 @@ def estimated_size(spec: Spec) -> int:
         elif shape:
             per_sequence += 4
     return per_sequence * sum(spec.split_sizes().values())
+
+
+def arrow_table(values: dict[str, np.ndarray], schema: pa.Schema) -> pa.Table:
+    """A table of `schema` (a dataset's features) from each field's values `(N, *shape)`, as `datasets`
+    stores them, its columns on the arrays themselves (`_arrow`)."""
+    return pa.Table.from_arrays([_arrow(values[f.name], f.type) for f in schema], schema=schema)
 
 
 def _arrow(values: np.ndarray, type: pa.DataType) -> pa.Array:

@@ -30,6 +30,7 @@ arrays give the same scores to the last bit. No matrix products (BLAS): only ele
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -258,6 +259,17 @@ def _on(block: np.ndarray) -> np.ndarray:
 
 
 # --- predictions made on demand: datasets' columns and the trivial predictors -------------------------
+
+
+def generated(spec, pools: dict, split: str, count: int) -> tuple[LazyFrames, LazyFrames]:
+    """The input and the output frames of the first `count` sequences of a split of `spec` (a
+    `generator.Spec` or `VolumeSpec`), generated a block of sequences at a time, when `score` reads them."""
+    from generator import generate  # the engine, only for this
+
+    made = functools.lru_cache(maxsize=1)(lambda start, stop: generate(spec, pools, split, start, stop))
+    frame = spec.frame_shape()
+    return (LazyFrames((count, spec.num_input_frames, *frame), np.uint8, lambda start, stop: made(start, stop).input_frames),
+            LazyFrames((count, spec.num_output_frames, *frame), np.uint8, lambda start, stop: made(start, stop).output_frames))
 
 
 class LazyFrames:

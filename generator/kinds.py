@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 
 from generator.components import Registry
+from generator.fields import FIELDS, Field
 from generator.spec import COMPONENTS, Spec
 from generator.volumes.spec import COMPONENTS as VOLUME_COMPONENTS
+from generator.volumes.fields import VOLUME_FIELDS
 from generator.volumes.spec import VolumeSpec
 
 # each kind's spec, and its components by field
@@ -23,6 +25,11 @@ def components(spec: Spec | VolumeSpec) -> dict[str, Registry]:
 def all_components() -> dict[str, Registry]:
     """Every component field of every kind (their names never clash)."""
     return {field: registry for registries in KINDS.values() for field, registry in registries.items()}
+
+
+def all_fields() -> list[Field]:
+    """Every field of every kind, each once (the frames and the index are shared), in column order."""
+    return list({f.name: f for f in FIELDS + VOLUME_FIELDS}.values())
 
 
 def parameter_names() -> list[str]:

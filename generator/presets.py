@@ -31,6 +31,13 @@ CAVITIES = VolumeSpec(
     num_train=2000, num_validation=200, num_test=200, seed=0,
 )
 
+# What every preset of frames cites: Moving MNIST itself.
+CITATION = """@inproceedings{srivastava2015unsupervised,
+  title={Unsupervised Learning of Video Representations using LSTMs},
+  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
+  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
+}"""
+
 DEFAULT = "classic"
 
 PRESETS = {

@@ -19,21 +19,17 @@ from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_ba
 from huggingface_hub import DatasetCardData
 
 import moving_mnist_metrics as metrics
-from generator import FIELDS, SOURCE_FILES, Spec, fields_of, kinds
+from generator import SOURCE_FILES, Spec, fields_of, kinds
 from generator.spec import flatten, spelled
-from generator.volumes import VOLUME_FIELDS, VolumeSpec
+from generator.presets import CITATION
+from generator.volumes import CITATION as VOLUME_CITATION
+from generator.volumes import VolumeSpec
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
 
 # The licence of sequences made from no one else's images (procedural sources such as doodles).
 _OWN_LICENSE = "cc0-1.0"
-
-_SRIVASTAVA = """@inproceedings{srivastava2015unsupervised,
-  title={Unsupervised Learning of Video Representations using LSTMs},
-  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
-  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
-}"""
 
 _TAGS = ["moving-mnist", "video-prediction", "synthetic", "spatio-temporal", "video", "sequence-prediction"]
 
@@ -192,7 +188,7 @@ for batch in DataLoader(range(0, len(train), 32), batch_size=None, shuffle=True,
 def _fields(generation: list[dict]) -> str:
     specs = [_spec(g) for g in generation]
     present = {f.name for spec in specs for f in fields_of(spec)}
-    rows = list({f.name: f for f in FIELDS + VOLUME_FIELDS if f.name in present}.values())  # the shared ones once
+    rows = [f for f in kinds.all_fields() if f.name in present]
     table = "| field | shape | type | meaning | present | padding |\n|---|---|---|---|---|---|\n" + "\n".join(
         f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} | "
         f"{f.padding()} |" for f in rows
@@ -346,8 +342,8 @@ def _sources(generation: list[dict]) -> str:
                 f"- {what}, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in drawn)}): "
                 f"no one else's images, licence `{_OWN_LICENSE}`."
             )
-    volumes = [_HANNOUCH] if any(isinstance(spec, VolumeSpec) for spec in specs) else []
-    citations = "\n\n".join([_SRIVASTAVA] + volumes + [SOURCE_FILES[c].citation for c in collections])
+    volumes = [VOLUME_CITATION] if any(isinstance(spec, VolumeSpec) for spec in specs) else []
+    citations = "\n\n".join([CITATION] + volumes + [SOURCE_FILES[c].citation for c in collections])
     return "\n".join(lines) + (
         "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
         "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
@@ -393,11 +389,6 @@ _VOLUMES_TOO = (
     ", and volumes over time: cavities that appear, change and vanish in solid material in a D x D x D grid "
     "(seed 004's data, Hannouch and Chalup 2023), for predicting volumes"
 )
-
-_HANNOUCH = """@article{hannouch2023topology,
-  title={Topology Estimation of Simulated 4D Image Data by Combining Downscaling and Convolutional Neural Networks},
-  author={Hannouch, Khalil Mathieu and Chalup, Stephan}, journal={arXiv preprint arXiv:2306.14442}, year={2023}
-}"""
 
 _VOLUME_MEANINGS = """Volumes: `cavities` are the solids cut out of the material (`ball`, `torus`, or `mixed`), up to
 `num_cavities` (C, or a range MIN,MAX) per sample of `num_frames` time points; the output grid is

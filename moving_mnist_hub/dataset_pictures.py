@@ -70,7 +70,7 @@ def write_preview(
     `pictures.volume_panels`, `_VOLUME_SCALE` times larger."""
     shape = _frame_shape(ds)
     volumes = isinstance(spec, VolumeSpec)
-    height, width = (shape[1], 4 * shape[1] + 3) if volumes else shape[-2:]  # pictures.volume_panels
+    height, width = (shape[1], pictures.volume_panels_width(shape[1])) if volumes else shape[-2:]
     scale *= _VOLUME_SCALE if volumes else 1
     pictures.preview_shape(min(num, ds.num_rows), shape[0], height, width, scale)  # fits? checked before reading
     frames = read_frames(ds, num)

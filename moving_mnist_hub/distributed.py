@@ -17,7 +17,6 @@ optional extra `moving-mnist[dask]`, imported only here.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import posixpath
@@ -172,13 +171,7 @@ def _baselines(spec, pools) -> dict:
     import moving_mnist_metrics as metrics
 
     split = metrics.evaluation_split(spec.split_sizes())
-    n = spec.split_sizes()[split]
-    made = functools.lru_cache(maxsize=1)(lambda start, stop: generate(spec, pools, split, start, stop))
-    inputs = metrics.LazyFrames((n, spec.num_input_frames, *spec.frame_shape()), np.uint8,
-                                lambda start, stop: made(start, stop).input_frames)
-    targets = metrics.LazyFrames((n, spec.num_output_frames, *spec.frame_shape()), np.uint8,
-                                 lambda start, stop: made(start, stop).output_frames)
-    return card.scored_baselines(split, inputs, targets)
+    return card.scored_baselines(split, *metrics.generated(spec, pools, split, spec.split_sizes()[split]))
 
 
 def _tables(spec, pools, shard: Shard, schema: pa.Schema):
@@ -186,34 +179,13 @@ def _tables(spec, pools, shard: Shard, schema: pa.Schema):
     chunk = moving_mnist.chunk_size(spec)
     for start in range(shard.rows.start, shard.rows.stop, chunk):
         seqs = generate(spec, pools, shard.split, start, min(shard.rows.stop, start + chunk))
-        yield _table(schema, columns(spec, seqs))
-
-
-def _table(schema: pa.Schema, values: dict[str, np.ndarray]) -> pa.Table:
-    """A table of `schema` (the dataset's features) from each field's values `(N, *shape)`, as `datasets`
-    stores them: the same types, values and row bytes as in the Arrow cache."""
-    return pa.table([_array(np.ascontiguousarray(values[f.name]), f.type) for f in schema], schema=schema)
-
-
-def _array(values: np.ndarray, type: pa.DataType) -> pa.Array:
-    """`values (N, *shape)` as an Arrow array of `type`: nested (fixed-size) lists down to the values,
-    which are not copied when their dtype is the type's; list offsets are multiples of each level's length."""
-    if isinstance(type, pa.ExtensionType):  # datasets' ArrayND: variable-size lists inside
-        return pa.ExtensionArray.from_storage(type, _array(values, type.storage_type))
-    if pa.types.is_fixed_size_list(type):
-        return pa.FixedSizeListArray.from_arrays(_array(values.reshape(-1, *values.shape[2:]), type.value_type), type=type)
-    if pa.types.is_list(type):
-        n, length = values.shape[:2]
-        offsets = pa.array(np.arange(0, (n + 1) * length, length, dtype=np.int32))
-        return pa.ListArray.from_arrays(offsets, _array(values.reshape(n * length, *values.shape[2:]), type.value_type),
-                                        type=type)
-    return pa.array(values, type=type)
+        yield moving_mnist.arrow_table(columns(spec, seqs), schema)
 
 
 def _row_bytes(spec, schema: pa.Schema) -> int:
     """The Arrow bytes of one sequence (the same for every sequence: every field has a fixed shape)."""
     zeros = {f.name: np.zeros((1, *f.shape(spec)), f.dtype) for f in fields_of(spec)}
-    return _table(schema, zeros).nbytes
+    return moving_mnist.arrow_table(zeros, schema).nbytes
 
 
 def _pools(builder) -> dict:

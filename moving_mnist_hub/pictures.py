@@ -334,6 +334,11 @@ _PANEL_GAP = 1  # columns of `_GAP_LEVEL` between a volume's panels, so that the
 _GAP_LEVEL = 96
 
 
+def volume_panels_width(d: int) -> int:
+    """The width of `volume_panels`' frames of a D x D x D grid: the panels and the gaps between them."""
+    return len(VOLUME_PANELS) * (d + _PANEL_GAP) - _PANEL_GAP
+
+
 def volume_panels(volumes: np.ndarray) -> np.ndarray:
     """Volumes as flat gray frames that `preview` shows: `(N, T, D, D, D)` -> `(N, T, D, 4 * D + 3)` uint8.
 

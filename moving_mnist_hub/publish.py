@@ -71,13 +71,7 @@ def publish(
         splits = builder.as_dataset()
         parquet_bytes = stage.stage_config(name, splits, spec, identity, max_bytes)
         records.append(config_record(name, builder, builder.info.splits, parquet_bytes, card.baselines(splits)))
-    if dry_run:
-        _write_card(stage, card.card_data(records), repo_id)
-        return f"staged {', '.join(names)} in {stage.folder} (dry run: nothing pushed)"
-    try:
-        return _push(stage, repo_id, records, private)
-    except push.PushError as error:
-        raise PublishError(f"{error}; {stage.folder} is kept: run the same command again to resume") from None
+    return _card_and_push(stage, repo_id, records, private, dry_run)
 
 
 def publish_from(url: str, repo_id: str, *, stage: Path, private: bool = False, dry_run: bool = False) -> str:
@@ -94,7 +88,11 @@ def publish_from(url: str, repo_id: str, *, stage: Path, private: bool = False, 
         raise PublishError(f"--from {url}: the build is not complete ({len(missing)} of {len(built.files)} files not "
                            f"written, such as {(missing or ['README.md'])[0]}): run the same build again to finish it")
     stage = staging.Stage(Path(built.root) if built.local else _copy(built, stage), [datasets.config.HF_DATASETS_CACHE])
-    records = _records(stage)
+    return _card_and_push(stage, repo_id, _records(stage), private, dry_run)
+
+
+def _card_and_push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], private: bool, dry_run: bool) -> str:
+    """Write the card for `records` into the stage and, unless `dry_run`, push the stage; what happened, in one line."""
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
         return f"staged {', '.join(r.name for r in records)} in {stage.folder} (dry run: nothing pushed)"

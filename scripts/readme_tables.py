@@ -26,11 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import moving_mnist_metrics as metrics  # noqa: E402
-from generator import FIELDS, SOURCE_FILES, STREAMS, ChecksumError, Pool, generate, kinds, load_pools  # noqa: E402
+from generator import SOURCE_FILES, STREAMS, ChecksumError, Pool, kinds, load_pools  # noqa: E402
 from generator.components import allowed  # noqa: E402
 from generator.files import check_files, local_files  # noqa: E402
 from generator.presets import PRESETS  # noqa: E402
-from generator.volumes import VOLUME_FIELDS  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BASELINES = README.parent / "docs" / "baselines.json"
@@ -52,7 +51,7 @@ def components_table() -> str:
 
 def fields_table() -> str:
     rows = ["| field | shape | type | meaning | present | padding |", "|---|---|---|---|---|---|"]
-    for f in {f.name: f for f in FIELDS + VOLUME_FIELDS}.values():  # the frames and index are shared: once
+    for f in kinds.all_fields():
         kind = "class label" if f.classes else f.dtype
         rows.append(f"| `{f.name}` | {f.shape_text} | {kind} | {f.meaning} | {f.when} | {f.padding()} |")
     return "\n".join(rows)
@@ -103,13 +102,7 @@ def score_baselines(folders: list[Path]) -> dict:
 
 def _baselines(spec, pools: dict, split: str, count: int) -> dict:
     """`metrics.baselines` of the first `count` sequences of `split`, generated a block at a time."""
-    frames = functools.lru_cache(maxsize=1)(lambda start, stop: generate(spec, pools, split, start, stop).frames)
-    shapes = {f.name: f.shape(spec) for f in FIELDS if f.name in ("input_frames", "output_frames")}
-    inputs = metrics.LazyFrames((count, *shapes["input_frames"]), np.uint8,
-                                lambda start, stop: frames(start, stop)[:, : spec.num_input_frames])
-    targets = metrics.LazyFrames((count, *shapes["output_frames"]), np.uint8,
-                                 lambda start, stop: frames(start, stop)[:, spec.num_input_frames :])
-    return metrics.baselines(inputs, targets)
+    return metrics.baselines(*metrics.generated(spec, pools, split, count))
 
 
 @functools.cache

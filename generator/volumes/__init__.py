@@ -7,9 +7,10 @@ volumes for a `VolumeSpec`, as it gives sequences for a `generator.Spec`.
 """
 
 from generator.volumes.cavities import CAVITIES, FAMILIES
+from generator.volumes.spec import CITATION
 from generator.volumes.fields import VOLUME_FIELDS
 from generator.volumes.generate import generate
 from generator.volumes.occupancy import OCCUPANCIES
 from generator.volumes.spec import VolumeSpec
 
-__all__ = ["CAVITIES", "FAMILIES", "OCCUPANCIES", "VOLUME_FIELDS", "VolumeSpec", "generate"]
+__all__ = ["CAVITIES", "CITATION", "FAMILIES", "OCCUPANCIES", "VOLUME_FIELDS", "VolumeSpec", "generate"]

@@ -6,9 +6,15 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from generator.components import Component, bounds, integer, not_allowed, number, span
-from generator.spec import MAX_SEQUENCE_PIXELS
+from generator.spec import MAX_SEQUENCE_PIXELS, _plain  # a spec's values as plain data, the same for both kinds
 from generator.volumes.cavities import CAVITIES
 from generator.volumes.occupancy import OCCUPANCIES
+
+# The data this family regenerates (seed 004).
+CITATION = """@article{hannouch2023topology,
+  title={Topology Estimation of Simulated 4D Image Data by Combining Downscaling and Convolutional Neural Networks},
+  author={Hannouch, Khalil Mathieu and Chalup, Stephan}, journal={arXiv preprint arXiv:2306.14442}, year={2023}
+}"""
 
 # field -> the registry of its components
 COMPONENTS = {"cavities": CAVITIES, "occupancy": OCCUPANCIES}
@@ -165,9 +171,3 @@ def _check_names(parameters: dict) -> None:
     for name in parameters:
         if name not in known:
             raise not_allowed("parameter", name, known)
-
-
-def _plain(value):
-    if isinstance(value, Component):
-        return value.as_dict()
-    return list(value) if isinstance(value, tuple) else value
