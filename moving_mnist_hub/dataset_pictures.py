@@ -99,4 +99,4 @@ def write_split_stats(
         volume = read_frames(ds.select([i]), 1)[0]
         return [pictures.volume_figure(path, volume, spec.num_input_frames, heading=f"{heading}{split} {i}: ")]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
-    return pictures.write_stats(output_dir, samples, spec.source.class_names, spec.source.sprite_shape(), config)
+    return pictures.write_stats(output_dir, samples, spec.source.class_names, spec.box(), config)

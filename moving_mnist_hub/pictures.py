@@ -35,6 +35,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
+from generator.fields import FIELDS
+
+# what padding objects hold (`generator.fields`): their positions and labels count in no figure
+PADDING, NO_LABEL = (next(f.fill for f in FIELDS if f.name == name) for name in ("positions", "labels"))
+
 # Border colours (RGB) around each tile: input frames blue, target (output) frames orange.
 INPUT_COLOUR = (40, 140, 255)
 TARGET_COLOUR = (255, 140, 0)
@@ -290,16 +295,16 @@ def position_heatmap(positions: np.ndarray, image_size: int, sprite_size: int | 
 
     positions: (..., 2) integer (row, col) of sprite top-left corners; each sprite covers the box
     `[row, row + height) x [col, col + width)` of `sprite_size` (an int for a square, or (height,
-    width) of the largest sprite, cut at the canvas: narrower ones, such as short numbers, reach the wall).
-    Returns (image_size, image_size) int64 counts.
+    width) of the largest sprite or of its box when transformed), cut at the canvas: boxes partly or
+    wholly outside it (objects entering and leaving) count where they meet it. Padding objects
+    (`PADDING`) count nowhere. Returns (image_size, image_size) int64 counts.
     """
     height, width = (sprite_size, sprite_size) if isinstance(sprite_size, (int, np.integer)) else sprite_size
-    corners = np.asarray(positions).reshape(-1, 2).astype(np.intp)
-    if corners.size and (corners.min() < 0 or corners[:, 0].max() > image_size - height or corners[:, 1].max() >= image_size):
-        raise ValueError(f"positions must lie in the canvas, rows in 0 .. {image_size - height} (image_size - sprite height)")
-    # Box corners into a difference grid; two cumulative sums turn it into box counts.
-    rows, cols = corners[:, 0], corners[:, 1]
-    ends_r, ends_c = rows + height, np.minimum(cols + width, image_size)
+    corners = _real(np.asarray(positions).reshape(-1, 2)).astype(np.intp)
+    # Box corners, cut to the canvas, into a difference grid; two cumulative sums turn it into box counts.
+    rows, cols = np.clip(corners[:, 0], 0, image_size), np.clip(corners[:, 1], 0, image_size)
+    ends_r = np.clip(corners[:, 0] + height, 0, image_size)
+    ends_c = np.clip(corners[:, 1] + width, 0, image_size)
     grid = np.zeros((image_size + 1, image_size + 1), np.int64)
     np.add.at(grid, (rows, cols), 1)
     np.add.at(grid, (rows, ends_c), -1)
@@ -308,18 +313,28 @@ def position_heatmap(positions: np.ndarray, image_size: int, sprite_size: int | 
     return grid.cumsum(axis=0).cumsum(axis=1)[:image_size, :image_size]
 
 
+def _real(corners: np.ndarray) -> np.ndarray:
+    """The (row, col) pairs of `corners (M, 2)` that are not padding."""
+    return corners[(corners != PADDING).all(axis=1)]
+
+
 def speeds(positions: np.ndarray) -> np.ndarray:
     """Pixels moved per frame: `|p[t+1] - p[t]|` (Euclidean) of every sprite and step.
 
-    positions: (N, T, K, 2) integer. Returns (N * (T - 1) * K,) float64, in (n, t, k) order.
+    positions: (N, T, K, 2) integer. Returns (N * (T - 1) * K,) float64, in (n, t, k) order, without
+    the steps of padding objects (`PADDING`).
     """
-    steps = np.diff(np.asarray(positions, np.float64), axis=1)
-    return np.hypot(steps[..., 0], steps[..., 1]).ravel()
+    positions = np.asarray(positions)
+    real = (positions != PADDING).all(axis=-1)
+    steps = np.diff(positions.astype(np.float64), axis=1)
+    return np.hypot(steps[..., 0], steps[..., 1])[real[:, 1:] & real[:, :-1]]
 
 
 def label_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """How many sprites have each class: `(num_classes,)` int64 from `labels (N, K)` class ids."""
+    """How many sprites have each class: `(num_classes,)` int64 from `labels (N, K)` class ids (`NO_LABEL`, a
+    padding object's, is not counted)."""
     labels = np.asarray(labels).ravel()
+    labels = labels[labels != NO_LABEL]
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must be class ids in 0 .. {num_classes - 1}, got {labels.min()} .. {labels.max()}")
     return np.bincount(labels.astype(np.intp), minlength=num_classes).astype(np.int64)

@@ -457,6 +457,23 @@ def test_label_counts_count_every_sprite(classic):
         pictures.label_counts(classic.labels, 5)
 
 
+def test_padding_objects_and_boxes_beyond_the_canvas_count_only_where_real_and_seen():
+    # crowded's and mmnist_pp's objects: padding past each sequence's count, boxes leaving the canvas
+    positions = np.array([[[[-5, 60], [-32768, -32768]], [[3, -40], [-32768, -32768]], [[70, 2], [-32768, -32768]]]],
+                         np.int16)  # (1, 3, 2, 2): object 1 is padding
+    expected = np.zeros((64, 64), np.int64)
+    for row, col in positions[0, :, 0]:
+        for r in range(row, row + 38):
+            for c in range(col, col + 38):
+                if 0 <= r < 64 and 0 <= c < 64:
+                    expected[r, c] += 1
+    heat = pictures.position_heatmap(positions, 64, 38)
+    np.testing.assert_array_equal(heat, expected)
+    assert heat.sum() == 33 * 4  # (-5, 60): 33 rows by 4 columns in the canvas; the other two miss it
+    np.testing.assert_array_equal(pictures.speeds(positions), [math.hypot(8, -100), math.hypot(67, 42)])
+    assert pictures.label_counts(np.array([[3, -1], [3, 9]]), 10).tolist() == [0, 0, 0, 2, 0, 0, 0, 0, 0, 1]
+
+
 def test_write_stats_writes_four_pngs(classic, mnist_pools, tmp_path):
     test = _generated(CLASSIC, mnist_pools, "test", 0, CLASSIC.num_test)
     samples = {

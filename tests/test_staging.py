@@ -92,6 +92,17 @@ def test_parquet_settings_are_the_documented_ones(args, tmp_path):
     assert staging.ROW_GROUP_SIZE == 256
 
 
+def test_variable_counts_and_turned_sprites_stage_with_every_figure(mnist_dir, tmp_path, capsys):
+    # crowded: 3-8 objects (padding in positions and labels); mmnist_pp: 1-3 objects in boxes larger than a digit
+    argv = _argv(mnist_dir, tmp_path, names=("crowded", "mmnist_pp"))
+    assert main(argv) == 0, capsys.readouterr().err
+    for name in ("crowded", "mmnist_pp"):
+        figures = sorted(p.name for p in (tmp_path / "stage" / "previews" / name).iterdir())
+        assert figures == sorted(pictures.STATS_FILES), figures
+    card = (tmp_path / "stage" / "README.md").read_text()
+    assert "mmnist_pp" in card and "crowded" in card
+
+
 def test_a_rerun_keeps_the_staged_shards(args, tmp_path, capsys):
     main(args)
     shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
