@@ -18,13 +18,6 @@ def key_frames(count: int, first: int, last: int) -> np.ndarray:
     return np.round(np.linspace(first, last, count)).astype(np.int64)
 
 
-def _segments(key_frames: np.ndarray):
-    """For each frame: its segment i (key_frames[i] <= frame, i < W - 1) and its distance from key_frames[i]."""
-    frames = np.arange(key_frames[0], key_frames[-1] + 1)
-    segment = np.clip(np.searchsorted(key_frames, frames, side="right") - 1, 0, len(key_frames) - 2)
-    return segment, (frames - key_frames[segment]).astype(np.float64)
-
-
 def _pieces(key_frames: np.ndarray):
     """Per segment i: (i, first, last, t), the path's frame indices first:last (from key i, up to but not
     including key i + 1; the last segment includes the last key) and `t (last - first,)` float64, the
@@ -38,7 +31,17 @@ def _pieces(key_frames: np.ndarray):
 
 def linear(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
     """Straight lines from each key to the next at constant speed."""
-    return np.moveaxis(_linear(np.ascontiguousarray(np.moveaxis(keys, -2, 0)), key_frames), 0, -2)
+    return np.moveaxis(_linear(frames_first(keys), key_frames), 0, -2)
+
+
+def frames_first(values: np.ndarray) -> np.ndarray:
+    """`(..., F, D)` -> a new contiguous `(F, ..., D)`: each frame one block, where a value per frame
+    broadcasts along one long run. Rows of D values move as single items: numpy's own copy of a
+    transpose with a short last axis is several times slower."""
+    values = np.ascontiguousarray(values)
+    rows = values.view(np.dtype((np.void, values.shape[-1] * values.itemsize)))[..., 0]
+    moved = np.moveaxis(rows, -1, 0).copy()
+    return moved.view(values.dtype).reshape(moved.shape + values.shape[-1:])
 
 
 def _linear(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
@@ -63,8 +66,10 @@ def bridge(keys: np.ndarray, key_frames: np.ndarray, steps: np.ndarray) -> np.nd
     sum of the steps from the first frame (W_f = W_(f-1) + step_f): X_f = W_f - W_a, and the path
     is linear + (X_f - t X_b) with t = (f - a) / (b - a).
     """
-    walk = np.cumsum(np.moveaxis(steps, -2, 0), axis=0)  # frames first: each frame one block
-    path = _linear(np.ascontiguousarray(np.moveaxis(keys, -2, 0)), key_frames)
+    walk = frames_first(steps)
+    for f in range(1, len(walk)):  # the running sum in place, frame by frame: numpy's cumsum down axis 0 is slower
+        walk[f] += walk[f - 1]
+    path = _linear(frames_first(keys), key_frames)
     x, spread = np.empty(walk.shape), np.empty(walk.shape)
     for i, first, last, t in _pieces(key_frames):
         t = t.reshape(-1, *[1] * (keys.ndim - 1))
@@ -79,7 +84,7 @@ def spline(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
     """The natural cubic spline through the keys (second derivative 0 at the first and last key).
 
     Its second derivatives M solve the usual tridiagonal system; each segment is evaluated as
-    key + b d + c d^2 + e d^3 with d the frames since its key, so that it is the key at d = 0.
+    key + d (b + d (c + d e)) with d the frames since its key, so that it is the key at d = 0.
     """
     h = np.diff(key_frames).astype(np.float64)  # (W - 1,)
     w = len(key_frames)
@@ -91,11 +96,18 @@ def spline(keys: np.ndarray, key_frames: np.ndarray) -> np.ndarray:
     b = slopes - h[:, None] * (2 * m[..., :-1, :] + m[..., 1:, :]) / 6
     c = m[..., :-1, :] / 2
     e = (m[..., 1:, :] - m[..., :-1, :]) / (6 * h[:, None])
-    segment, d = _segments(key_frames)
-    d = d[:, None]
-    path = keys[..., segment, :] + d * (b[..., segment, :] + d * (c[..., segment, :] + d * e[..., segment, :]))
-    path[..., key_frames[-1] - key_frames[0], :] = keys[..., -1, :]  # the last key, not the last segment's end
-    return path
+    keys, b, c, e = (frames_first(values) for values in (keys, b, c, e))  # per segment, each frame one block
+    path = np.empty((key_frames[-1] - key_frames[0] + 1, *keys.shape[1:]))
+    for i, first, last, _ in _pieces(key_frames):
+        d = np.arange(last - first, dtype=np.float64).reshape(-1, *[1] * (keys.ndim - 1))
+        piece = np.multiply(d, e[i], out=path[first:last])  # in place, innermost first: c + d e, ...
+        piece += c[i]
+        piece *= d
+        piece += b[i]
+        piece *= d
+        piece += keys[i]
+    path[-1] = keys[-1]  # the last key, not the last segment's end
+    return np.moveaxis(path, 0, -2)
 
 
 def _tridiagonal(off: np.ndarray, diagonal: np.ndarray, rhs: np.ndarray) -> np.ndarray:
