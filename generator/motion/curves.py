@@ -83,13 +83,18 @@ class Path(Motion):
     def track(self, state, num_frames, space):
         kind, cx, cy, size, speed, phase, direction = np.moveaxis(state["curves"].astype(np.float64), -1, 0)
         first = phase - speed  # s at frame -1
-        cos, sin = full_cos_sin(np.stack([first, first / 4, speed, speed / 4, direction]))  # (5, N, K)
-        others = kind != 3  # g = 1 for all but the spiral: its quarter angle is (0, 1), turned by (1, 0)
-        cos[1][others], sin[1][others], cos[3][others], sin[3][others] = 0.0, 1.0, 1.0, 0.0
+        cos, sin = full_cos_sin(np.stack([first, speed, direction]))  # (3, N, K)
+        rotation = np.empty((2, 2, 2, *kind.shape))  # at frame -1 and per frame: cos, sin: of s, of s / 4
+        rotation[:, 0, 0], rotation[:, 1, 0] = cos[:2], sin[:2]
+        quarter = rotation[:, :, 1]
+        quarter[...] = _QUARTER  # g = 1 for all but the spiral: its quarter angle is (0, 1), turned by (1, 0)
+        spiral = kind == 3
+        if spiral.any():  # the spirals' own quarter angles only: cos_sin costs
+            quarter[..., spiral] = np.stack(full_cos_sin(np.stack([first[spiral], speed[spiral]]) / 4), axis=1)
         curve = _Curve(
-            turn=np.stack([cos[:2], sin[:2]]), step_cos=cos[2:4], step_sin=np.stack([-sin[2:4], sin[2:4]]),
+            turn=rotation[0], step_cos=rotation[1, 0], step_sin=np.stack([-rotation[1, 1], rotation[1, 1]]),
             weights=np.array(WEIGHTS)[:, kind.astype(np.intp)], speed=speed, phase=phase,
-            axes=np.stack([cos[4], sin[4], -sin[4], cos[4]]).reshape(2, 2, 1, *kind.shape), size=size,
+            axes=np.stack([cos[2], sin[2], -sin[2], cos[2]]).reshape(2, 2, 1, *kind.shape), size=size,
             centre=np.stack([cx, cy])[:, None])
         positions = np.empty((num_frames + 1, *kind.shape, 2))  # (T + 1, N, K, 2), filled a few frames at a time
         step = max(1, _CHUNK_VALUES // kind.size)
@@ -106,6 +111,7 @@ class Path(Motion):
 
 
 WEIGHTS = ((1, 1, 0, 1, 1), (0, 0, 1 / np.pi, 0, 0), (0, 1, 0.5, 1, 0), (0, 0, 0, 0, 1))  # wc, ws, wn, wf by kind
+_QUARTER = np.array([[0.0, 1.0], [1.0, 0.0]]).reshape(2, 2, 1, 1)  # (c4, n4) at frame -1, (C4, S4) for g = 1
 _CHUNK_VALUES = 16384  # frames x objects drawn at once: their work buffers stay in the CPU cache
 
 
