@@ -226,7 +226,7 @@ def _meet(contacts, positions, corners, velocity: np.ndarray, free: np.ndarray, 
         for p, (i, j) in enumerate(pairs.each):  # both objects of each pair
             held[i] |= on[p]
             held[j] |= on[p]
-        _copy_where(after, before, held)
+        after[...] = np.where(held, before, after)
         np.multiply(after, free, out=moved)  # where held: p * free, the corner at p, exactly
         # a single pair is apart after its first round, on its contact axis: there is nothing to check
         contacts = _contacts(corner, moved, sizes, pairs) if len(pairs.each) > 1 else None
@@ -245,28 +245,10 @@ def _exchange(velocity: np.ndarray, corner: np.ndarray, i: int, j: int, on: np.n
     swap = (vb < va) == (corner[j] > corner[i])  # (vb - va) * side < 0, side +1 where j is after i, else -1
     swap &= vb != va
     swap &= on
-    difference = _bits(va) ^ _bits(vb)
-    difference &= _ones(swap)
-    _bits(va)[...] ^= difference
-    _bits(vb)[...] ^= difference
-
-
-# Copies and swaps where a mask says, bit by bit: numpy's `where=` and `np.where` branch on every
-# value, and masks as scattered as hits and collisions make them several times slower.
+    pair = velocity[i : j + 1 : j - i]  # (2, 2, N): va and vb (a view)
+    pair[...] = np.where(swap, pair[::-1], pair)
 
 
 def _bits(values: np.ndarray) -> np.ndarray:
     """float64 `values` seen as their uint64 bits (a view)."""
     return values.view(np.uint64)
-
-
-def _ones(mask: np.ndarray) -> np.ndarray:
-    """uint64 all ones where `mask` (bool), zeros elsewhere."""
-    return np.subtract(0, mask, dtype=np.uint64)
-
-
-def _copy_where(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> None:
-    """`np.copyto(target, source, where=mask)` for float64 arrays of one shape, without branches."""
-    difference = _bits(target) ^ _bits(source)
-    difference &= _ones(mask)
-    _bits(target)[...] ^= difference
