@@ -83,18 +83,20 @@ class Path(Motion):
     def track(self, state, num_frames, space):
         kind, cx, cy, size, speed, phase, direction = np.moveaxis(state["curves"].astype(np.float64), -1, 0)
         first = phase - speed  # s at frame -1
-        cos, sin = full_cos_sin(np.stack([first, speed, direction]))  # (3, N, K)
+        spiral = kind == 3  # g = n4 for the spiral only: the others' quarter angles are not computed
+        quarters = np.stack([first[spiral], speed[spiral]]) / 4  # (2, M): s / 4 at frame -1, its step
+        cos, sin = full_cos_sin(np.concatenate([first, speed, direction, quarters], axis=None))  # one call: it costs
+        (c, c4), (n, n4) = (np.split(values, [3 * kind.size]) for values in (cos, sin))
+        c, n = c.reshape(3, *kind.shape), n.reshape(3, *kind.shape)  # of first, speed, direction
         rotation = np.empty((2, 2, 2, *kind.shape))  # at frame -1 and per frame: cos, sin: of s, of s / 4
-        rotation[:, 0, 0], rotation[:, 1, 0] = cos[:2], sin[:2]
+        rotation[:, 0, 0], rotation[:, 1, 0] = c[:2], n[:2]
         quarter = rotation[:, :, 1]
-        quarter[...] = _QUARTER  # g = 1 for all but the spiral: its quarter angle is (0, 1), turned by (1, 0)
-        spiral = kind == 3
-        if spiral.any():  # the spirals' own quarter angles only: cos_sin costs
-            quarter[..., spiral] = np.stack(full_cos_sin(np.stack([first[spiral], speed[spiral]]) / 4), axis=1)
+        quarter[...] = _QUARTER  # for all but the spiral: the quarter angle (0, 1), turned by (1, 0)
+        quarter[..., spiral] = np.stack([c4.reshape(2, -1), n4.reshape(2, -1)], axis=1)
         curve = _Curve(
             turn=rotation[0], step_cos=rotation[1, 0], step_sin=np.stack([-rotation[1, 1], rotation[1, 1]]),
             weights=np.array(WEIGHTS)[:, kind.astype(np.intp)], speed=speed, phase=phase,
-            axes=np.stack([cos[2], sin[2], -sin[2], cos[2]]).reshape(2, 2, 1, *kind.shape), size=size,
+            axes=np.stack([c[2], n[2], -n[2], c[2]]).reshape(2, 2, 1, *kind.shape), size=size,
             centre=np.stack([cx, cy])[:, None])
         positions = np.empty((num_frames + 1, *kind.shape, 2))  # (T + 1, N, K, 2), filled a few frames at a time
         step = max(1, _CHUNK_VALUES // kind.size)
