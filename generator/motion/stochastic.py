@@ -49,15 +49,15 @@ class Stochastic(Motion):
         angles = (np.pi * (state["turns"] - 0.5)).transpose(1, 0, 2).reshape(num_frames, flat)  # phi, (T, N * K)
         out = np.empty((num_frames + 1, flat, 2))
         out[0] = state["position"].reshape(flat, 2)
-        low, high, hit = np.empty((flat, 2), bool), np.empty((flat, 2), bool), np.empty(flat, bool)
-        away = np.empty((flat, 2), np.int8)
+        low, high, away = (np.empty((flat, 2), np.int8) for _ in range(3))  # low, high: bools, as int8 to subtract
+        hit = np.empty(flat, bool)
         for t in range(num_frames):
             position = out[t + 1]
             np.add(out[t], velocity, out=position)
-            np.less_equal(position, 0, out=low)
-            np.greater_equal(position, 1, out=high)
+            np.less_equal(position, 0, out=low.view(bool))
+            np.greater_equal(position, 1, out=high.view(bool))
             np.clip(position, 0, 1, out=position)
-            np.subtract(low, high, dtype=np.int8, out=away)  # +1 (hit at 0), -1 (hit at 1) or 0 per axis
+            np.subtract(low, high, out=away)  # +1 (hit at 0), -1 (hit at 1) or 0 per axis
             np.not_equal(away.view(np.uint16)[:, 0], 0, out=hit)  # a hit on either axis
             turned = hit.nonzero()[0]
             if turned.size:  # the new directions of these only: most objects hit nothing in a frame
