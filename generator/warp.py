@@ -72,13 +72,14 @@ def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int,
     a, b = (c.reshape(-1) for c in _coefficients(angles, scales))  # (n * T * K,) each
     u = 2 * np.arange(size) - (2 * ((size - w) // 2) + w - 1)  # (size,) half pixels right of the centre
     v = 2 * np.arange(size) - (2 * ((size - h) // 2) + h - 1)  # (size,) half pixels below the centre
+    step = 2 * int(np.maximum(np.abs(a), np.abs(b)).max(initial=0))  # the most x or y move by per column
     reach = (np.abs(a) + np.abs(b)).max(initial=0) * max(np.abs(u).max(), np.abs(v).max())
-    if reach + (max(h, w) + 2) * _ONE >= 2**31:
+    if reach + (max(h, w) + 8) * _ONE + 2 * _GROUP * step >= 2**31:
         raise ValueError(f"scales down to {scales.min():g} reach too far from a {h}x{w} sprite in a box of "
                          f"{size}: source positions must fit 32 bits")
     sprite = np.arange(n)[:, None, None] * ts + (np.arange(t)[:, None] if ts > 1 else 0)
     sprite = np.broadcast_to(sprite * k + np.arange(k), (n, t, k)).reshape(-1)  # each frame's sprite
-    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k)
+    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k, step)
     wanted = boxes.inked[sprite] if shown is None else boxes.inked[sprite] & np.reshape(shown, -1)
     frames = np.flatnonzero(wanted)  # the others stay 0
     for lo in range(0, len(frames), _CHUNK_FRAMES):
@@ -91,8 +92,9 @@ class _Boxes:
     """The boxes of sprite frames, `out (frames, C, size, width)` uint8 (rows padded to whole groups),
     drawn a chunk of frames at a time."""
 
-    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int):
-        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames."""
+    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int, step: int):
+        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames;
+        step: the most x or y move by along a row, per column (the largest |2A| and |2B|)."""
         self.sprites, self.size, self.corner = sprites, size, corner
         channels, h, w = sprites.shape[1:]
         self.ink_rows, self.ink_columns = _ink_bounds(sprites)
@@ -101,7 +103,11 @@ class _Boxes:
         self.centre = ((w - 1) * _ONE // 2 + _ONE + 128, (h - 1) * _ONE // 2 + _ONE + 128)
         self.width = -(-size // _GROUP) * _GROUP  # rows of the output padded to whole groups
         self.out = np.zeros((count, channels, size, self.width), np.uint8)
-        self.sampler = _Sampler((channels, h, w))
+        # A computed pixel lies at most _GROUP columns beyond its row's run (the groups' ends, the runs'
+        # slack), the run within the ink's bounds padded by one pixel: sprites packed with this padding
+        # hold every pixel sampled, so that the clamp is never needed
+        self.pad = -(-_GROUP * step // _ONE) + 2
+        self.sampler = _Sampler((channels, h, w), self.pad)
 
     def draw(self, frames: np.ndarray, a: np.ndarray, b: np.ndarray, sprite: np.ndarray) -> None:
         """Draw `frames (F,)` with coefficients `a`, `b` and sprites `sprite`, (F,) each."""
@@ -118,12 +124,12 @@ class _Boxes:
         groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
         row = np.arange(size)[:, None]
         per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
-            (x_start + growths[0] * row + steps[0] * first).astype(np.int32),
-            (y_start + growths[1] * row + steps[1] * first).astype(np.int32),
+            (x_start + growths[0] * row + steps[0] * first + (self.pad - 1) * _ONE).astype(np.int32),
+            (y_start + growths[1] * row + steps[1] * first + (self.pad - 1) * _ONE).astype(np.int32),
             ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
         ))
         used = slice(sprite.min(), sprite.max() + 1)
-        packed = _quads(self.sprites[used]).reshape(-1)
+        packed = _quads(self.sprites[used], self.pad).reshape(-1)
         starts = ((sprite - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32)  # in packed
         per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), starts)
         store = self.out.reshape(-1).view(np.uint32)
@@ -219,42 +225,42 @@ class _Sampler:
     arrays per step cost more than the arithmetic). Arrays are `(L, R)`: R rows of L pixels, a row
     a column, so that every operation runs along the rows' long axis."""
 
-    def __init__(self, sprite_shape: tuple[int, int, int]):
-        """sprite_shape: (C, h, w)."""
+    def __init__(self, sprite_shape: tuple[int, int, int], pad: int):
+        """sprite_shape: (C, h, w); pad: the zero pixels around each packed sprite (`_quads`)."""
         channels, h, w = sprite_shape
-        self.plane, self.width = (h + 2) * (w + 2), w + 2  # values per channel, per row of a packed sprite
-        self.limits = ((w + 1) * _ONE, (h + 1) * _ONE)  # the clamp's upper ends for x and y
+        self.plane, self.width = (h + 2 * pad) * (w + 2 * pad), w + 2 * pad  # per channel, per row of a packed sprite
         self.x, self.y = np.empty(_CHUNK_PIXELS, np.int32), np.empty(_CHUNK_PIXELS, np.int32)
         self.fx, self.gx, self.fy, self.gy = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(4))
-        self.index = np.empty(_CHUNK_PIXELS, np.int32)  # take reads it faster than intp
         self.left, self.right = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
-        self.values = np.empty((channels, _CHUNK_PIXELS), np.uint8)
+        self.byte = np.empty(_CHUNK_PIXELS // _GROUP, np.uint32)
+        self.values = np.empty((channels, _CHUNK_PIXELS // _GROUP), np.uint32)
 
     def __call__(self, quads: np.ndarray, starts: np.ndarray, first, steps, lanes: int) -> np.ndarray:
         """The first `lanes` pixels of R rows (`lanes` * R <= `_CHUNK_PIXELS`), from their sprites packed in
         `quads` (`_quads`, flat) from `starts (R,)` on, their first pixels at `first` = (x, y) and the next
-        ones `steps` = (x, y) further, (R,) int32 each (padded, in pixels of 2^-16, before the clamp):
-        `(C, lanes / _GROUP, R)` uint32, each a group's bytes in order."""
+        ones `steps` = (x, y) further, (R,) int32 each (in pixels of 2^-16 of the packed sprite, whose
+        padding holds every pixel sampled, so that no clamp is needed): `(C, lanes / _GROUP, R)` uint32,
+        each a group's bytes in order."""
         r = len(starts)
-        x, y, fx, gx, fy, gy, index, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
-            self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.index, self.left, self.right))
+        x, y, fx, gx, fy, gy, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
+            self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.left, self.right))
         column = np.arange(lanes, dtype=np.int32)[:, None]
-        for position, start, step, limit, weight, rest in zip((x, y), first, steps, self.limits, (fx, fy), (gx, gy)):
+        for position, start, step, weight, rest in zip((x, y), first, steps, (fx, fy), (gx, gy)):
             np.multiply(column, step, out=position)
             position += start
-            np.clip(position, 0, limit, out=position)
-            np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0 now: the same bits, one dtype
+            np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0: the same bits, one dtype
             weight &= 255
             np.subtract(256, weight, out=rest)
             position >>= 16
         y *= self.width
         y += x
-        np.add(y, starts, out=index)
-        values = self.values[:, : lanes * r].reshape(-1, lanes // _GROUP, r, _GROUP)  # (C, groups, R, 4)
+        y += starts  # the index of each pixel's quad
+        values = self.values[:, : lanes // _GROUP * r].reshape(-1, lanes // _GROUP, r)  # (C, groups, R)
+        byte = self.byte[: lanes // _GROUP * r].reshape(lanes // _GROUP, r)
         for channel, value in enumerate(values):
             if channel:
-                index += self.plane
-            quads.take(index, out=left)
+                y += self.plane
+            quads.take(y, out=left)
             # left: p(i0, j0) and p(i0 + 1, j0) in 16-bit halves; right: p(i0, j0 + 1) and p(i0 + 1, j0 + 1)
             np.right_shift(left, 8, out=right)
             right &= 0x00FF00FF
@@ -267,19 +273,22 @@ class _Sampler:
             left *= fy
             right *= gy
             right += left
-            right += 32768
-            right >>= 16
-            np.copyto(value.transpose(0, 2, 1), right.reshape(-1, _GROUP, r), casting="unsafe")
-        return values.view(np.uint32)[..., 0]
+            right += 32768  # now < 2^24: the pixel is its bits 16 to 23, moved below to byte k of its group
+            pixels = right.reshape(-1, _GROUP, r)  # (groups, 4, R)
+            np.right_shift(pixels[:, 0], 16, out=value)
+            for k, shift in ((1, -8), (2, 0), (3, 8)):
+                np.left_shift(pixels[:, k], shift, out=byte) if shift > 0 else np.right_shift(pixels[:, k], -shift, out=byte)
+                byte &= 0xFF << (8 * k)
+                value |= byte
+        return values
 
 
-def _quads(sprites: np.ndarray) -> np.ndarray:
-    """`(..., h, w) uint8` -> `(..., h + 2, w + 2) uint32`: each pixel of the sprite padded with zeros
-    (one row and column before, two after) packed with its right, lower and lower-right neighbours
-    as bytes 0, 1, 2, 3."""
+def _quads(sprites: np.ndarray, pad: int) -> np.ndarray:
+    """`(..., h, w) uint8` -> `(..., h + 2 pad, w + 2 pad) uint32`: each pixel of the sprite padded with
+    `pad` zeros all round, packed with its right, lower and lower-right neighbours as bytes 0, 1, 2, 3."""
     *lead, h, w = sprites.shape
-    padded = np.zeros((*lead, h + 3, w + 3), np.uint32)
-    padded[..., 1 : h + 1, 1 : w + 1] = sprites
+    padded = np.zeros((*lead, h + 2 * pad + 1, w + 2 * pad + 1), np.uint32)
+    padded[..., pad : h + pad, pad : w + pad] = sprites
     quads = padded[..., :-1, :-1] | padded[..., :-1, 1:] << 8
     quads |= padded[..., 1:, :-1] << 16
     quads |= padded[..., 1:, 1:] << 24
