@@ -53,6 +53,7 @@ _ONE = 1 << 16  # one pixel in source positions
 _GROUP = 4  # pixels stored together, as one 32-bit integer
 _CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
 _CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
+_RUN_FRAMES = 256  # boxes whose runs are found at once: their buffers stay in the CPU cache
 # How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
 # bounds A, B and the positions) and each is rounded twice, their sum once: errors below 2^-19
 _SLACK = 1e-3
@@ -120,8 +121,8 @@ class _Boxes:
         bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
         first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
         # each row is computed from its run's first group on, for as many groups as its run takes
+        groups = np.where(first <= last, (last - (first & -_GROUP)) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
         first &= -_GROUP
-        groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
         row = np.arange(size)[:, None]
         per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
             (x_start + growths[0] * row + steps[0] * first + (self.pad - 1) * _ONE).astype(np.int32),
@@ -199,25 +200,40 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
     [r0, r1 + 1] (padded indices), that is c0 * 2^16 <= x <= (c1 + 2) * 2^16 - 1, and as much for y:
     on each axis, the columns between (limit - start - growth * row) / step for the two limits
     (computed in floats, within `_SLACK` of the quotients, and widened by it); where the step is 0,
-    every column of a row or none.
+    every column of a row or none. Computed `_RUN_FRAMES` boxes at a time, in buffers that stay in
+    the CPU cache.
     """
-    first, last = np.zeros((size, len(starts[0]))), np.full((size, len(starts[0])), size - 1.0)
+    count = len(starts[0])
+    first, last = np.empty((size, count), np.int64), np.empty((size, count), np.int64)
     row = np.arange(size)[:, None]
+    lines = []  # per axis: the boxes' slopes, the first and last column's quotients, (F,) each; the flat boxes
     for start, step, growth, bound in zip(starts, steps, growths, bounds):
         low, high = bound[:, 0] * _ONE - start, (bound[:, 1] + 2) * _ONE - 1 - start  # from the start, (F,) each
         flat = step == 0
         divisor = np.where(flat, 1, step)
         near, far = np.where(step > 0, low, high), np.where(step > 0, high, low)  # the first column's, the last's
-        slope = -growth / divisor
-        lower = row * slope + (near / divisor - _SLACK)  # (size, F)
-        upper = row * slope + (far / divisor + _SLACK)
-        if flat.any():  # every column where the row's x (or y) is within the limits, else none
-            grown = growth[flat] * row
-            lower[:, flat] = np.where((low[flat] <= grown) & (grown <= high[flat]), -np.inf, np.inf)
-            upper[:, flat] = np.inf
-        np.maximum(first, np.ceil(lower, out=lower), out=first)
-        np.minimum(last, np.floor(upper, out=upper), out=last)
-    return np.minimum(first, size).astype(np.int64), np.maximum(last, -1).astype(np.int64)
+        lines.append((-growth / divisor, near / divisor - _SLACK, far / divisor + _SLACK, flat, growth, low, high))
+    work = np.empty((4, size, min(count, _RUN_FRAMES)))
+    for lo in range(0, count, _RUN_FRAMES):
+        part = slice(lo, lo + _RUN_FRAMES)
+        begin, end, lower, upper = work[..., : len(first[0, part])]
+        begin.fill(0)
+        end.fill(size - 1)
+        for slope, near, far, flat, growth, low, high in lines:
+            np.multiply(row, slope[part], out=lower)
+            np.add(lower, far[part], out=upper)
+            lower += near[part]
+            flat = np.flatnonzero(flat[part])
+            if len(flat):  # every column where the row's x (or y) is within the limits, else none
+                grown = growth[part][flat] * row
+                inside = (low[part][flat] <= grown) & (grown <= high[part][flat])
+                lower[:, flat] = np.where(inside, -np.inf, np.inf)
+                upper[:, flat] = np.inf
+            np.maximum(begin, np.ceil(lower, out=lower), out=begin)
+            np.minimum(end, np.floor(upper, out=upper), out=end)
+        np.minimum(begin, size, out=first[:, part], casting="unsafe")
+        np.maximum(end, -1, out=last[:, part], casting="unsafe")
+    return first, last
 
 
 class _Sampler:
@@ -287,9 +303,11 @@ def _quads(sprites: np.ndarray, pad: int) -> np.ndarray:
     """`(..., h, w) uint8` -> `(..., h + 2 pad, w + 2 pad) uint32`: each pixel of the sprite padded with
     `pad` zeros all round, packed with its right, lower and lower-right neighbours as bytes 0, 1, 2, 3."""
     *lead, h, w = sprites.shape
-    padded = np.zeros((*lead, h + 2 * pad + 1, w + 2 * pad + 1), np.uint32)
-    padded[..., pad : h + pad, pad : w + pad] = sprites
-    quads = padded[..., :-1, :-1] | padded[..., :-1, 1:] << 8
-    quads |= padded[..., 1:, :-1] << 16
-    quads |= padded[..., 1:, 1:] << 24
+    padded = np.zeros((*lead, h + 2, w + 2), np.uint32)  # the sprite and one pixel of zeros round it
+    padded[..., 1 : h + 1, 1 : w + 1] = sprites
+    near = padded[..., :-1, :-1] | padded[..., :-1, 1:] << 8
+    near |= padded[..., 1:, :-1] << 16
+    near |= padded[..., 1:, 1:] << 24
+    quads = np.zeros((*lead, h + 2 * pad, w + 2 * pad), np.uint32)  # beyond `near`, all four are zeros
+    quads[..., pad - 1 : h + pad, pad - 1 : w + pad] = near
     return quads
