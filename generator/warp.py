@@ -122,29 +122,29 @@ class _Boxes:
         first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
         # each row is computed from its run's first group on, for as many groups as its run takes
         groups = np.where(first <= last, (last - (first & -_GROUP)) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
-        first &= -_GROUP
-        row = np.arange(size)[:, None]
-        per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
-            (x_start + growths[0] * row + steps[0] * first + (self.pad - 1) * _ONE).astype(np.int32),
-            (y_start + growths[1] * row + steps[1] * first + (self.pad - 1) * _ONE).astype(np.int32),
-            ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
-        ))
-        used = slice(sprite.min(), sprite.max() + 1)
-        packed = _quads(self.sprites[used], self.pad).reshape(-1)
-        starts = ((sprite - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32)  # in packed
-        per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), starts)
-        store = self.out.reshape(-1).view(np.uint32)
         order = np.argsort(groups, kind="stable")  # the rows by their number of groups
         ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
+        rows = order[ends[0] :]  # the rows to compute, as indices in (size, F)
+        row, frame = np.divmod(rows, len(frames))
+        column = first.reshape(-1)[rows] & -_GROUP  # the first computed pixel's
+        used = slice(sprite.min(), sprite.max() + 1)
+        packed = _quads(self.sprites[used], self.pad).reshape(-1)
+        per_row = (  # (rows,) each: x, y at the first computed pixel, their steps, the sprite's start in packed
+            (x_start[frame] + growths[0][frame] * row + steps[0][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
+            (y_start[frame] + growths[1][frame] * row + steps[1][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
+            steps[0][frame].astype(np.int32), steps[1][frame].astype(np.int32),
+            ((sprite[frame] - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32),
+        )
+        places = ((frames[frame] * (channels * size) + row) * width + column) // _GROUP  # in 32-bit integers
+        store = self.out.reshape(-1).view(np.uint32)
         for count in range(1, width // _GROUP + 1):  # the rows of as many groups, together
-            lanes, chosen = count * _GROUP, order[ends[count - 1] : ends[count]]
-            for lo in range(0, len(chosen), _CHUNK_PIXELS // lanes):
-                part = chosen[lo : lo + _CHUNK_PIXELS // lanes]
-                (x, y, places), frame = (values[part] for values in per_row), part % len(frames)
-                x_step, y_step, start = (values[frame] for values in per_frame)
-                places = np.arange(count)[:, None] + places  # (count, R)
+            lanes, step = count * _GROUP, _CHUNK_PIXELS // (count * _GROUP)
+            for lo in range(ends[count - 1] - ends[0], ends[count] - ends[0], step):
+                part = slice(lo, min(lo + step, ends[count] - ends[0]))
+                x, y, x_step, y_step, start = (values[part] for values in per_row)
+                where = np.arange(count)[:, None] + places[part]  # (count, R)
                 for channel, values in enumerate(self.sampler(packed, start, (x, y), (x_step, y_step), lanes)):
-                    store[places + channel * (size * width // _GROUP)] = values
+                    store[where + channel * (size * width // _GROUP)] = values
 
 
 def _check(sprites, angles, scales, size) -> None:
