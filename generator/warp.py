@@ -119,14 +119,14 @@ class _Boxes:
         x_start, y_start = a * u - b * v + x_centre, b * u + a * v + y_centre
         steps, growths = (2 * a, 2 * b), (-2 * b, 2 * a)
         bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
-        first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
         # each row is computed from its run's first group on, for as many groups as its run takes
-        groups = np.where(first <= last, (last - (first & -_GROUP)) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
+        column, groups = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F) each
+        groups = groups.reshape(-1)
         order = np.argsort(groups, kind="stable")  # the rows by their number of groups
         ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
         rows = order[ends[0] :]  # the rows to compute, as indices in (size, F)
         row, frame = np.divmod(rows, len(frames))
-        column = first.reshape(-1)[rows] & -_GROUP  # the first computed pixel's
+        column = column.reshape(-1)[rows]  # the first computed pixel's
         used = slice(sprite.min(), sprite.max() + 1)
         packed = _quads(self.sprites[used], self.pad).reshape(-1)
         per_row = (  # (rows,) each: x, y at the first computed pixel, their steps, the sprite's start in packed
@@ -191,8 +191,9 @@ def _first_last(marked: np.ndarray) -> np.ndarray:
 
 
 def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The columns of each row of each box that can receive ink, first and last: `(size, F)` int64
-    each (first > last: none), maybe with a few more (their pixels are computed by the rule).
+    """Where each row of each box is computed: from the first column that can receive ink rounded
+    down to a whole group, for as many groups as reach the last (maybe a few pixels more: those are
+    computed by the rule): `(size, F)` int64 and int8 (0: none).
 
     starts: (x, y) at the box's first pixel, `(F,)` int64 each (padded positions, before the clamp);
     steps, growths: how much (x, y) grow per column, per row; bounds: the ink's (columns, rows),
@@ -200,11 +201,11 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
     [r0, r1 + 1] (padded indices), that is c0 * 2^16 <= x <= (c1 + 2) * 2^16 - 1, and as much for y:
     on each axis, the columns between (limit - start - growth * row) / step for the two limits
     (computed in floats, within `_SLACK` of the quotients, and widened by it); where the step is 0,
-    every column of a row or none. Computed `_RUN_FRAMES` boxes at a time, in buffers that stay in
-    the CPU cache.
+    every column of a row or none. Found `_RUN_FRAMES` boxes at a time, in buffers that stay in the
+    CPU cache.
     """
     count = len(starts[0])
-    first, last = np.empty((size, count), np.int64), np.empty((size, count), np.int64)
+    column, groups = np.empty((size, count), np.int64), np.empty((size, count), np.int8)
     row = np.arange(size)[:, None]
     lines = []  # per axis: the boxes' slopes, the first and last column's quotients, (F,) each; the flat boxes
     for start, step, growth, bound in zip(starts, steps, growths, bounds):
@@ -214,11 +215,12 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
         near, far = np.where(step > 0, low, high), np.where(step > 0, high, low)  # the first column's, the last's
         lines.append((-growth / divisor, near / divisor - _SLACK, far / divisor + _SLACK, flat, growth, low, high))
     work = np.empty((4, size, min(count, _RUN_FRAMES)))
+    some = np.empty((size, min(count, _RUN_FRAMES)), bool)
     for lo in range(0, count, _RUN_FRAMES):
         part = slice(lo, lo + _RUN_FRAMES)
-        begin, end, lower, upper = work[..., : len(first[0, part])]
-        begin.fill(0)
-        end.fill(size - 1)
+        first, last, lower, upper = work[..., : len(groups[0, part])]
+        first.fill(0)
+        last.fill(size - 1)
         for slope, near, far, flat, growth, low, high in lines:
             np.multiply(row, slope[part], out=lower)
             np.add(lower, far[part], out=upper)
@@ -229,11 +231,20 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
                 inside = (low[part][flat] <= grown) & (grown <= high[part][flat])
                 lower[:, flat] = np.where(inside, -np.inf, np.inf)
                 upper[:, flat] = np.inf
-            np.maximum(begin, np.ceil(lower, out=lower), out=begin)
-            np.minimum(end, np.floor(upper, out=upper), out=end)
-        np.minimum(begin, size, out=first[:, part], casting="unsafe")
-        np.maximum(end, -1, out=last[:, part], casting="unsafe")
-    return first, last
+            np.maximum(first, np.ceil(lower, out=lower), out=first)
+            np.minimum(last, np.floor(upper, out=upper), out=last)
+        np.less_equal(first, last, out=some[:, : first.shape[1]])
+        np.minimum(first, size, out=first)
+        first *= 1 / _GROUP  # exact: the numbers are whole, the factors powers of 2
+        np.floor(first, out=first)
+        first *= _GROUP  # rounded down to a whole group
+        np.subtract(last, first, out=last)
+        last *= 1 / _GROUP
+        np.floor(last, out=last)
+        last += 1
+        last *= some[:, : first.shape[1]]
+        column[:, part], groups[:, part] = first, last
+    return column, groups
 
 
 class _Sampler:
