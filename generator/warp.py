@@ -41,6 +41,9 @@ first group to its last), in chunks small enough for the CPU cache, into buffers
 (fresh arrays per step cost more than the arithmetic), and over channels. One 32-bit gather fetches
 all four neighbours of a pixel, packed per source pixel; the two rows are then interpolated at once,
 in two 16-bit halves of the same 32-bit integer; a group's 4 bytes are stored as one 32-bit integer.
+The computed pixels never need the clamp: they lie within 4 columns of their run, so the packed
+sprites are padded with zeros as far as 4 columns' steps reach, and any pixel past the sprite reads
+only zeros there, 0 as the clamp would give.
 """
 
 from __future__ import annotations
