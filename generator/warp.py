@@ -55,6 +55,7 @@ from generator.doodles import cos_sin
 _ONE = 1 << 16  # one pixel in source positions
 _GROUP = 4  # pixels stored together, as one 32-bit integer
 _CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
+_CHUNK_BYTES = 1 << 24  # at most the packed sprites of a chunk of frames
 _CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
 _RUN_FRAMES = 256  # boxes whose runs are found at once: their buffers stay in the CPU cache
 # How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
@@ -86,8 +87,10 @@ def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int,
     boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k, step)
     wanted = boxes.inked[sprite] if shown is None else boxes.inked[sprite] & np.reshape(shown, -1)
     frames = np.flatnonzero(wanted)  # the others stay 0
-    for lo in range(0, len(frames), _CHUNK_FRAMES):
-        part = frames[lo : lo + _CHUNK_FRAMES]
+    # at small scales the packed sprites are larger (their padding): fewer frames at once then
+    chunk = max(1, min(_CHUNK_FRAMES, _CHUNK_BYTES // boxes.sampler.plane // channels // 4))
+    for lo in range(0, len(frames), chunk):
+        part = frames[lo : lo + chunk]
         boxes.draw(part, a[part], b[part], sprite[part])
     return boxes.out[..., :size].reshape(n, t, k, channels, size, size)
 
@@ -130,13 +133,13 @@ class _Boxes:
         rows = order[ends[0] :]  # the rows to compute, as indices in (size, F)
         row, frame = np.divmod(rows, len(frames))
         column = column.reshape(-1)[rows]  # the first computed pixel's
-        used = slice(sprite.min(), sprite.max() + 1)
+        used, slot = np.unique(sprite, return_inverse=True)  # the chunk's sprites, packed
         packed = _quads(self.sprites[used], self.pad).reshape(-1)
         per_row = (  # (rows,) each: x, y at the first computed pixel, their steps, the sprite's start in packed
             (x_start[frame] + growths[0][frame] * row + steps[0][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
             (y_start[frame] + growths[1][frame] * row + steps[1][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
             steps[0][frame].astype(np.int32), steps[1][frame].astype(np.int32),
-            ((sprite[frame] - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32),
+            (slot[frame] * (packed.size // len(used))).astype(np.int32),
         )
         places = ((frames[frame] * (channels * size) + row) * width + column) // _GROUP  # in 32-bit integers
         store = self.out.reshape(-1).view(np.uint32)
