@@ -263,8 +263,8 @@ class _Sampler:
         channels, h, w = sprite_shape
         self.plane, self.width = (h + 2 * pad) * (w + 2 * pad), w + 2 * pad  # per channel, per row of a packed sprite
         self.x, self.y = np.empty(_CHUNK_PIXELS, np.int32), np.empty(_CHUNK_PIXELS, np.int32)
-        self.fx, self.gx, self.fy, self.gy = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(4))
-        self.left, self.right = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
+        self.fx, self.fy = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
+        self.left, self.right, self.other = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(3))
         self.byte = np.empty(_CHUNK_PIXELS // _GROUP, np.uint32)
         self.values = np.empty((channels, _CHUNK_PIXELS // _GROUP), np.uint32)
 
@@ -275,15 +275,14 @@ class _Sampler:
         padding holds every pixel sampled, so that no clamp is needed): `(C, lanes / _GROUP, R)` uint32,
         each a group's bytes in order."""
         r = len(starts)
-        x, y, fx, gx, fy, gy, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
-            self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.left, self.right))
+        x, y, fx, fy, left, right, other = (a[: lanes * r].reshape(lanes, r) for a in (
+            self.x, self.y, self.fx, self.fy, self.left, self.right, self.other))
         column = np.arange(lanes, dtype=np.int32)[:, None]
-        for position, start, step, weight, rest in zip((x, y), first, steps, (fx, fy), (gx, gy)):
+        for position, start, step, weight in zip((x, y), first, steps, (fx, fy)):
             np.multiply(column, step, out=position)
             position += start
             np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0: the same bits, one dtype
             weight &= 255
-            np.subtract(256, weight, out=rest)
             position >>= 16
         y *= self.width
         y += x
@@ -293,20 +292,22 @@ class _Sampler:
         for channel, value in enumerate(values):
             if channel:
                 y += self.plane
+            # The two rows at once, in 16-bit halves: a * (256 - f) + b * f as a * 256 + (b - a) * f, whose
+            # halves may borrow from each other on the way but not in the result (each half's is < 2^16)
             quads.take(y, out=left)
-            # left: p(i0, j0) and p(i0 + 1, j0) in 16-bit halves; right: p(i0, j0 + 1) and p(i0 + 1, j0 + 1)
-            np.right_shift(left, 8, out=right)
-            right &= 0x00FF00FF
-            left &= 0x00FF00FF
+            np.bitwise_and(left, 0x00FF00FF, out=right)  # p(i0, j0 + 1) and p(i0 + 1, j0 + 1)
+            left &= 0xFF00FF00  # p(i0, j0) and p(i0 + 1, j0), times 256
+            np.right_shift(left, 8, out=other)
+            right -= other
             right *= fx
-            left *= gx
-            left += right  # the top row's blend in the low half, the bottom row's in the high one: each < 2^16
+            left |= 0x00800080  # + 128 in each half: 128 * 256 = 32768, the final rounding
+            left += right  # the top row's blend + 128 in the low half, the bottom row's in the high one
             np.bitwise_and(left, 0xFFFF, out=right)
             left >>= 16
+            left -= right
             left *= fy
-            right *= gy
-            right += left
-            right += 32768  # now < 2^24: the pixel is its bits 16 to 23, moved below to byte k of its group
+            right <<= 8
+            right += left  # the blend + 32768, < 2^24: the pixel is its bits 16 to 23, moved below to byte k of its group
             pixels = right.reshape(-1, _GROUP, r)  # (groups, 4, R)
             np.right_shift(pixels[:, 0], 16, out=value)
             for k, shift in ((1, -8), (2, 0), (3, 8)):
@@ -318,13 +319,14 @@ class _Sampler:
 
 def _quads(sprites: np.ndarray, pad: int) -> np.ndarray:
     """`(..., h, w) uint8` -> `(..., h + 2 pad, w + 2 pad) uint32`: each pixel of the sprite padded with
-    `pad` zeros all round, packed with its right, lower and lower-right neighbours as bytes 0, 1, 2, 3."""
+    `pad` zeros all round, packed with its right, lower and lower-right neighbours as bytes 1, 0, 3, 2
+    (so that masks split the left column's pair, times 256, from the right one's)."""
     *lead, h, w = sprites.shape
     padded = np.zeros((*lead, h + 2, w + 2), np.uint32)  # the sprite and one pixel of zeros round it
     padded[..., 1 : h + 1, 1 : w + 1] = sprites
-    near = padded[..., :-1, :-1] | padded[..., :-1, 1:] << 8
-    near |= padded[..., 1:, :-1] << 16
-    near |= padded[..., 1:, 1:] << 24
+    near = padded[..., :-1, :-1] << 8 | padded[..., :-1, 1:]
+    near |= padded[..., 1:, :-1] << 24
+    near |= padded[..., 1:, 1:] << 16
     quads = np.zeros((*lead, h + 2 * pad, w + 2 * pad), np.uint32)  # beyond `near`, all four are zeros
     quads[..., pad - 1 : h + pad, pad - 1 : w + pad] = near
     return quads
