@@ -56,7 +56,7 @@ _ONE = 1 << 16  # one pixel in source positions
 _GROUP = 4  # pixels stored together, as one 32-bit integer
 _CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
 _CHUNK_BYTES = 1 << 24  # at most the packed sprites of a chunk of frames
-_CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
+_CHUNK_PIXELS = 1 << 17  # pixels sampled at once: fewer calls pay more than buffers within L2 (measured)
 _RUN_FRAMES = 256  # boxes whose runs are found at once: their buffers stay in the CPU cache
 # How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
 # bounds A, B and the positions) and each is rounded twice, their sum once: errors below 2^-19
