@@ -127,12 +127,12 @@ class _Boxes:
         bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
         # each row is computed from its run's first group on, for as many groups as its run takes
         column, groups = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F) each
-        groups = groups.reshape(-1)
+        groups = groups.T.reshape(-1)  # by frame: a box's rows sampled together read the same sprite
         order = np.argsort(groups, kind="stable")  # the rows by their number of groups
         ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
-        rows = order[ends[0] :]  # the rows to compute, as indices in (size, F)
-        row, frame = np.divmod(rows, len(frames))
-        column = column.reshape(-1)[rows]  # the first computed pixel's
+        rows = order[ends[0] :]  # the rows to compute, as indices in (F, size)
+        frame, row = np.divmod(rows, size)
+        column = column.T.reshape(-1)[rows]  # the first computed pixel's
         used, slot = np.unique(sprite, return_inverse=True)  # the chunk's sprites, packed
         packed = _quads(self.sprites[used], self.pad).reshape(-1)
         per_row = (  # (rows,) each: x, y at the first computed pixel, their steps, the sprite's start in packed
