@@ -150,7 +150,9 @@ class _Boxes:
                 x, y, x_step, y_step, start = (values[part] for values in per_row)
                 where = np.arange(count)[:, None] + places[part]  # (count, R)
                 for channel, values in enumerate(self.sampler(packed, start, (x, y), (x_step, y_step), lanes)):
-                    store[where + channel * (size * width // _GROUP)] = values
+                    if channel:
+                        where += size * width // _GROUP
+                    store[where] = values
 
 
 def _check(sprites, angles, scales, size) -> None:
