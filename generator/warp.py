@@ -321,8 +321,9 @@ class _Sampler:
 
 def _quads(sprites: np.ndarray, pad: int) -> np.ndarray:
     """`(..., h, w) uint8` -> `(..., h + 2 pad, w + 2 pad) uint32`: each pixel of the sprite padded with
-    `pad` zeros all round, packed with its right, lower and lower-right neighbours as bytes 1, 0, 3, 2
-    (so that masks split the left column's pair, times 256, from the right one's)."""
+    `pad` zeros all round, packed with its neighbours as bytes: itself 1, its right one 0, its lower
+    one 3, its lower-right one 2 (so that masks split the left column's pair, times 256, from the
+    right column's)."""
     *lead, h, w = sprites.shape
     padded = np.zeros((*lead, h + 2, w + 2), np.uint32)  # the sprite and one pixel of zeros round it
     padded[..., 1 : h + 1, 1 : w + 1] = sprites
