@@ -41,6 +41,9 @@ first group to its last), in chunks small enough for the CPU cache, into buffers
 (fresh arrays per step cost more than the arithmetic), and over channels. One 32-bit gather fetches
 all four neighbours of a pixel, packed per source pixel; the two rows are then interpolated at once,
 in two 16-bit halves of the same 32-bit integer; a group's 4 bytes are stored as one 32-bit integer.
+The computed pixels never need the clamp: they lie within 4 columns of their run, so the packed
+sprites are padded with zeros as far as 4 columns' steps reach, and any pixel past the sprite reads
+only zeros there, 0 as the clamp would give.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ from generator.doodles import cos_sin
 _ONE = 1 << 16  # one pixel in source positions
 _GROUP = 4  # pixels stored together, as one 32-bit integer
 _CHUNK_FRAMES = 2048  # sprite frames warped at once: the values of their rows stay in the CPU cache
-_CHUNK_PIXELS = 1 << 16  # pixels sampled at once: their buffers stay in the CPU cache
+_CHUNK_BYTES = 1 << 24  # at most the packed sprites of a chunk of frames
+_CHUNK_PIXELS = 1 << 17  # pixels sampled at once: fewer calls pay more than buffers within L2 (measured)
+_RUN_FRAMES = 256  # boxes whose runs are found at once: their buffers stay in the CPU cache
 # How far a run's computed ends may be off: their two terms are below 2^31 (the check of the reach
 # bounds A, B and the positions) and each is rounded twice, their sum once: errors below 2^-19
 _SLACK = 1e-3
@@ -72,17 +77,20 @@ def warp(sprites: np.ndarray, angles: np.ndarray, scales: np.ndarray, size: int,
     a, b = (c.reshape(-1) for c in _coefficients(angles, scales))  # (n * T * K,) each
     u = 2 * np.arange(size) - (2 * ((size - w) // 2) + w - 1)  # (size,) half pixels right of the centre
     v = 2 * np.arange(size) - (2 * ((size - h) // 2) + h - 1)  # (size,) half pixels below the centre
+    step = 2 * int(np.maximum(np.abs(a), np.abs(b)).max(initial=0))  # the most x or y move by per column
     reach = (np.abs(a) + np.abs(b)).max(initial=0) * max(np.abs(u).max(), np.abs(v).max())
-    if reach + (max(h, w) + 2) * _ONE >= 2**31:
+    if reach + (max(h, w) + 8) * _ONE + 2 * _GROUP * step >= 2**31:
         raise ValueError(f"scales down to {scales.min():g} reach too far from a {h}x{w} sprite in a box of "
                          f"{size}: source positions must fit 32 bits")
     sprite = np.arange(n)[:, None, None] * ts + (np.arange(t)[:, None] if ts > 1 else 0)
     sprite = np.broadcast_to(sprite * k + np.arange(k), (n, t, k)).reshape(-1)  # each frame's sprite
-    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k)
+    boxes = _Boxes(sprites.reshape(n * ts * k, channels, h, w), size, (u[0], v[0]), n * t * k, step)
     wanted = boxes.inked[sprite] if shown is None else boxes.inked[sprite] & np.reshape(shown, -1)
     frames = np.flatnonzero(wanted)  # the others stay 0
-    for lo in range(0, len(frames), _CHUNK_FRAMES):
-        part = frames[lo : lo + _CHUNK_FRAMES]
+    # at small scales the packed sprites are larger (their padding): fewer frames at once then
+    chunk = max(1, min(_CHUNK_FRAMES, _CHUNK_BYTES // boxes.sampler.plane // channels // 4))
+    for lo in range(0, len(frames), chunk):
+        part = frames[lo : lo + chunk]
         boxes.draw(part, a[part], b[part], sprite[part])
     return boxes.out[..., :size].reshape(n, t, k, channels, size, size)
 
@@ -91,8 +99,9 @@ class _Boxes:
     """The boxes of sprite frames, `out (frames, C, size, width)` uint8 (rows padded to whole groups),
     drawn a chunk of frames at a time."""
 
-    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int):
-        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames."""
+    def __init__(self, sprites: np.ndarray, size: int, corner: tuple[int, int], count: int, step: int):
+        """sprites: (S, C, h, w) uint8; size: the boxes'; corner: (u, v) at a box's first pixel; count: frames;
+        step: the most x or y move by along a row, per column (the largest |2A| and |2B|)."""
         self.sprites, self.size, self.corner = sprites, size, corner
         channels, h, w = sprites.shape[1:]
         self.ink_rows, self.ink_columns = _ink_bounds(sprites)
@@ -101,7 +110,11 @@ class _Boxes:
         self.centre = ((w - 1) * _ONE // 2 + _ONE + 128, (h - 1) * _ONE // 2 + _ONE + 128)
         self.width = -(-size // _GROUP) * _GROUP  # rows of the output padded to whole groups
         self.out = np.zeros((count, channels, size, self.width), np.uint8)
-        self.sampler = _Sampler((channels, h, w))
+        # A computed pixel lies at most _GROUP columns beyond its row's run (the groups' ends, the runs'
+        # slack), the run within the ink's bounds padded by one pixel: sprites packed with this padding
+        # hold every pixel sampled, so that the clamp is never needed
+        self.pad = -(-_GROUP * step // _ONE) + 2
+        self.sampler = _Sampler((channels, h, w), self.pad)
 
     def draw(self, frames: np.ndarray, a: np.ndarray, b: np.ndarray, sprite: np.ndarray) -> None:
         """Draw `frames (F,)` with coefficients `a`, `b` and sprites `sprite`, (F,) each."""
@@ -112,32 +125,34 @@ class _Boxes:
         x_start, y_start = a * u - b * v + x_centre, b * u + a * v + y_centre
         steps, growths = (2 * a, 2 * b), (-2 * b, 2 * a)
         bounds = (self.ink_columns[sprite], self.ink_rows[sprite])
-        first, last = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F)
         # each row is computed from its run's first group on, for as many groups as its run takes
-        first &= -_GROUP
-        groups = np.where(first <= last, (last - first) // _GROUP + 1, 0).astype(np.int8).reshape(-1)
-        row = np.arange(size)[:, None]
-        per_row = tuple(values.reshape(-1) for values in (  # (size * F,) each, from the first computed pixel
-            (x_start + growths[0] * row + steps[0] * first).astype(np.int32),
-            (y_start + growths[1] * row + steps[1] * first).astype(np.int32),
-            ((frames * (channels * size) + row) * width + first) // _GROUP,  # where, in 32-bit integers
-        ))
-        used = slice(sprite.min(), sprite.max() + 1)
-        packed = _quads(self.sprites[used]).reshape(-1)
-        starts = ((sprite - used.start) * (packed.size // (used.stop - used.start))).astype(np.int32)  # in packed
-        per_frame = (steps[0].astype(np.int32), steps[1].astype(np.int32), starts)
-        store = self.out.reshape(-1).view(np.uint32)
+        column, groups = _runs((x_start, y_start), steps, growths, bounds, size)  # (size, F) each
+        groups = groups.T.reshape(-1)  # by frame: a box's rows sampled together read the same sprite
         order = np.argsort(groups, kind="stable")  # the rows by their number of groups
         ends = np.cumsum(np.bincount(groups, minlength=width // _GROUP + 1))
+        rows = order[ends[0] :]  # the rows to compute, as indices in (F, size)
+        frame, row = np.divmod(rows, size)
+        column = column.T.reshape(-1)[rows]  # the first computed pixel's
+        used, slot = np.unique(sprite, return_inverse=True)  # the chunk's sprites, packed
+        packed = _quads(self.sprites[used], self.pad).reshape(-1)
+        per_row = (  # (rows,) each: x, y at the first computed pixel, their steps, the sprite's start in packed
+            (x_start[frame] + growths[0][frame] * row + steps[0][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
+            (y_start[frame] + growths[1][frame] * row + steps[1][frame] * column + (self.pad - 1) * _ONE).astype(np.int32),
+            steps[0][frame].astype(np.int32), steps[1][frame].astype(np.int32),
+            (slot[frame] * (packed.size // len(used))).astype(np.int32),
+        )
+        places = ((frames[frame] * (channels * size) + row) * width + column) // _GROUP  # in 32-bit integers
+        store = self.out.reshape(-1).view(np.uint32)
         for count in range(1, width // _GROUP + 1):  # the rows of as many groups, together
-            lanes, chosen = count * _GROUP, order[ends[count - 1] : ends[count]]
-            for lo in range(0, len(chosen), _CHUNK_PIXELS // lanes):
-                part = chosen[lo : lo + _CHUNK_PIXELS // lanes]
-                (x, y, places), frame = (values[part] for values in per_row), part % len(frames)
-                x_step, y_step, start = (values[frame] for values in per_frame)
-                places = np.arange(count)[:, None] + places  # (count, R)
+            lanes, step = count * _GROUP, _CHUNK_PIXELS // (count * _GROUP)
+            for lo in range(ends[count - 1] - ends[0], ends[count] - ends[0], step):
+                part = slice(lo, min(lo + step, ends[count] - ends[0]))
+                x, y, x_step, y_step, start = (values[part] for values in per_row)
+                where = np.arange(count)[:, None] + places[part]  # (count, R)
                 for channel, values in enumerate(self.sampler(packed, start, (x, y), (x_step, y_step), lanes)):
-                    store[places + channel * (size * width // _GROUP)] = values
+                    if channel:
+                        where += size * width // _GROUP
+                    store[where] = values
 
 
 def _check(sprites, angles, scales, size) -> None:
@@ -184,8 +199,9 @@ def _first_last(marked: np.ndarray) -> np.ndarray:
 
 
 def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The columns of each row of each box that can receive ink, first and last: `(size, F)` int64
-    each (first > last: none), maybe with a few more (their pixels are computed by the rule).
+    """Where each row of each box is computed: from the first column that can receive ink rounded
+    down to a whole group, for as many groups as reach the last (maybe a few pixels more: those are
+    computed by the rule): `(size, F)` int64 and int8 (0: none).
 
     starts: (x, y) at the box's first pixel, `(F,)` int64 each (padded positions, before the clamp);
     steps, growths: how much (x, y) grow per column, per row; bounds: the ink's (columns, rows),
@@ -193,25 +209,50 @@ def _runs(starts, steps, growths, bounds, size: int) -> tuple[np.ndarray, np.nda
     [r0, r1 + 1] (padded indices), that is c0 * 2^16 <= x <= (c1 + 2) * 2^16 - 1, and as much for y:
     on each axis, the columns between (limit - start - growth * row) / step for the two limits
     (computed in floats, within `_SLACK` of the quotients, and widened by it); where the step is 0,
-    every column of a row or none.
+    every column of a row or none. Found `_RUN_FRAMES` boxes at a time, in buffers that stay in the
+    CPU cache.
     """
-    first, last = np.zeros((size, len(starts[0]))), np.full((size, len(starts[0])), size - 1.0)
+    count = len(starts[0])
+    column, groups = np.empty((size, count), np.int64), np.empty((size, count), np.int8)
     row = np.arange(size)[:, None]
+    lines = []  # per axis: the boxes' slopes, the first and last column's quotients, (F,) each; the flat boxes
     for start, step, growth, bound in zip(starts, steps, growths, bounds):
         low, high = bound[:, 0] * _ONE - start, (bound[:, 1] + 2) * _ONE - 1 - start  # from the start, (F,) each
         flat = step == 0
         divisor = np.where(flat, 1, step)
         near, far = np.where(step > 0, low, high), np.where(step > 0, high, low)  # the first column's, the last's
-        slope = -growth / divisor
-        lower = row * slope + (near / divisor - _SLACK)  # (size, F)
-        upper = row * slope + (far / divisor + _SLACK)
-        if flat.any():  # every column where the row's x (or y) is within the limits, else none
-            grown = growth[flat] * row
-            lower[:, flat] = np.where((low[flat] <= grown) & (grown <= high[flat]), -np.inf, np.inf)
-            upper[:, flat] = np.inf
-        np.maximum(first, np.ceil(lower, out=lower), out=first)
-        np.minimum(last, np.floor(upper, out=upper), out=last)
-    return np.minimum(first, size).astype(np.int64), np.maximum(last, -1).astype(np.int64)
+        lines.append((-growth / divisor, near / divisor - _SLACK, far / divisor + _SLACK, flat, growth, low, high))
+    work = np.empty((4, size, min(count, _RUN_FRAMES)))
+    some = np.empty((size, min(count, _RUN_FRAMES)), bool)
+    for lo in range(0, count, _RUN_FRAMES):
+        part = slice(lo, lo + _RUN_FRAMES)
+        first, last, lower, upper = work[..., : len(groups[0, part])]
+        first.fill(0)
+        last.fill(size - 1)
+        for slope, near, far, flat, growth, low, high in lines:
+            np.multiply(row, slope[part], out=lower)
+            np.add(lower, far[part], out=upper)
+            lower += near[part]
+            flat = np.flatnonzero(flat[part])
+            if len(flat):  # every column where the row's x (or y) is within the limits, else none
+                grown = growth[part][flat] * row
+                inside = (low[part][flat] <= grown) & (grown <= high[part][flat])
+                lower[:, flat] = np.where(inside, -np.inf, np.inf)
+                upper[:, flat] = np.inf
+            np.maximum(first, np.ceil(lower, out=lower), out=first)
+            np.minimum(last, np.floor(upper, out=upper), out=last)
+        np.less_equal(first, last, out=some[:, : first.shape[1]])
+        np.minimum(first, size, out=first)
+        first *= 1 / _GROUP  # exact: the numbers are whole, the factors powers of 2
+        np.floor(first, out=first)
+        first *= _GROUP  # rounded down to a whole group
+        np.subtract(last, first, out=last)
+        last *= 1 / _GROUP
+        np.floor(last, out=last)
+        last += 1
+        last *= some[:, : first.shape[1]]
+        column[:, part], groups[:, part] = first, last
+    return column, groups
 
 
 class _Sampler:
@@ -219,68 +260,76 @@ class _Sampler:
     arrays per step cost more than the arithmetic). Arrays are `(L, R)`: R rows of L pixels, a row
     a column, so that every operation runs along the rows' long axis."""
 
-    def __init__(self, sprite_shape: tuple[int, int, int]):
-        """sprite_shape: (C, h, w)."""
+    def __init__(self, sprite_shape: tuple[int, int, int], pad: int):
+        """sprite_shape: (C, h, w); pad: the zero pixels around each packed sprite (`_quads`)."""
         channels, h, w = sprite_shape
-        self.plane, self.width = (h + 2) * (w + 2), w + 2  # values per channel, per row of a packed sprite
-        self.limits = ((w + 1) * _ONE, (h + 1) * _ONE)  # the clamp's upper ends for x and y
+        self.plane, self.width = (h + 2 * pad) * (w + 2 * pad), w + 2 * pad  # per channel, per row of a packed sprite
         self.x, self.y = np.empty(_CHUNK_PIXELS, np.int32), np.empty(_CHUNK_PIXELS, np.int32)
-        self.fx, self.gx, self.fy, self.gy = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(4))
-        self.index = np.empty(_CHUNK_PIXELS, np.int32)  # take reads it faster than intp
-        self.left, self.right = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
-        self.values = np.empty((channels, _CHUNK_PIXELS), np.uint8)
+        self.fx, self.fy = np.empty(_CHUNK_PIXELS, np.uint32), np.empty(_CHUNK_PIXELS, np.uint32)
+        self.left, self.right, self.other = (np.empty(_CHUNK_PIXELS, np.uint32) for _ in range(3))
+        self.byte = np.empty(_CHUNK_PIXELS // _GROUP, np.uint32)
+        self.values = np.empty((channels, _CHUNK_PIXELS // _GROUP), np.uint32)
 
     def __call__(self, quads: np.ndarray, starts: np.ndarray, first, steps, lanes: int) -> np.ndarray:
         """The first `lanes` pixels of R rows (`lanes` * R <= `_CHUNK_PIXELS`), from their sprites packed in
         `quads` (`_quads`, flat) from `starts (R,)` on, their first pixels at `first` = (x, y) and the next
-        ones `steps` = (x, y) further, (R,) int32 each (padded, in pixels of 2^-16, before the clamp):
-        `(C, lanes / _GROUP, R)` uint32, each a group's bytes in order."""
+        ones `steps` = (x, y) further, (R,) int32 each (in pixels of 2^-16 of the packed sprite, whose
+        padding holds every pixel sampled, so that no clamp is needed): `(C, lanes / _GROUP, R)` uint32,
+        each a group's bytes in order."""
         r = len(starts)
-        x, y, fx, gx, fy, gy, index, left, right = (a[: lanes * r].reshape(lanes, r) for a in (
-            self.x, self.y, self.fx, self.gx, self.fy, self.gy, self.index, self.left, self.right))
+        x, y, fx, fy, left, right, other = (a[: lanes * r].reshape(lanes, r) for a in (
+            self.x, self.y, self.fx, self.fy, self.left, self.right, self.other))
         column = np.arange(lanes, dtype=np.int32)[:, None]
-        for position, start, step, limit, weight, rest in zip((x, y), first, steps, self.limits, (fx, fy), (gx, gy)):
+        for position, start, step, weight in zip((x, y), first, steps, (fx, fy)):
             np.multiply(column, step, out=position)
             position += start
-            np.clip(position, 0, limit, out=position)
-            np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0 now: the same bits, one dtype
+            np.right_shift(position.view(np.uint32), 8, out=weight)  # >= 0: the same bits, one dtype
             weight &= 255
-            np.subtract(256, weight, out=rest)
             position >>= 16
         y *= self.width
         y += x
-        np.add(y, starts, out=index)
-        values = self.values[:, : lanes * r].reshape(-1, lanes // _GROUP, r, _GROUP)  # (C, groups, R, 4)
+        y += starts  # the index of each pixel's quad
+        values = self.values[:, : lanes // _GROUP * r].reshape(-1, lanes // _GROUP, r)  # (C, groups, R)
+        byte = self.byte[: lanes // _GROUP * r].reshape(lanes // _GROUP, r)
         for channel, value in enumerate(values):
             if channel:
-                index += self.plane
-            quads.take(index, out=left)
-            # left: p(i0, j0) and p(i0 + 1, j0) in 16-bit halves; right: p(i0, j0 + 1) and p(i0 + 1, j0 + 1)
-            np.right_shift(left, 8, out=right)
-            right &= 0x00FF00FF
-            left &= 0x00FF00FF
+                y += self.plane
+            # The two rows at once, in 16-bit halves: a * (256 - f) + b * f as a * 256 + (b - a) * f, whose
+            # halves may borrow from each other on the way but not in the result (each half's is < 2^16)
+            quads.take(y, out=left)
+            np.bitwise_and(left, 0x00FF00FF, out=right)  # p(i0, j0 + 1) and p(i0 + 1, j0 + 1)
+            left &= 0xFF00FF00  # p(i0, j0) and p(i0 + 1, j0), times 256
+            np.right_shift(left, 8, out=other)
+            right -= other
             right *= fx
-            left *= gx
-            left += right  # the top row's blend in the low half, the bottom row's in the high one: each < 2^16
+            left |= 0x00800080  # + 128 in each half: 128 * 256 = 32768, the final rounding
+            left += right  # the top row's blend + 128 in the low half, the bottom row's in the high one
             np.bitwise_and(left, 0xFFFF, out=right)
             left >>= 16
+            left -= right
             left *= fy
-            right *= gy
-            right += left
-            right += 32768
-            right >>= 16
-            np.copyto(value.transpose(0, 2, 1), right.reshape(-1, _GROUP, r), casting="unsafe")
-        return values.view(np.uint32)[..., 0]
+            right <<= 8
+            right += left  # the blend + 32768, < 2^24: the pixel is its bits 16 to 23, moved below to byte k of its group
+            pixels = right.reshape(-1, _GROUP, r)  # (groups, 4, R)
+            np.right_shift(pixels[:, 0], 16, out=value)
+            for k, shift in ((1, -8), (2, 0), (3, 8)):
+                np.left_shift(pixels[:, k], shift, out=byte) if shift > 0 else np.right_shift(pixels[:, k], -shift, out=byte)
+                byte &= 0xFF << (8 * k)
+                value |= byte
+        return values
 
 
-def _quads(sprites: np.ndarray) -> np.ndarray:
-    """`(..., h, w) uint8` -> `(..., h + 2, w + 2) uint32`: each pixel of the sprite padded with zeros
-    (one row and column before, two after) packed with its right, lower and lower-right neighbours
-    as bytes 0, 1, 2, 3."""
+def _quads(sprites: np.ndarray, pad: int) -> np.ndarray:
+    """`(..., h, w) uint8` -> `(..., h + 2 pad, w + 2 pad) uint32`: each pixel of the sprite padded with
+    `pad` zeros all round, packed with its neighbours as bytes: itself 1, its right one 0, its lower
+    one 3, its lower-right one 2 (so that masks split the left column's pair, times 256, from the
+    right column's)."""
     *lead, h, w = sprites.shape
-    padded = np.zeros((*lead, h + 3, w + 3), np.uint32)
+    padded = np.zeros((*lead, h + 2, w + 2), np.uint32)  # the sprite and one pixel of zeros round it
     padded[..., 1 : h + 1, 1 : w + 1] = sprites
-    quads = padded[..., :-1, :-1] | padded[..., :-1, 1:] << 8
-    quads |= padded[..., 1:, :-1] << 16
-    quads |= padded[..., 1:, 1:] << 24
+    near = padded[..., :-1, :-1] << 8 | padded[..., :-1, 1:]
+    near |= padded[..., 1:, :-1] << 24
+    near |= padded[..., 1:, 1:] << 16
+    quads = np.zeros((*lead, h + 2 * pad, w + 2 * pad), np.uint32)  # beyond `near`, all four are zeros
+    quads[..., pad - 1 : h + pad, pad - 1 : w + pad] = near
     return quads

@@ -179,6 +179,20 @@ def test_warp_equals_the_reference_for_ink_at_every_edge_and_boxes_of_any_width(
         assert not one_frame(np.zeros((28, 28), np.uint8), angle, scale, size).any()  # no ink, nothing drawn
 
 
+def test_warp_equals_the_reference_where_samples_stride_far_past_the_sprite(digits):
+    # at small scales a column moves several source pixels: the pixels computed around each row's
+    # ink must still read only zeros beyond the sprite, also in rows that pass above or below it
+    # (quarter turns: x or y constant along a row) and with large scales in the same call
+    sprite = digits[2].copy()
+    sprite[0, 0], sprite[27, 27], sprite[0, 27], sprite[27, 0] = 255, 255, 120, 60  # ink in every corner
+    cases = [(0, 0.1), (90, 0.13), (180, 0.2), (-90, 0.15), (33, 0.1), (-141, 0.12), (7.5, 3.9), (270, 2.2)]
+    angles = np.array([[[a] for a, _ in cases]], np.float32)  # (1, 8, 1): one sprite, 8 frames
+    scales = np.array([[[s] for _, s in cases]], np.float32)
+    boxes = warp(sprite[None, None, None, None], angles, scales, 45)
+    for t, (angle, scale) in enumerate(cases):
+        assert np.array_equal(boxes[0, t, 0, 0], reference_warp(sprite, angle, scale, 45)), (angle, scale)
+
+
 def test_warp_leaves_the_frames_not_shown_at_zero_and_draws_the_others_as_ever(digits):
     rng = np.random.default_rng(12)
     angles = rng.uniform(-180, 180, (2, 5, 3)).astype(np.float32)
