@@ -11,6 +11,7 @@ A thin adapter from `MovingMNISTConfig` to the numpy engine in `generator/`:
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import errno
 import functools
@@ -290,10 +291,10 @@ class MovingMNIST(datasets.ArrowBasedBuilder):
         return super().as_dataset(*args, **kwargs)
 
     def _generate_tables(self, split, files, starts, stops):
-        """One Arrow table per chunk of sequences, its columns on the engine's arrays (see `_arrow`)."""
+        """One Arrow table per chunk of sequences, its columns on the engine's arrays (see `_arrow`),
+        the next one generated while datasets writes this one (`_ahead`)."""
         schema = self.info.features.arrow_schema
-        for start, values in self._chunks(split, files, starts, stops):
-            yield start, arrow_table(values, schema)
+        yield from _ahead((start, arrow_table(values, schema)) for start, values in self._chunks(split, files, starts, stops))
 
     def _get_examples_iterable_for_split(self, split_generator):
         # streaming yields examples as before: datasets would turn tables into nested Python lists
@@ -316,6 +317,17 @@ class MovingMNIST(datasets.ArrowBasedBuilder):
         for start, stop in zip(starts, stops):
             for lo in range(start, stop, chunk):
                 yield lo, columns(spec, generate(spec, pools, split, lo, min(stop, lo + chunk)))
+
+
+def _ahead(items):
+    """The items of an iterator, in order, each next one made in a thread while the caller works on
+    this one: numpy and file writes release the GIL, so generating a chunk overlaps writing the last."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="moving-mnist-ahead") as thread:
+        step = functools.partial(next, items, None)
+        ahead = thread.submit(step)
+        while (item := ahead.result()) is not None:
+            ahead = thread.submit(step)
+            yield item
 
 
 def chunk_size(spec: Spec) -> int:
