@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
                                 [--skip-memory] [--skip-parquet] [--skip-tensorflow] [--repeats 5] [--stream]
+                                [--tensorflow]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -37,6 +38,7 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
     against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
     tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
+    `--tensorflow` runs only these.
 (n) building N classic sequences into the Arrow cache (one Arrow table per chunk), against (n1) pyarrow
     writing the same table to one IPC file and (n2) the builder that encoded example by example (the
     project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether k and k2
@@ -958,6 +960,7 @@ def main() -> None:
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
     parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
+    parser.add_argument("--tensorflow", action="store_true", help="only (t): reading into TensorFlow")
     parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
@@ -988,6 +991,9 @@ def main() -> None:
     rows, build_seconds = [], None
     if args.stream:
         args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = args.skip_tensorflow = True
+    if args.tensorflow:
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = True
+        args.skip_volumes = args.skip_tables = args.skip_dask = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -1001,7 +1007,7 @@ def main() -> None:
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
-    if not args.stream:
+    if not (args.stream or args.tensorflow):
         rows += startup_rows(args.repeats)
     if not args.skip_metrics:
         print("(m): scoring predictions ...", file=sys.stderr, flush=True)
@@ -1018,8 +1024,9 @@ def main() -> None:
     if not args.skip_volumes:
         print("(k): volumes ...", file=sys.stderr, flush=True)
         rows += volume_rows(args.repeats)
-    print("(s): training on the fly ...", file=sys.stderr, flush=True)
-    rows += stream_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.tensorflow:
+        print("(s): training on the fly ...", file=sys.stderr, flush=True)
+        rows += stream_rows(args.num_sequences, data_dir, args.repeats)
     if not args.skip_tensorflow:
         print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
         rows += tensorflow_rows(data_dir, args.repeats)
