@@ -163,6 +163,18 @@ def test_every_record_has_the_manifests_length_and_each_field_its_bytes_at_the_m
             assert record[offset : offset + len(value)] == value, name
 
 
+def test_without_the_reader_parse_example_and_decode_raw_read_the_same_fields(classic):
+    """The README's recipe for TensorFlow alone: each field a string feature, decoded in its dtype."""
+    out, ds = classic
+    files = sorted(str(path) for path in out.glob("test-*.tfrecord"))
+    schema = {name: tf.io.FixedLenFeature([], tf.string) for name in DTYPES if name in ds["test"].features}
+    parsed = tf.io.parse_example(next(iter(tf.data.TFRecordDataset(files).batch(100))), schema)
+    arrow = _arrow(ds["test"])
+    for name, expected in arrow.items():
+        value = tf.reshape(tf.io.decode_raw(parsed[name], tf.dtypes.as_dtype(DTYPES[name])), expected.shape)
+        assert value.numpy().tobytes() == expected.tobytes(), name
+
+
 def test_gzip_shards_are_the_same_records_in_one_gzip_stream_without_name_or_time(classic, mnist_dir, tmp_path):
     out, _ = classic
     packed = tmp_path / "gzip"
