@@ -8,8 +8,9 @@
 
 Every Example of an export is laid out alike, so each field is taken out of its record at the offset
 the export's manifest (`moving-mnist-export.json`) gives, without parsing, into its own dtype and a
-static shape. The manifest also holds the sha256 of every shard, checked before the first batch. TensorFlow is imported when `dataset` is called, not with this module; nothing else in the
-project imports it.
+static shape. The manifest also holds the sha256 of every shard, checked before the first batch.
+TensorFlow is imported when `dataset` is called, not with this module; nothing else in the project
+imports it.
 """
 
 from __future__ import annotations
