@@ -8,13 +8,12 @@
 Each exporter writes every field of `generator.fields` the dataset has (or, for a format with a
 schema of its own such as COCO, what the schema holds), so a new field or a new format is one
 entry. An exporter's parameters are options of `moving-mnist export` (`shard_size`: `--shard-size`).
-numpy, pyarrow, imageio, protobuf and the publisher are imported when used.
+numpy, pyarrow, imageio, crc32c and the publisher are imported when used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import importlib.metadata
 import json
@@ -357,8 +356,9 @@ def _write_field(ds, path: Path, name: str, dtype: str) -> None:
 class TFRecord(Exporter):
     """Per split: shards `<split>-<i:05d>-of-<n:05d>.tfrecord` (`.tfrecord.gz` with gzip) of `shard_size`
     sequences each (the last one: the rest), in index order, one `tf.train.Example` per sequence holding
-    every field (`tfrecord_features`). Written with protobuf and crc32c, without TensorFlow; read with
-    `moving_mnist.tf.dataset`, or `tf.data.TFRecordDataset` and the schema in the export's manifest.
+    every field (`tfrecord_features`), each Example of an export as long as the others. Written with
+    crc32c, without TensorFlow; read with `moving_mnist.tf.dataset`, or `tf.data.TFRecordDataset` and
+    the schema in the export's manifest.
     """
 
     name = "tfrecord"
@@ -366,15 +366,16 @@ class TFRecord(Exporter):
     compression: str = choice("none", ("none", "gzip"), "gzip: each shard is one gzip stream, TensorFlow's 'GZIP'")
 
     def manifest(self, spec: Spec) -> dict:
+        template, features = tfrecord_layout(spec)
         return {"tfrecord": {"compression": self.compression, "shard_size": self.shard_size,
-                             "features": tfrecord_features(spec)}}
+                             "record_bytes": len(template), "features": features}}
 
     def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
         from tqdm.auto import tqdm
 
-        features = tfrecord_features(spec)
+        template, features = tfrecord_layout(spec)
         suffix = ".tfrecord.gz" if self.compression == "gzip" else ".tfrecord"
-        size = max(1, 2**24 // _sequence_bytes(features))  # sequences read at a time: about 16 MiB
+        size = max(1, 2**24 // len(template))  # sequences read at a time: about 16 MiB
         files = {}
         for split, ds in splits.items():
             n = -(-ds.num_rows // self.shard_size)
@@ -384,33 +385,57 @@ class TFRecord(Exporter):
                     name = f"{split}-{i:05d}-of-{n:05d}{suffix}"
                     with _shard_file(folder / name, self.compression) as file:
                         for _, rows in _batches(ds, spec, list(features), lo, hi, size):
-                            for example in _examples(rows, features):
+                            for example in _examples(rows, features, template):
                                 file.write(_record(example))
                             bar.update(len(rows["index"]))
                     files[name] = hi - lo
         return files
 
 
-def tfrecord_features(spec: Spec) -> dict[str, dict]:
-    """How each field of `spec` is stored in an Example: `{name: {"dtype", "shape", "list"}}`, in column order.
+def tfrecord_layout(spec: Spec) -> tuple[bytes, dict[str, dict]]:
+    """(a serialized `tf.train.Example` of zeros, how each field of `spec` is stored in it:
+    `{name: {"dtype", "shape", "offset"}}`, in column order).
 
-    uint8 fields (frames, masks) are a `bytes_list` of one value, the array's bytes in C order, beside
-    `<name>/shape`, an `int64_list` of its shape; other integers and bools are an `int64_list`, floats a
-    `float_list`, of the values in C order. `dtype` and `shape` are the field's own, to cast and reshape to.
+    Every field is a `bytes_list` of one value, the array's bytes in C order (little-endian), beside
+    `<name>/shape`, an `int64_list` of its shape. The entries come in column order, each field then its
+    shape, so every Example of an export has the template's length and each field's bytes start at the
+    same `offset`: a reader can take them out of the whole record without parsing it.
     """
-    return {f.name: {"dtype": f.dtype, "shape": list(f.shape(spec)), "list": _list(f.dtype)} for f in fields_of(spec)}
-
-
-def _sequence_bytes(features: dict[str, dict]) -> int:
-    """The bytes of one sequence's values, every field (2D, RGB or volumes alike)."""
     import numpy as np
 
-    return sum(int(np.prod(f["shape"], dtype=np.int64)) * np.dtype(f["dtype"]).itemsize for f in features.values())
+    body, features = b"", {}
+    for f in fields_of(spec):
+        shape = list(f.shape(spec))
+        size = math.prod(shape) * np.dtype(f.dtype).itemsize
+        value = _entry(f.name, _field(1, _field(1, bytes(size))))  # Feature.bytes_list.value: [the bytes]
+        features[f.name] = {"dtype": f.dtype, "shape": shape, "offset": len(body) + len(value) - size}
+        packed = b"".join(_varint(n) for n in shape)
+        body += value + _entry(f"{f.name}/shape", _field(3, _field(1, packed) if shape else b""))  # Feature.int64_list
+    head = _field_head(1, len(body))  # Example.features
+    return head + body, {name: {**stored, "offset": len(head) + stored["offset"]} for name, stored in features.items()}
 
 
-def _list(dtype: str) -> str:
-    """The Example list that holds a field of `dtype`."""
-    return "bytes_list" if dtype == "uint8" else "float_list" if dtype.startswith("float") else "int64_list"
+def _entry(key: str, feature: bytes) -> bytes:
+    """One entry of `Features.feature`, a map<string, Feature>: the key (field 1), then the Feature (field 2)."""
+    return _field(1, _field(1, key.encode()) + _field(2, feature))
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field: tag, length, payload."""
+    return _field_head(number, len(payload)) + payload
+
+
+def _field_head(number: int, length: int) -> bytes:
+    return _varint(number << 3 | 2) + _varint(length)  # wire type 2: length-delimited
+
+
+def _varint(n: int) -> bytes:
+    """Protobuf's base-128 varint: 7 bits a byte, least significant first, the high bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
 
 
 @contextlib.contextmanager
@@ -425,26 +450,19 @@ def _shard_file(path: Path, compression: str):
             yield file
 
 
-def _examples(rows: dict, features: dict[str, dict]):
-    """The serialized `tf.train.Example` of each sequence of `rows` ({name: (b, ...) array})."""
-    example_class = _example_class()
+def _examples(rows: dict, features: dict[str, dict], template: bytes):
+    """The serialized `tf.train.Example` of each sequence of `rows` ({name: (b, ...) array}): the template
+    with each field's bytes at its offset."""
+    import numpy as np
+
     count = len(rows["index"])
-    values = {}
+    examples = np.tile(np.frombuffer(template, np.uint8), (count, 1))
     for name, stored in features.items():
-        value = rows[name].reshape(count, -1)
-        if stored["list"] != "bytes_list":  # Python numbers for the lists: bools as 0 and 1
-            value = value.astype("float32" if stored["list"] == "float_list" else "int64").tolist()
-        values[name] = value
-    for j in range(count):
-        example = example_class()
-        feature = example.features.feature
-        for name, stored in features.items():
-            if stored["list"] == "bytes_list":
-                feature[name].bytes_list.value.append(values[name][j].tobytes())
-                feature[f"{name}/shape"].int64_list.value.extend(stored["shape"])
-            else:
-                getattr(feature[name], stored["list"]).value.extend(values[name][j])
-        yield example.SerializeToString(deterministic=True)  # map entries in key order: the same bytes every time
+        value = np.ascontiguousarray(rows[name], np.dtype(stored["dtype"]).newbyteorder("<"))
+        value = value.reshape(count, -1).view(np.uint8)
+        examples[:, stored["offset"] : stored["offset"] + value.shape[1]] = value
+    for example in examples:
+        yield example.tobytes()
 
 
 def _record(data: bytes) -> bytes:
@@ -459,41 +477,3 @@ def _masked_crc(data: bytes) -> bytes:
 
     crc = google_crc32c.value(data)
     return struct.pack("<I", (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF)
-
-
-@functools.cache
-def _example_class():
-    """`tensorflow.Example` (tensorflow/core/example/example.proto and feature.proto) as a protobuf class,
-    declared here so that writing needs no TensorFlow; in a pool of its own, beside TensorFlow's if loaded."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-    F = descriptor_pb2.FieldDescriptorProto
-    proto = descriptor_pb2.FileDescriptorProto(name="moving_mnist/example.proto", package="tensorflow", syntax="proto3")
-
-    def message(name: str, *fields, nested=(), map_entry=False):
-        proto_fields = [F(name=n, number=i, label=F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL, type=t,
-                          type_name=type_name, oneof_index=oneof)
-                        for i, (n, t, type_name, repeated, oneof) in enumerate(fields, 1)]
-        options = descriptor_pb2.MessageOptions(map_entry=True) if map_entry else None
-        return descriptor_pb2.DescriptorProto(name=name, field=proto_fields, nested_type=list(nested), options=options)
-
-    def listed(name, t):  # `repeated <t> value = 1;`
-        return message(name, ("value", t, None, True, None))
-
-    feature = message("Feature", ("bytes_list", F.TYPE_MESSAGE, ".tensorflow.BytesList", False, 0),
-                      ("float_list", F.TYPE_MESSAGE, ".tensorflow.FloatList", False, 0),
-                      ("int64_list", F.TYPE_MESSAGE, ".tensorflow.Int64List", False, 0))
-    feature.oneof_decl.add(name="kind")
-    proto.message_type.extend([
-        listed("BytesList", F.TYPE_BYTES),
-        listed("FloatList", F.TYPE_FLOAT),
-        listed("Int64List", F.TYPE_INT64),
-        feature,
-        message("Features", ("feature", F.TYPE_MESSAGE, ".tensorflow.Features.FeatureEntry", True, None),
-                nested=[message("FeatureEntry", ("key", F.TYPE_STRING, None, False, None),
-                                ("value", F.TYPE_MESSAGE, ".tensorflow.Feature", False, None), map_entry=True)]),
-        message("Example", ("features", F.TYPE_MESSAGE, ".tensorflow.Features", False, None)),
-    ])
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))

@@ -6,21 +6,26 @@
     >>> batch["input_frames"].shape, batch["input_frames"].dtype
     (TensorShape([32, 10, 64, 64]), tf.uint8)
 
-Every field decodes to its own dtype and a static shape, both read from the export's manifest
-(`moving-mnist-export.json`), which also holds the sha256 of every shard, checked before the first
-batch. TensorFlow is imported when `dataset` is called, not with this module; nothing else in the
-project imports it.
+Every Example of an export is laid out alike, so each field is taken out of its record at the offset
+the export's manifest (`moving-mnist-export.json`) gives, without parsing, into its own dtype and a
+static shape. The manifest also holds the sha256 of every shard, checked before the first batch.
+TensorFlow is imported when `dataset` is called, not with this module; nothing else in the project
+imports it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from generator.files import file_sha256
 from moving_mnist_cli import MANIFEST
+
+HEADER = 12  # a TFRecord: the data's length (8 bytes) and its checksum (4), the data, the data's checksum (4)
+FRAMING = HEADER + 4
 
 
 def dataset(
@@ -51,8 +56,9 @@ def dataset(
     seed: with `shuffle`, the same seed gives the same orders, epoch after epoch, on any machine.
     deterministic: False lets the parallel reads and decoding hand over whatever is ready first: faster,
         but the order is no longer the same from run to run.
-    verify: check each shard's sha256 against the manifest first (reading every byte once); a shard
-        that differs raises ValueError naming it.
+    verify: check each shard's sha256 against the manifest first (reading every byte once), then read
+        the records without their own checksums; a shard that differs raises ValueError naming it.
+        False: no check first; TensorFlow checks each record's crc32c as it reads it (slower).
     """
     manifest, paths = _shards(source, split)
     features = manifest["tfrecord"]["features"]
@@ -66,46 +72,53 @@ def dataset(
 
     import tensorflow as tf
 
-    compression = "GZIP" if manifest["tfrecord"]["compression"] == "gzip" else ""
+    stored = manifest["tfrecord"]
+    compression = "GZIP" if stored["compression"] == "gzip" else ""
+    if verify:  # every byte already checked against its sha256: read the records whole, without their crc32c
+        def read(files):
+            return tf.data.FixedLengthRecordDataset(files, FRAMING + stored["record_bytes"], compression_type=compression)
+        start = HEADER
+    else:  # TensorFlow checks each record's crc32c as it reads it
+        def read(files):
+            return tf.data.TFRecordDataset(files, compression_type=compression)
+        start = 0
     files = [str(path) for path in paths]
     if shuffle:
         shards = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         records = shards.interleave(
-            lambda path: tf.data.TFRecordDataset(path, compression_type=compression),
-            cycle_length=min(cycle_length, len(files)),
-            num_parallel_calls=tf.data.AUTOTUNE,
+            read, cycle_length=min(cycle_length, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=deterministic,
         ).shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     else:
-        records = tf.data.TFRecordDataset(files, compression_type=compression)  # one reader, in index order
+        records = read(files)  # one reader, in index order
     records = records.apply(tf.data.experimental.assert_cardinality(sum(manifest["files"][path.name]["sequences"]
                                                                          for path in paths)))
     if batch_size is not None:
         records = records.batch(batch_size, drop_remainder=drop_remainder)
-    parse = _parser(tf, {name: features[name] for name in columns})
-    return records.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic).prefetch(tf.data.AUTOTUNE)
+    decode = _decoder(tf, {name: features[name] for name in columns}, start)
+    return records.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic).prefetch(tf.data.AUTOTUNE)
 
 
-def _parser(tf, features: dict[str, dict]):
-    """A function from serialized Examples, `()` or `(b,)` strings, to `{name: (*lead, *shape) tensor}`."""
-    stored = {"bytes_list": tf.string, "int64_list": tf.int64, "float_list": tf.float32}
-    schema = {
-        name: tf.io.FixedLenFeature([] if f["list"] == "bytes_list" else f["shape"], stored[f["list"]])
-        for name, f in features.items()
-    }
+def _decoder(tf, features: dict[str, dict], start: int):
+    """A function from records, `()` or `(b,)` strings each holding an Example at `start`, to
+    `{name: (*lead, *shape) tensor}`: each field's bytes taken at their offset, without parsing the Example."""
 
-    def parse(serialized):
-        parsed = tf.io.parse_example(serialized, schema)
-        lead = [-1 if n is None else n for n in serialized.shape.as_list()]  # [], [b], or [-1]: a last smaller batch
+    def decode(records):
+        raw = tf.io.decode_raw(records, tf.uint8)  # (*lead, record bytes): one copy
+        lead = [-1 if n is None else n for n in records.shape.as_list()]  # [], [b], or [-1]: a last smaller batch
         values = {}
         for name, f in features.items():
-            value, dtype = parsed[name], tf.dtypes.as_dtype(f["dtype"])
-            if f["list"] == "bytes_list":
-                value = tf.reshape(tf.io.decode_raw(value, dtype), lead + f["shape"])
-            values[name] = tf.cast(value, dtype)  # int64 lists back to int16, int32, bool
+            dtype, count = tf.dtypes.as_dtype(f["dtype"]), math.prod(f["shape"])
+            begin = start + f["offset"]
+            value = raw[..., begin : begin + count * dtype.size]
+            if dtype == tf.bool:
+                value = tf.cast(value, tf.bool)  # stored as bytes 0 and 1
+            elif dtype != tf.uint8:  # little-endian bytes, as TensorFlow's hosts (x86-64, arm64) hold them
+                value = tf.bitcast(tf.reshape(value, [*lead, count, dtype.size]), dtype)
+            values[name] = tf.reshape(value, lead + f["shape"])
         return values
 
-    return parse
+    return decode
 
 
 def _shards(source, split: str) -> tuple[dict, list[Path]]:

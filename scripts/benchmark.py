@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
                                 [--skip-memory] [--skip-parquet] [--skip-tensorflow] [--repeats 5] [--stream]
+                                [--tensorflow]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -36,7 +37,9 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader. `--stream` runs only these.
 (t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
     against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
-    tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
+    tensors), with the CPU time of t and t2; the shards' sha256 check, and (t4) exporting TFRecords against
+    npy (needs tensorflow).
+    `--tensorflow` runs only these.
 (n) building N classic sequences into the Arrow cache (one Arrow table per chunk), against (n1) pyarrow
     writing the same table to one IPC file and (n2) the builder that encoded example by example (the
     project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether n and n2
@@ -771,8 +774,8 @@ TARGET_TFRECORD_RATIO = 1 / 2  # (t): the TFRecord reader at least half as fast 
 def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
     """(t) frames/s of an epoch of classic's input and output frames, in batches of 256, after a warm-up epoch,
     in turns: the TFRecord reader (t), `to_tf_dataset` cast back to uint8 (t1), numpy slices of the Arrow cache
-    (t2, README's uint8 numpy) and the same made tensors (t3); the shards' sha256 check, and exporting
-    TFRecords against npy (t4)."""
+    (t2, README's uint8 numpy) and the same made tensors (t3), and the CPU time of t and t2; the shards' sha256
+    check, and exporting TFRecords against npy (t4)."""
     if importlib.util.find_spec("tensorflow") is None:
         return [("(t) reading into TensorFlow", "skipped: no tensorflow", "pip install '.[tensorflow]'", "")]
     import contextlib
@@ -825,6 +828,7 @@ def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
         for run in runs.values():
             run()  # warm-up: graphs traced, files in the page cache
         seconds = interleaved({name: clocked(run) for name, run in runs.items()}, max(repeats, ROW_ROUNDS["(t)"]))
+        cpu = {name: min(cpu_time(runs[name]) for _ in range(repeats)) for name in ("t", "t2")}  # what load does not change
     fps = {name: n * 20 / value for name, value in seconds.items()}
     ratio, target = fps["t"] / fps["t2"], TARGET_TFRECORD_RATIO
     check = checked["on"] - checked["off"]
@@ -835,6 +839,7 @@ def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
         ("(t3) the same, made tensors", f"{fps['t3']:,.0f} frames/s", "", ""),
         ("    t / t2", f"{ratio:.2f}x", f">= {target:.2f}x", verdict(ratio >= target)),
         ("    t1 / t2, t / t3", f"{fps['t1'] / fps['t2']:.2f}x, {fps['t'] / fps['t3']:.2f}x", "", ""),
+        ("    CPU seconds per epoch, t / t2", f"{cpu['t']:.3f} s / {cpu['t2']:.3f} s, {cpu['t'] / cpu['t2']:.1f}x", "", ""),
         ("    sha256 check of the shards, before batch 1", f"{check:.2f} s, {shards / check / 1e9:.2f} GB/s", "", ""),
         (f"(t4) export tfrecord / npy, {n} sequences", f"{exported['tfrecord']:.2f} s / {exported['npy']:.2f} s", "", ""),
     ]
@@ -961,6 +966,7 @@ def main() -> None:
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
     parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
+    parser.add_argument("--tensorflow", action="store_true", help="only (t): reading into TensorFlow")
     parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
     parser.add_argument("--tables", action="store_true", help="only (n): Arrow tables against pyarrow and the builder of examples")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
@@ -995,6 +1001,9 @@ def main() -> None:
     if args.tables:
         args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = True
         args.skip_tensorflow = args.skip_dask = True
+    if args.tensorflow:
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = True
+        args.skip_volumes = args.skip_tables = args.skip_dask = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -1008,7 +1017,7 @@ def main() -> None:
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
-    if not (args.stream or args.tables):
+    if not (args.stream or args.tables or args.tensorflow):
         rows += startup_rows(args.repeats)
     if not args.skip_metrics:
         print("(m): scoring predictions ...", file=sys.stderr, flush=True)
@@ -1025,7 +1034,7 @@ def main() -> None:
     if not args.skip_volumes:
         print("(k): volumes ...", file=sys.stderr, flush=True)
         rows += volume_rows(args.repeats)
-    if not args.tables:
+    if not (args.tables or args.tensorflow):
         print("(s): training on the fly ...", file=sys.stderr, flush=True)
         rows += stream_rows(args.num_sequences, data_dir, args.repeats)
     if not args.skip_tensorflow:

@@ -121,27 +121,58 @@ def test_a_list_of_shard_files_reads_those_shards_in_the_order_given(classic):
 # --- what the shards hold --------------------------------------------------------------------------
 
 
-def _tensorflow_example(row: dict) -> bytes:
+def _tensorflow_example(row: dict) -> "tf.train.Example":
     """A sequence as TensorFlow's own tf.train.Example, built as the README's schema says."""
     feature = {}
     for name, value in row.items():
-        if value.dtype == np.uint8:
-            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.tobytes()]))
-            feature[f"{name}/shape"] = tf.train.Feature(int64_list=tf.train.Int64List(value=value.shape))
-        elif value.dtype == np.float32:
-            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=value.ravel()))
-        else:
-            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=value.ravel().astype(np.int64)))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
+        feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.astype(value.dtype.newbyteorder("<")).tobytes()]))
+        feature[f"{name}/shape"] = tf.train.Feature(int64_list=tf.train.Int64List(value=value.shape))
+    return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def test_a_shard_is_byte_for_byte_what_tensorflows_own_writer_writes(classic, tmp_path):
+def _records(path: Path) -> list[bytes]:
+    """The records of a TFRecord file, framing and checksums read by TensorFlow."""
+    return [record.numpy() for record in tf.data.TFRecordDataset(str(path))]
+
+
+def test_a_shard_holds_tensorflows_own_examples_framed_as_tensorflows_writer_frames_them(classic, tmp_path):
     out, ds = classic
     arrow = _arrow(ds["train"].select(range(7, 14)))
+    shard = out / "train-00001-of-00006.tfrecord"
+    records = _records(shard)
+    assert [tf.train.Example.FromString(record) for record in records] == [
+        _tensorflow_example({name: values[i] for name, values in arrow.items()}) for i in range(7)]
     with tf.io.TFRecordWriter(str(tmp_path / "reference.tfrecord")) as writer:
-        for i in range(7):
-            writer.write(_tensorflow_example({name: values[i] for name, values in arrow.items()}))
-    assert (out / "train-00001-of-00006.tfrecord").read_bytes() == (tmp_path / "reference.tfrecord").read_bytes()
+        for record in records:
+            writer.write(record)
+    assert shard.read_bytes() == (tmp_path / "reference.tfrecord").read_bytes()
+
+
+def test_every_record_has_the_manifests_length_and_each_field_its_bytes_at_the_manifests_offset(mnist_dir, tmp_path):
+    """What the reader relies on to take fields out without parsing: crowded, whose padding objects vary."""
+    parameters = {"num_train": 6, "num_validation": 0, "num_test": 0, "seed": 3}
+    ds = _export("crowded", tmp_path / "out", mnist_dir, tmp_path / "cache", **parameters)
+    stored = json.loads((tmp_path / "out" / MANIFEST).read_text())["tfrecord"]
+    records = _records(tmp_path / "out" / "train-00000-of-00001.tfrecord")
+    arrow = _arrow(ds["train"])
+    assert len(records) == 6 and {len(record) for record in records} == {stored["record_bytes"]}
+    for i, record in enumerate(records):
+        for name, values in arrow.items():
+            value = values[i].astype(values.dtype.newbyteorder("<")).tobytes()
+            offset = stored["features"][name]["offset"]
+            assert record[offset : offset + len(value)] == value, name
+
+
+def test_without_the_reader_parse_example_and_decode_raw_read_the_same_fields(classic):
+    """The README's recipe for TensorFlow alone: each field a string feature, decoded in its dtype."""
+    out, ds = classic
+    files = sorted(str(path) for path in out.glob("test-*.tfrecord"))
+    schema = {name: tf.io.FixedLenFeature([], tf.string) for name in DTYPES if name in ds["test"].features}
+    parsed = tf.io.parse_example(next(iter(tf.data.TFRecordDataset(files).batch(100))), schema)
+    arrow = _arrow(ds["test"])
+    for name, expected in arrow.items():
+        value = tf.reshape(tf.io.decode_raw(parsed[name], tf.dtypes.as_dtype(DTYPES[name])), expected.shape)
+        assert value.numpy().tobytes() == expected.tobytes(), name
 
 
 def test_gzip_shards_are_the_same_records_in_one_gzip_stream_without_name_or_time(classic, mnist_dir, tmp_path):
@@ -162,12 +193,13 @@ def test_the_manifest_holds_each_shard_and_the_schema_of_every_field(classic):
     sizes |= {"train-00005-of-00006.tfrecord": 5, "test-00000-of-00002.tfrecord": 7, "test-00001-of-00002.tfrecord": 5}
     assert {name: entry["sequences"] for name, entry in manifest["files"].items()} == sizes
     assert manifest["tfrecord"]["compression"] == "none" and manifest["tfrecord"]["shard_size"] == 7
-    lists = {"uint8": "bytes_list", "float32": "float_list"}  # and every other dtype an int64_list
-    expected = {name: {"dtype": DTYPES[name], "shape": list(values.shape[1:]), "list": lists.get(DTYPES[name], "int64_list")}
-                for name, values in _arrow(ds["train"]).items()}
-    assert manifest["tfrecord"]["features"] == expected
-    assert expected["positions"] == {"dtype": "int16", "shape": [20, 2, 2], "list": "int64_list"}
+    features = manifest["tfrecord"]["features"]
+    expected = {name: {"dtype": DTYPES[name], "shape": list(values.shape[1:])} for name, values in _arrow(ds["train"]).items()}
+    assert {name: {"dtype": f["dtype"], "shape": f["shape"]} for name, f in features.items()} == expected
+    assert expected["positions"] == {"dtype": "int16", "shape": [20, 2, 2]}
     assert expected["labels"]["shape"] == [2] and expected["index"]["shape"] == []
+    offsets = [f["offset"] for f in features.values()]
+    assert offsets == sorted(offsets) and offsets[-1] < manifest["tfrecord"]["record_bytes"]  # in column order
 
 
 # --- the reader ------------------------------------------------------------------------------------
@@ -226,6 +258,20 @@ def test_a_corrupt_shard_is_refused_naming_it_before_the_first_batch(classic, tm
     shard.write_bytes(bytes(data[:-100]))
     with pytest.raises(ValueError, match="train-00002-of-00006.tfrecord: corrupt"):
         moving_mnist.tf.dataset(copy, "train")
+
+
+def test_without_verify_tensorflow_checks_each_records_checksum_as_it_reads_it(classic, tmp_path):
+    out, ds = classic
+    _assert_same(_read(out, "train", verify=False), _arrow(ds["train"]))
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    shard = copy / "train-00002-of-00006.tfrecord"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    train = moving_mnist.tf.dataset(copy, "train", verify=False)  # nothing checked yet
+    with pytest.raises(tf.errors.DataLossError, match="corrupted record"):
+        list(train)
 
 
 @pytest.mark.parametrize(
