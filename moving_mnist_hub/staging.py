@@ -30,18 +30,20 @@ from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_ba
 from generator.files import file_sha256
 from moving_mnist_hub import dataset_pictures
 
-# Chosen by measurement (scripts/benchmark.py (e), README "Publish to the Hub"): zstd level 1 without
-# dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries, content-defined
-# chunking) and gives 28% smaller files; faster zstd levels give bigger files and no speed, as the
-# nested-list encoding of Array3D dominates. 256 sequences (about 22 MB of classic frames) per row
-# group keeps random access cheap. Statistics only where a reader can use them (`index`).
+# Chosen by measurement (scripts/benchmark.py (e) and (k), README "Publish to the Hub"). Writing: zstd
+# level 1 without dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries,
+# content-defined chunking) and gives smaller files. Reading: `load_dataset` decodes every pixel of a
+# nested list column on its own (levels and all), so the layout decides its speed: arrays stored as
+# fixed-size lists of non-null values (`parquet_schema`) in row groups of about 50 classic sequences
+# decode without validity bitmaps and in buffers the allocator reuses. Statistics only where a reader
+# can use them (`index`).
 PARQUET_OPTIONS = {
     "compression": "zstd",
     "compression_level": 1,
     "use_dictionary": False,
     "write_statistics": ["index"],
 }
-ROW_GROUP_SIZE = 256
+ROW_GROUP_BYTES = 2**22  # of fixed-size values: 51 classic sequences, 25 notebook ones
 MIN_SHARD_SIZE = 10**6  # "1MB" as datasets counts: smaller shards only multiply files and requests
 MANIFEST = ".moving-mnist-stage.json"
 _METADATA_KEY = b"moving_mnist"  # in each shard's footer: which data it holds
@@ -213,7 +215,7 @@ def identity(spec, code_hash: str, max_shard_size: int) -> str:
         "code": code_hash,
         "staging_code": _CODE_HASH,
         "parquet": PARQUET_OPTIONS,
-        "row_group_size": ROW_GROUP_SIZE,
+        "row_group_bytes": ROW_GROUP_BYTES,
         "max_shard_size": max_shard_size,
         "pyarrow": pa.__version__,
     }
@@ -233,9 +235,66 @@ def _shard_names(split: str, n: int) -> list[str]:
 def _write_shard(job) -> str:
     ds, path, i, n, identity = job
     lo, hi = ds.num_rows * i // n, ds.num_rows * (i + 1) // n
-    schema = ds.features.arrow_schema  # carries the features (Array3D, ClassLabel names) for readers
-    footer = json.dumps({"identity": identity, "shard": i, "num_shards": n}).encode()
-    schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: footer})
+    footer = {"identity": identity, "shard": i, "num_shards": n}
+    return write_parquet(ds.data.table.slice(lo, hi - lo), ds.features, path, footer)
+
+
+def write_parquet(table: pa.Table, features: datasets.Features, path: Path, footer: dict) -> str:
+    """Write `table` (rows of `features`, as `datasets` stores them) to the Parquet file `path`, as every
+    published shard is written: in `parquet_schema(features)`, with `PARQUET_OPTIONS`, `rows_per_group`
+    rows per row group, and `footer` (JSON) in the schema's metadata; return the file's sha256."""
+    schema = parquet_schema(features)
+    schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: json.dumps(footer).encode()})
+    columns = [_storage(table.column(field.name)).cast(field.type) for field in schema]  # no copy: offsets checked
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
-        writer.write_table(ds.data.table.slice(lo, hi - lo).replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP_SIZE)
+        writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=rows_per_group(schema))
     return file_sha256(path)
+
+
+def parquet_schema(features: datasets.Features) -> pa.Schema:
+    """The Arrow schema of the shards: that of `features` (its metadata names the features, for readers
+    without the card), except that each `ArrayXD` field of shape `(d0, d1, ...)` is stored as fixed-size
+    lists (`d0` lists of `d1` ...) of non-null values.
+
+    Parquet decodes those without validity bitmaps, and `datasets` casts them to the features' own
+    storage (lists with offsets) by computing the offsets alone; pyarrow, polars and duckdb read them
+    as nested arrays of that shape.
+    """
+    own = features.arrow_schema
+    return pa.schema(
+        [_fixed_shape(field, features[field.name]) for field in own], metadata=own.metadata
+    )
+
+
+def rows_per_group(schema: pa.Schema) -> int:
+    """Rows per row group: as many as hold `ROW_GROUP_BYTES` of the schema's fixed-size values, at least 1."""
+    return max(1, ROW_GROUP_BYTES // max(1, sum(_fixed_bytes(field.type) for field in schema)))
+
+
+_ARRAYS = (datasets.Array2D, datasets.Array3D, datasets.Array4D, datasets.Array5D)
+
+
+def _fixed_shape(field: pa.Field, feature) -> pa.Field:
+    if not isinstance(feature, _ARRAYS) or None in feature.shape:
+        return field
+    value_type = field.type.storage_type
+    while pa.types.is_list(value_type):
+        value_type = value_type.value_type
+    for size in reversed(feature.shape):
+        value_type = pa.list_(pa.field("item", value_type, nullable=False), size)
+    return pa.field(field.name, value_type, nullable=False)
+
+
+def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if not isinstance(column.type, pa.ExtensionType):
+        return column
+    return pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
+
+
+def _fixed_bytes(value_type: pa.DataType) -> int:
+    if pa.types.is_fixed_size_list(value_type):
+        return value_type.list_size * _fixed_bytes(value_type.value_type)
+    try:
+        return value_type.bit_width // 8
+    except ValueError:  # strings, variable lists: not counted
+        return 0

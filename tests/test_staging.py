@@ -9,6 +9,7 @@ from pathlib import Path
 
 import datasets
 import imageio.v3 as iio
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
@@ -78,18 +79,34 @@ def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_di
 
 
 def test_parquet_settings_are_the_documented_ones(args, tmp_path):
-    main(args)
+    main([*args, "--set", "num_train=100"])
     metadata = pq.read_metadata(tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet")
-    assert metadata.num_row_groups == 1 and metadata.row_group(0).num_rows == 40
+    # a classic row's fixed-size values: frames, positions (20, 2, 2) int16, labels and index int64, source_indices int32
+    row_bytes = 2 * 10 * 64 * 64 + 20 * 2 * 2 * 2 + 2 * 8 + 2 * 4 + 8
+    per_group = 2**22 // row_bytes
+    assert staging.ROW_GROUP_BYTES == 2**22 and per_group == 51
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [51, 49]
     frames = metadata.row_group(0).column(0)
-    assert frames.path_in_schema.startswith("input_frames")
+    assert frames.path_in_schema == "input_frames.list.element.list.element.list.element"
     assert frames.compression == "ZSTD"
     assert "RLE_DICTIONARY" not in frames.encodings and "PLAIN_DICTIONARY" not in frames.encodings
     assert not frames.is_stats_set  # statistics of pixels help no reader
     index = [metadata.row_group(0).column(i) for i in range(metadata.num_columns)][-1]
     assert index.path_in_schema == "index" and index.is_stats_set
-    assert (index.statistics.min, index.statistics.max) == (0, 39)
-    assert staging.ROW_GROUP_SIZE == 256
+    assert (index.statistics.min, index.statistics.max) == (0, 50)
+
+
+def test_arrays_are_stored_as_fixed_size_lists_of_values_that_are_never_null(args, tmp_path):
+    main(args)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    schema = pq.read_schema(shard)
+    value = pa.field("item", pa.uint8(), nullable=False)
+    for size in (64, 64, 10):
+        value = pa.field("item", pa.list_(value, size), nullable=False)
+    assert schema.field("input_frames") == pa.field("input_frames", value.type, nullable=False)
+    assert schema.field("labels").type == pa.list_(pa.int64(), 2)  # not an array: as datasets stores it
+    frames = pq.ParquetFile(shard).schema.column(0)  # required lists: only the three list levels are recorded
+    assert (frames.max_definition_level, frames.max_repetition_level) == (3, 3)
 
 
 def test_a_rerun_keeps_the_staged_shards(args, tmp_path, capsys):
@@ -264,7 +281,7 @@ def test_the_manifest_records_the_sha256_of_every_staged_file(args, tmp_path):
 def test_editing_the_staging_code_changes_the_shard_identity(tmp_path):
     spec = moving_mnist.PRESETS["classic"].spec
     edited = tmp_path / "staging_edited.py"
-    edited.write_text(Path(staging.__file__).read_text().replace("ROW_GROUP_SIZE = 256", "ROW_GROUP_SIZE = 256  # edited"))
+    edited.write_text(Path(staging.__file__).read_text().replace("ROW_GROUP_BYTES = 2**22", "ROW_GROUP_BYTES = 2**22  # edited"))
     module_spec = importlib.util.spec_from_file_location("staging_edited", edited)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
