@@ -241,14 +241,25 @@ def _write_shard(job) -> str:
 
 def write_parquet(table: pa.Table, features: datasets.Features, path: Path, footer: dict) -> str:
     """Write `table` (rows of `features`, as `datasets` stores them) to the Parquet file `path`, as every
-    published shard is written: in `parquet_schema(features)`, with `PARQUET_OPTIONS`, `rows_per_group`
-    rows per row group, and `footer` (JSON) in the schema's metadata; return the file's sha256."""
-    schema = parquet_schema(features)
-    schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: json.dumps(footer).encode()})
-    columns = [_storage(table.column(field.name)).cast(field.type) for field in schema]  # no copy: offsets checked
-    with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
-        writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=rows_per_group(schema))
+    published shard is written: `parquet_table`, with `PARQUET_OPTIONS`, `rows_per_group` rows per row
+    group, and `footer` (JSON) in the schema's metadata; return the file's sha256."""
+    table = parquet_table(table, features)
+    table = table.replace_schema_metadata({**table.schema.metadata, _METADATA_KEY: json.dumps(footer).encode()})
+    with pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS) as writer:
+        writer.write_table(table, row_group_size=rows_per_group(table.schema))
     return file_sha256(path)
+
+
+def parquet_table(table: pa.Table, features: datasets.Features) -> pa.Table:
+    """`table` (rows of `features`, as `datasets` stores them) in `parquet_schema(features)`, on the same
+    values buffers (no copy); `ArrowInvalid` if an array is not of its feature's shape, `ValueError` if
+    it holds a null."""
+    schema = parquet_schema(features)
+    columns = [_storage(table.column(field.name)) for field in schema]
+    for field, column in zip(schema, columns):
+        if not field.nullable and _has_nulls(column):
+            raise ValueError(f"field {field.name!r} holds nulls: the shards store arrays of values only")
+    return pa.Table.from_arrays([column.cast(field.type) for field, column in zip(schema, columns)], schema=schema)
 
 
 def parquet_schema(features: datasets.Features) -> pa.Schema:
@@ -261,9 +272,7 @@ def parquet_schema(features: datasets.Features) -> pa.Schema:
     as nested arrays of that shape.
     """
     own = features.arrow_schema
-    return pa.schema(
-        [_fixed_shape(field, features[field.name]) for field in own], metadata=own.metadata
-    )
+    return pa.schema([_fixed_shape(field, features[field.name]) for field in own], metadata=own.metadata)
 
 
 def rows_per_group(schema: pa.Schema) -> int:
@@ -289,6 +298,18 @@ def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if not isinstance(column.type, pa.ExtensionType):
         return column
     return pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
+
+
+def _has_nulls(column: pa.ChunkedArray) -> bool:
+    """Whether a null is anywhere in `column`, at any level of its lists."""
+    for array in column.chunks:
+        while True:
+            if array.null_count:
+                return True
+            if not (pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type)):
+                break
+            array = array.flatten()
+    return False
 
 
 def _fixed_bytes(value_type: pa.DataType) -> int:

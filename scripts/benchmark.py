@@ -1,7 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--repeats 5]
+                                [--skip-memory] [--skip-parquet] [--skip-load] [--repeats 5]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -25,6 +25,10 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c);
 (j) `crowded` with all its annotations (boxes, masks, tracks, centres, velocities), against the same
     config with none: `generate` frames/s, and building into the Arrow cache.
+(p) `load_dataset(STAGE, "classic")` of N sequences staged by `publish --dry-run`, against building them
+    (`moving_mnist.load` into a fresh cache), and the same rows in the other shard layouts measured
+    (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; and
+    the seconds of its steps (decode, cast to the features, Arrow write) for ours and the one before.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -317,8 +321,7 @@ def measure_parquet(n: int, data_dir: str, repeats: int) -> dict[str, tuple[floa
             staging.write_shards({"train": ds}, Path(folder) / "classic", "benchmark", shard_size)
 
         def ours_one_thread(folder):
-            pq.write_table(ds.data.table, os.path.join(folder, "a.parquet"), row_group_size=staging.ROW_GROUP_SIZE,
-                           **staging.PARQUET_OPTIONS)
+            staging.write_parquet(ds.data.table, ds.features, Path(folder) / "a.parquet", {})
 
         def defaults(folder):
             ds.to_parquet(os.path.join(folder, "a.parquet"))
@@ -533,6 +536,128 @@ def startup_rows(repeats: int) -> list[tuple]:
     ]
 
 
+# (p): loading the published layout with `load_dataset`, no script
+
+TARGET_LOAD_RATIO = 1.5  # (p): load_dataset of the staged config at most 1.5x building it locally
+TARGET_LOAD_SPEEDUP = 3  # (p): and at least 3x faster than the layout staged before
+LOAD_ROUNDS = 3  # (p): the candidates and the build, in turns
+
+
+def load_layouts(features: datasets.Features) -> dict[str, object]:
+    """(p) The shard layouts measured, by name: each writes a table (rows of `features`, as `datasets`
+    stores them) to a Parquet file. The first is ours (`staging.write_parquet`), the second the one
+    staged before it."""
+    options = staging.PARQUET_OPTIONS
+    rows = staging.rows_per_group(staging.parquet_schema(features))
+
+    def fixed(table: pa.Table, path: str, **changes) -> None:  # our storage with other writer settings
+        pq.write_table(staging.parquet_table(table, features), path, **{**options, "row_group_size": rows, **changes})
+
+    def leaves(encoding: str) -> dict[str, str]:  # Parquet's column paths of the ArrayXD features' values
+        return {name + ".list.element" * len(feature.shape): encoding
+                for name, feature in features.items() if hasattr(feature, "shape")}
+
+    return {
+        "ours: fixed-size lists, 4 MiB row groups": lambda t, path: staging.write_parquet(t, features, path, {}),
+        "before: datasets' storage, 256 rows": lambda t, path: pq.write_table(t, path, row_group_size=256, **options),
+        "datasets' storage, 4 MiB row groups": lambda t, path: pq.write_table(t, path, row_group_size=rows, **options),
+        "fixed-size lists, 256 rows": lambda t, path: fixed(t, path, row_group_size=256),
+        "fixed-size lists, byte_stream_split": lambda t, path: fixed(t, path, column_encoding=leaves("BYTE_STREAM_SPLIT")),
+        "fixed-size lists, data page v2": lambda t, path: fixed(t, path, data_page_version="2.0"),
+    }
+
+
+def stage_layout(stage: Path, ds: datasets.Dataset, write, folder: Path) -> None:
+    """(p) A copy of `stage` (one config, one split) in `folder` whose shards hold the same rows, written by `write`."""
+    (folder / "classic").mkdir(parents=True)
+    shutil.copy(stage / "README.md", folder / "README.md")
+    lo = 0
+    for shard in sorted((stage / "classic").glob("*.parquet")):
+        rows = pq.read_metadata(shard).num_rows
+        write(ds.data.table.slice(lo, rows), str(folder / "classic" / shard.name))
+        lo += rows
+
+
+def load_steps(files: list[Path], features: datasets.Features) -> dict[str, float]:
+    """(p) Seconds of each step of `load_dataset` on `files`, done as its Parquet builder does them:
+    decode (a batch per row group), cast to the features, write the Arrow cache."""
+    import pyarrow.dataset as pads
+    from datasets.arrow_writer import ArrowWriter
+    from datasets.table import table_cast
+
+    steps = dict.fromkeys(("decode", "cast", "Arrow write"), 0.0)
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        writer = ArrowWriter(features=features, path=os.path.join(folder, "data.arrow"))
+        for file in files:
+            with open(file, "rb") as source:
+                fragment = pads.ParquetFileFormat().make_fragment(source)
+                batches = fragment.to_batches(batch_size=fragment.row_groups[0].num_rows, batch_readahead=0, fragment_readahead=0)
+                while True:
+                    start = time.perf_counter()
+                    batch = next(batches, None)
+                    decoded = time.perf_counter()
+                    steps["decode"] += decoded - start
+                    if batch is None:
+                        break
+                    table = table_cast(pa.Table.from_batches([batch]), features.arrow_schema)
+                    cast = time.perf_counter()
+                    writer.write_table(table)
+                    steps["cast"] += cast - decoded
+                    steps["Arrow write"] += time.perf_counter() - cast
+        start = time.perf_counter()
+        writer.finalize()
+        steps["Arrow write"] += time.perf_counter() - start
+    return steps
+
+
+def load_rows(n: int, data_dir: str) -> list[tuple]:
+    """(p) `load_dataset(STAGE, "classic")` of n staged train sequences in each layout, against building
+    them locally (`moving_mnist.load` into a fresh cache), in turns; and where its time goes."""
+    sizes = {"num_train": n, "num_validation": 0, "num_test": 0}
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as work:
+        work = Path(work)
+        from moving_mnist_hub import publish
+
+        publish.publish(["classic"], "benchmark/moving-mnist", stage=work / "stage", overrides=sizes, dry_run=True,
+                        data_dir=data_dir, cache_dir=str(work / "cache"))
+        ds = moving_mnist.load("classic", data_dir=data_dir, cache_dir=str(work / "cache"), **sizes)["train"]
+        layouts = load_layouts(ds.features)
+        for i, write in enumerate(layouts.values()):
+            stage_layout(work / "stage", ds, write, work / f"layout{i}")
+        folders = dict(zip(layouts, (work / f"layout{i}" for i in range(len(layouts)))))
+        runs = {"build": in_fresh_dir(lambda d: moving_mnist.load("classic", data_dir=data_dir, cache_dir=d, **sizes))}
+        for name, folder in folders.items():
+            runs[name] = in_fresh_dir(functools.partial(load_folder, folder))
+        seconds = interleaved(runs, LOAD_ROUNDS)
+        stored = {name: sum(p.stat().st_size for p in (folder / "classic").iterdir()) for name, folder in folders.items()}
+        steps = {}
+        for name in list(layouts)[:2]:
+            files = sorted((folders[name] / "classic").iterdir())
+            runs = [load_steps(files, ds.features) for _ in range(LOAD_ROUNDS)]
+            steps[name] = {step: min(run[step] for run in runs) for step in runs[0]}
+    ours, before = list(layouts)[:2]
+    ratio, speedup = seconds[ours] / seconds["build"], seconds[before] / seconds[ours]
+    rows = [
+        (f"(p) load_dataset(STAGE), {n} sequences", f"{seconds[ours]:.2f} s, {stored[ours] / 1e6:.1f} MB", "", ""),
+        ("(p1) build: moving_mnist.load, fresh cache", f"{seconds['build']:.2f} s", "", ""),
+        ("    p / p1", f"{ratio:.2f}x", f"<= {TARGET_LOAD_RATIO}x", verdict(ratio <= TARGET_LOAD_RATIO)),
+    ]
+    for i, name in enumerate(list(layouts)[1:], start=2):
+        rows.append((f"(p{i}) {name}", f"{seconds[name]:.2f} s, {stored[name] / 1e6:.1f} MB", "", ""))
+        rows.append((f"    p{i} / p", f"{seconds[name] / seconds[ours]:.2f}x",
+                     f">= {TARGET_LOAD_SPEEDUP}x" if name == before else "",
+                     verdict(speedup >= TARGET_LOAD_SPEEDUP) if name == before else ""))
+    for label, name in (("p", ours), ("p2", before)):  # each step alone, best of the rounds
+        rows.append((f"    {label}'s steps: decode, cast, Arrow write",
+                     ", ".join(f"{t:.2f}" for t in steps[name].values()) + " s", "", ""))
+    return rows
+
+
+def load_folder(stage: Path, cache_dir: str) -> None:
+    """`load_dataset` of a staged folder's classic config into `cache_dir`."""
+    datasets.load_dataset(str(stage), "classic", cache_dir=cache_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
@@ -542,6 +667,7 @@ def main() -> None:
     parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
+    parser.add_argument("--skip-load", action="store_true", help="skip (p)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
@@ -582,6 +708,9 @@ def main() -> None:
         rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
         print("(j): annotations ...", file=sys.stderr, flush=True)
         rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_load:
+        print("(p): loading the published layout (a few minutes) ...", file=sys.stderr, flush=True)
+        rows += load_rows(args.num_sequences, data_dir)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")

@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 import datasets
+import duckdb
 import imageio.v3 as iio
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -36,8 +38,8 @@ def args(mnist_dir, tmp_path):
     return _argv(mnist_dir, tmp_path)
 
 
-def _local(name, mnist_dir, tmp_path):
-    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES)
+def _local(name, mnist_dir, tmp_path, **overrides):
+    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES, **overrides)
 
 
 def _files(stage):
@@ -64,6 +66,55 @@ def test_load_dataset_of_the_stage_equals_the_local_build(args, mnist_dir, tmp_p
         for split in local:
             assert staged[split].features == local[split].features
             assert staged[split].data.table.equals(local[split].data.table), (name, split)
+
+
+@pytest.mark.parametrize("name", ["cifar10", "crowded", "numbers"])
+def test_rgb_and_annotated_configs_load_from_the_stage_as_the_local_build(name, request, mnist_dir, tmp_path):
+    data_dir = request.getfixturevalue("test_cifar") if name == "cifar10" else mnist_dir
+    # crowded with 3 objects each: its statistics figures refuse the absent objects' positions
+    fixed = {"num_objects": 3} if name == "crowded" else {}
+    sets = [arg for key, value in fixed.items() for arg in ("--set", f"{key}={value}")]
+    assert main([*_argv(data_dir, tmp_path, [name]), *sets]) == 0
+    local = _local(name, data_dir, tmp_path, **fixed)
+    kinds = {type(feature).__name__ for feature in local["train"].features.values()}
+    assert {"cifar10": "Array4D", "crowded": "Array2D", "numbers": "List"}[name] in kinds  # RGB, boxes, digit lists
+    staged = datasets.load_dataset(str(tmp_path / "stage"), name, cache_dir=str(tmp_path / "read"))
+    assert list(staged) == list(local)
+    for split in local:
+        assert staged[split].features == local[split].features
+        assert staged[split].data.table.equals(local[split].data.table), (name, split)
+
+
+def _readme_snippets() -> list[str]:
+    """The code blocks of the README's section on reading the shards without `datasets`."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Reading the shards without `datasets`", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readmes_lines_read_the_shards_into_the_local_builds_frames(args, mnist_dir, tmp_path, monkeypatch):
+    main([*args, "--max-shard-size", "1MB"])  # several shards, read back in order
+    assert len(list((tmp_path / "stage" / "classic").glob("train-*.parquet"))) > 1
+    local = _local("classic", mnist_dir, tmp_path)["train"].with_format("numpy")[:]  # the Arrow cache's rows
+    snippets = _readme_snippets()
+    assert len(snippets) == 2  # pyarrow, polars
+    monkeypatch.chdir(tmp_path / "stage")  # the repository's tree, as `hf download` leaves it
+    for snippet in snippets:
+        namespace = {}
+        exec(snippet, namespace)
+        for field in ("input_frames", "output_frames"):
+            frames = namespace[field]
+            assert frames.dtype == np.uint8 and frames.shape == (40, 10, 64, 64), snippet
+            assert frames.tobytes() == local[field].astype(np.uint8).tobytes(), (snippet, field)
+
+
+def test_duckdb_reads_the_local_builds_rows(args, mnist_dir, tmp_path):
+    main(args)
+    local = _local("classic", mnist_dir, tmp_path)["test"]
+    shard = tmp_path / "stage" / "classic" / "test-00000-of-00001.parquet"
+    table = pa.table(duckdb.sql(f"SELECT * FROM '{shard}' ORDER BY index"))
+    assert table.column_names == list(local.features)
+    assert table.to_pylist() == local.to_list()
 
 
 def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_dir, tmp_path):
@@ -287,6 +338,14 @@ def test_editing_the_staging_code_changes_the_shard_identity(tmp_path):
     module_spec.loader.exec_module(module)
     assert module.identity(spec, "code", 10**9) != staging.identity(spec, "code", 10**9)
     assert staging.identity(spec, "code", 10**9) == staging.identity(spec, "code", 10**9)
+
+
+def test_an_array_with_a_null_is_refused_naming_its_field(tmp_path):
+    features = datasets.Features({"frames": datasets.Array2D((2, 2), "uint8"), "index": datasets.Value("int64")})
+    rows = datasets.Dataset.from_dict({"frames": [[[1, 2], [3, 4]], [[5, 6], [7, None]]], "index": [0, 1]}, features=features)
+    with pytest.raises(ValueError, match="field 'frames' holds nulls"):
+        staging.write_parquet(rows.data.table, features, tmp_path / "a.parquet", {})
+    assert not (tmp_path / "a.parquet").exists()
 
 
 def test_there_are_never_more_shards_than_rows(mnist_dir, tmp_path):
