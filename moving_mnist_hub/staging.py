@@ -30,7 +30,7 @@ from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_ba
 from generator.files import file_sha256
 from moving_mnist_hub import dataset_pictures
 
-# Chosen by measurement (scripts/benchmark.py (e) and (k), README "Publish to the Hub"). Writing: zstd
+# Chosen by measurement (scripts/benchmark.py (e) and (p), README "Publish to the Hub"). Writing: zstd
 # level 1 without dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries,
 # content-defined chunking) and gives smaller files. Reading: `load_dataset` decodes every pixel of a
 # nested list column on its own (levels and all), so the layout decides its speed: arrays stored as
@@ -303,12 +303,10 @@ def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def _has_nulls(column: pa.ChunkedArray) -> bool:
     """Whether a null is anywhere in `column`, at any level of its lists."""
     for array in column.chunks:
-        while True:
-            if array.null_count:
-                return True
-            if not (pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type)):
-                break
+        while not array.null_count and (pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type)):
             array = array.flatten()
+        if array.null_count:
+            return True
     return False
 
 

@@ -340,6 +340,16 @@ def test_editing_the_staging_code_changes_the_shard_identity(tmp_path):
     assert staging.identity(spec, "code", 10**9) == staging.identity(spec, "code", 10**9)
 
 
+def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked_in_memory(mnist_dir, tmp_path):
+    train = _local("classic", mnist_dir, tmp_path)["train"]
+    whole = train.data.table.combine_chunks()
+    digests = set()
+    for rows in (40, 13, 1):  # as a build, a worker's range or a stream would hand them over
+        chunked = pa.Table.from_batches([batch for lo in range(0, 40, rows) for batch in whole.slice(lo, rows).to_batches()])
+        digests.add(staging.write_parquet(chunked, train.features, tmp_path / f"{rows}.parquet", {"shard": 0}))
+    assert len(digests) == 1
+
+
 def test_an_array_with_a_null_is_refused_naming_its_field(tmp_path):
     features = datasets.Features({"frames": datasets.Array2D((2, 2), "uint8"), "index": datasets.Value("int64")})
     rows = datasets.Dataset.from_dict({"frames": [[[1, 2], [3, 4]], [[5, 6], [7, None]]], "index": [0, 1]}, features=features)
