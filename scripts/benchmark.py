@@ -27,8 +27,10 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     config with none: `generate` frames/s, and building into the Arrow cache.
 (p) `load_dataset(STAGE, "classic")` of N sequences staged by `publish --dry-run`, against building them
     (`moving_mnist.load` into a fresh cache), and the same rows in the other shard layouts measured
-    (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; and
-    the seconds of its steps (decode, cast to the features, Arrow write) for ours and the one before.
+    (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; ours
+    and the one before through `load_dataset(REPO)` from the loopback Hub of tests/hubserver.py (real
+    HTTP, a child process per load), with the download alone; and the seconds of each step (decode,
+    cast to the features, Arrow write).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -630,6 +632,7 @@ def load_rows(n: int, data_dir: str) -> list[tuple]:
             runs[name] = in_fresh_dir(functools.partial(load_folder, folder))
         seconds = interleaved(runs, LOAD_ROUNDS)
         stored = {name: sum(p.stat().st_size for p in (folder / "classic").iterdir()) for name, folder in folders.items()}
+        hub = hub_loads({"ours": folders[list(layouts)[0]], "before": folders[list(layouts)[1]]}, LOAD_ROUNDS)
         steps = {}
         for name in list(layouts)[:2]:
             files = sorted((folders[name] / "classic").iterdir())
@@ -647,6 +650,10 @@ def load_rows(n: int, data_dir: str) -> list[tuple]:
         rows.append((f"    p{i} / p", f"{seconds[name] / seconds[ours]:.2f}x",
                      f">= {TARGET_LOAD_SPEEDUP}x" if name == before else "",
                      verdict(speedup >= TARGET_LOAD_SPEEDUP) if name == before else ""))
+    for label, name in (("ours", ours), ("before", before)):
+        download, load = hub[label]
+        rows.append((f"    {label}: load_dataset(REPO), loopback Hub", f"{load:.2f} s ({load / seconds[name]:.2f}x STAGE), "
+                     f"download {download:.2f} s", "", ""))
     for label, name in (("p", ours), ("p2", before)):  # each step alone, best of the rounds
         rows.append((f"    {label}'s steps: decode, cast, Arrow write",
                      ", ".join(f"{t:.2f}" for t in steps[name].values()) + " s", "", ""))
@@ -656,6 +663,45 @@ def load_rows(n: int, data_dir: str) -> list[tuple]:
 def load_folder(stage: Path, cache_dir: str) -> None:
     """`load_dataset` of a staged folder's classic config into `cache_dir`."""
     datasets.load_dataset(str(stage), "classic", cache_dir=cache_dir)
+
+
+def hub_loads(stages: dict[str, Path], rounds: int) -> dict[str, tuple[float, float]]:
+    """(p) Each staged folder pushed to the loopback Hub of tests/hubserver.py (real HTTP), then loaded
+    by `load_dataset(REPO, "classic")` in a child process with fresh caches (the clients read
+    HF_ENDPOINT when imported): name -> the fewest seconds of the download alone, and of the load."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from hubserver import TEST_TOKENS, HubServer
+
+    best = {name: (math.inf, math.inf) for name in stages}
+    with HubServer(TEST_TOKENS) as hub:
+        for name, stage in stages.items():
+            hub.create_repo(f"alice/{name}")
+            hub.commit(f"alice/{name}", {p.relative_to(stage).as_posix(): p.read_bytes() for p in stage.rglob("*") if p.is_file()})
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+               "HF_UPDATE_DOWNLOAD_COUNTS": "0"}
+        for _ in range(rounds):
+            for name in stages:
+                with tempfile.TemporaryDirectory(prefix="mm-bench-") as home:
+                    argv = [sys.executable, __file__, "--_hub-load", f"alice/{name}"]
+                    out = subprocess.run(argv, env={**env, "HF_HOME": home}, check=True, capture_output=True, text=True)
+                download, load = map(float, out.stdout.split()[-2:])
+                best[name] = (min(best[name][0], download), min(best[name][1], load))
+    return best
+
+
+def hub_load_child(repo: str) -> None:
+    """(p) In a child whose HF_ENDPOINT is the loopback Hub: print the seconds of downloading `repo`'s
+    classic config alone, then of `load_dataset(repo, "classic")` (downloading again, into its own cache)."""
+    import huggingface_hub
+
+    datasets.config.USE_PARQUET_EXPORT = False  # the loopback Hub has no refs/convert/parquet
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        start = time.perf_counter()
+        huggingface_hub.snapshot_download(repo, repo_type="dataset", cache_dir=folder, allow_patterns=["classic/*"])
+        download = time.perf_counter() - start
+        start = time.perf_counter()
+        datasets.load_dataset(repo, "classic", cache_dir=os.path.join(folder, "datasets"))
+        print(download, time.perf_counter() - start)
 
 
 def main() -> None:
@@ -672,6 +718,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_hub-load", help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
@@ -679,6 +726,9 @@ def main() -> None:
     data_dir = args.data_dir or default_data_dir()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    if args._hub_load:
+        hub_load_child(args._hub_load)
+        return
     if args._child_build is not None:
         build_moving_mnist(args._child_build, data_dir, args._cache_dir)
         print(peak_rss())
