@@ -15,6 +15,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -26,24 +27,23 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import xxhash
 
 import generator
 import generator.presets
-from generator import COMPONENTS, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, load_pools
+from generator import BLOCK_SIZE, SOURCE_FILES, ChecksumError, Spec, fields_of, generate, kinds, load_pools
 from generator.download import download
 from generator.fields import columns
 from generator.files import check_files, local_files
 from generator.spec import LEGACY
+from generator.presets import CITATION
+from generator.volumes import CITATION as VOLUME_CITATION
+from generator.volumes import VolumeSpec
 
 # datasets >= 4 has List (fixed length via `length=`); 3.x has Sequence with the same arguments.
 _List = getattr(datasets, "List", None) or datasets.Sequence
 
-_CITATION = """@inproceedings{srivastava2015unsupervised,
-  title={Unsupervised Learning of Video Representations using LSTMs},
-  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
-  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
-}"""
 
 _DESCRIPTION = (
     "Moving MNIST and relatives: sprites (MNIST, Fashion-MNIST or CIFAR-10 images, multi-digit numbers or "
@@ -52,10 +52,17 @@ _DESCRIPTION = (
     "images and validation/test sequences only from source test images."
 )
 
+_VOLUME_DESCRIPTION = (
+    "4D data: ball and torus cavities that appear, change and vanish in solid material, in a D x D x D grid over "
+    "time, generated exactly reproducibly from a seed, with each cavity's equation and the material's Betti "
+    "numbers at every time point."
+)
+
 # Frames generated and written at once: at most 256 sequences (classic keeps 256 per Arrow record batch)
 # and 24 MiB, so that memory stays bounded whatever the frame size, and below glibc's largest mmap
 # threshold (32 MiB): a chunk's memory is then reused from the heap, where a larger one is mapped,
 # zeroed by the kernel and unmapped every time (RGB frames were generated 1.7x slower for it).
+# A power of two, so that chunks tile the random blocks (`BLOCK_SIZE`) and none draws from two.
 _CHUNK_SEQUENCES = 256
 _CHUNK_BYTES = 24 * 2**20
 
@@ -123,15 +130,54 @@ class MovingMNISTConfig(datasets.BuilderConfig):
         return Spec(**{name: getattr(self, name) for name in Spec.__dataclass_fields__})
 
 
+_CAVITIES = generator.presets.PRESETS["cavities"].spec.as_dict()
+
+
+@dataclass
+class VolumeConfig(datasets.BuilderConfig):
+    """A builder config of volumes over time: every field of `generator.volumes.VolumeSpec`, validated when
+    created and when built. The defaults are the `cavities` preset; components are `{"name": ..., parameter: value}`.
+    """
+
+    cavities: dict = field(default_factory=lambda: dict(_CAVITIES["cavities"]))
+    num_cavities: int | list = field(default_factory=lambda: list(_CAVITIES["num_cavities"]))
+    num_frames: int = _CAVITIES["num_frames"]
+    num_input_frames: int = _CAVITIES["num_input_frames"]
+    grid_size: int = _CAVITIES["grid_size"]
+    generation_size: int = _CAVITIES["generation_size"]
+    time_factor: int = _CAVITIES["time_factor"]
+    occupancy: dict = field(default_factory=lambda: dict(_CAVITIES["occupancy"]))
+    threshold: float | None = _CAVITIES["threshold"]
+    overlap: str = _CAVITIES["overlap"]
+    num_train: int = _CAVITIES["num_train"]
+    num_validation: int = _CAVITIES["num_validation"]
+    num_test: int = _CAVITIES["num_test"]
+    seed: int = _CAVITIES["seed"]
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.spec  # noqa: B018 -- validates
+
+    @property
+    def spec(self) -> VolumeSpec:
+        """The generation parameters as a frozen, validated `VolumeSpec` (raises `ValueError`)."""
+        return VolumeSpec(**{name: getattr(self, name) for name in VolumeSpec.__dataclass_fields__})
+
+
 _VERSION = datasets.Version("1.0.0")
+_CONFIGS = {Spec: MovingMNISTConfig, VolumeSpec: VolumeConfig}  # each kind of spec, the config that holds it
 
 PRESETS = {
-    name: MovingMNISTConfig(name=name, version=_VERSION, description=preset.description, **preset.spec.as_dict())
+    name: _CONFIGS[type(preset.spec)](name=name, version=_VERSION, description=preset.description, **preset.spec.as_dict())
     for name, preset in generator.presets.PRESETS.items()
 }
 
 
-class MovingMNIST(datasets.GeneratorBasedBuilder):
+# What a builder takes besides the config's fields (datasets' own arguments and config fields).
+_BUILDER_ARGUMENTS = {*inspect.signature(datasets.DatasetBuilder.__init__).parameters, "name", "version", "description"}
+
+
+class MovingMNIST(datasets.ArrowBasedBuilder):
     """Moving MNIST: `MovingMNIST(config_name="classic", num_train=500, seed=7)`."""
 
     VERSION = _VERSION
@@ -140,10 +186,13 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "classic"
 
     def __init__(self, *args, hash: str | None = None, data_dir: str | None = None, **kwargs):
+        name = args[1] if len(args) > 1 else kwargs.get("config_name")
+        base = (PRESETS.get(name) or PRESETS[generator.presets.DEFAULT]).spec
         for key, value in kwargs.items():
-            if value is None and key in Spec.__dataclass_fields__:  # datasets would silently keep the preset's
+            if value is None and getattr(base, key, None) is not None:  # datasets would silently keep the preset's
                 raise ValueError(f"{key}=None is not allowed: give a value, or leave {key} out to keep the preset's")
-        _merge_components(args[1] if len(args) > 1 else kwargs.get("config_name"), kwargs)
+        _merge_components(base, kwargs)
+        base.replace(**{k: v for k, v in kwargs.items() if k not in _BUILDER_ARGUMENTS})  # names and values, said our way
         # Verified source files are the same data wherever they come from, so data_dir stays out of
         # the config (and the cache key): a build from a mirror and one from a folder share one cache.
         self.source_dir = os.path.expanduser(str(data_dir)) if data_dir else None
@@ -165,11 +214,12 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
         for split, size in spec.split_sizes().items():
             splits.add(datasets.SplitInfo(name=split, num_examples=size))
         collections = [SOURCE_FILES[name] for name in spec.files()]
+        volumes = isinstance(spec, VolumeSpec)
         return datasets.DatasetInfo(
-            description=_DESCRIPTION,
+            description=_VOLUME_DESCRIPTION if volumes else _DESCRIPTION,
             features=features,
             splits=splits,
-            citation="\n".join([_CITATION] + [c.citation for c in collections]),
+            citation="\n".join([VOLUME_CITATION if volumes else CITATION] + [c.citation for c in collections]),
             license=", ".join(dict.fromkeys(c.license for c in collections)) or "cc0-1.0",  # procedural: nothing of anyone else
         )
 
@@ -231,33 +281,46 @@ class MovingMNIST(datasets.GeneratorBasedBuilder):
             if cause is None:
                 raise
             # datasets would report it as "Cannot find data file"; a full disk must say so
-            split = kwargs["split_info"].name if "split_info" in kwargs else "a"
-            where = f"writing the {split} split into {Path(self._output_dir).parent}"
+            where = f"writing the {kwargs['gen_kwargs']['split']} split into {Path(self._output_dir).parent}"
             raise _WriteError(OSError(cause.errno, f"{cause.strerror or cause}: {where}")) from None
 
     def as_dataset(self, *args, **kwargs):
         check_cache(self, full=False)  # sizes and presence only: a truncated file never reaches pyarrow
         return super().as_dataset(*args, **kwargs)
 
+    def _generate_tables(self, split, files, starts, stops):
+        """One Arrow table per chunk of sequences, its columns on the engine's arrays (see `_arrow`)."""
+        schema = self.info.features.arrow_schema
+        for start, values in self._chunks(split, files, starts, stops):
+            yield start, arrow_table(values, schema)
+
+    def _get_examples_iterable_for_split(self, split_generator):
+        # streaming yields examples as before: datasets would turn tables into nested Python lists
+        return datasets.iterable_dataset.ExamplesIterable(self._generate_examples, split_generator.gen_kwargs)
+
     def _generate_examples(self, split, files, starts, stops):
+        """The examples one by one (streaming): tensors as numpy arrays, fixed-length lists as lists."""
+        lists = [f.name for f in fields_of(self.config.spec) if not f.array]  # as Python lists, not arrays
+        for _, values in self._chunks(split, files, starts, stops):
+            for j, index in enumerate(values["index"].tolist()):
+                row = {name: column[j] for name, column in values.items()}
+                row.update((name, row[name].tolist()) for name in lists)
+                yield index, row
+
+    def _chunks(self, split, files, starts, stops):
+        """(first index, every field's values `(N, *shape)`) for chunks of `chunk_size` sequences."""
         spec = self.config.spec
         pools = {name: _pools(tuple(sorted(paths.items()))) for name, paths in files.items()}
-        lists = [f.name for f in fields_of(spec) if not f.array]  # datasets takes Python lists fastest
         chunk = chunk_size(spec)
         for start, stop in zip(starts, stops):
             for lo in range(start, stop, chunk):
-                seqs = generate(spec, pools, split, lo, min(stop, lo + chunk))
-                values = columns(spec, seqs.frames, seqs.truth, seqs.indices)
-                for j, index in enumerate(seqs.indices.tolist()):
-                    row = {name: column[j] for name, column in values.items()}
-                    row.update((name, row[name].tolist()) for name in lists)
-                    yield index, row
+                yield lo, columns(spec, generate(spec, pools, split, lo, min(stop, lo + chunk)))
 
 
 def chunk_size(spec: Spec) -> int:
-    """Sequences generated, and written to Arrow, at once."""
-    frame = spec.channels * spec.image_size**2
-    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * frame)))
+    """Sequences generated, and written to Arrow, at once: a power of two, at most 256."""
+    most = max(1, min(_CHUNK_SEQUENCES, _CHUNK_BYTES // (spec.num_frames * math.prod(spec.frame_shape()))))
+    return 1 << (most.bit_length() - 1)
 
 
 def estimated_size(spec: Spec) -> int:
@@ -278,6 +341,39 @@ def estimated_size(spec: Spec) -> int:
     return per_sequence * sum(spec.split_sizes().values())
 
 
+def arrow_table(values: dict[str, np.ndarray], schema: pa.Schema) -> pa.Table:
+    """A table of `schema` (a dataset's features) from each field's values `(N, *shape)`, as `datasets`
+    stores them, its columns on the arrays themselves (`_arrow`)."""
+    return pa.Table.from_arrays([_arrow(values[f.name], f.type) for f in schema], schema=schema)
+
+
+def _arrow(values: np.ndarray, type: pa.DataType) -> pa.Array:
+    """`values (N, *shape)` as an Arrow array of N rows of `type`, a feature's storage.
+
+    The leaves' buffer is `values` itself when it is C-contiguous, as the frames are (otherwise a
+    row-major copy; bools are packed into bits); the nested lists of an `ArrayND` take their offsets
+    from cached aranges; fixed-length lists need none.
+    """
+    if isinstance(type, pa.ExtensionType):  # ArrayND: nested lists inside
+        return pa.ExtensionArray.from_storage(type, _arrow(values, type.storage_type))
+    if pa.types.is_list(type) or pa.types.is_fixed_size_list(type):
+        count, length = values.shape[:2]
+        items = _arrow(values.reshape(count * length, *values.shape[2:]), type.value_type)
+        if pa.types.is_list(type):
+            return pa.ListArray.from_arrays(_offsets(count, length), items, type=type)
+        return pa.FixedSizeListArray.from_arrays(items, type=type)
+    if pa.types.is_boolean(type):
+        return pa.Array.from_buffers(type, len(values), [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
+    leaves = np.ascontiguousarray(values, type.to_pandas_dtype())
+    return pa.Array.from_buffers(type, len(leaves), [None, pa.py_buffer(leaves)])
+
+
+@functools.lru_cache(maxsize=64)  # a build has a few shapes: full chunks and the last one
+def _offsets(count: int, length: int) -> pa.Array:
+    """The int32 offsets of `count` lists of `length` items each: 0, length, ..., count * length."""
+    return pa.array(np.arange(0, (count + 1) * length, length, dtype=np.int32))
+
+
 def _feature(f, spec: Spec):
     """The `datasets` feature of a field: a fixed-shape tensor, or nested fixed-length lists."""
     shape = f.shape(spec)
@@ -289,11 +385,11 @@ def _feature(f, spec: Spec):
     return feature
 
 
-def _merge_components(config_name: str | None, overrides: dict) -> None:
+def _merge_components(base: Spec | VolumeSpec, overrides: dict) -> None:
     """Give the components among `overrides` in full, in place: `motion={"step_length": 0.2}` keeps the
     preset's motion with one parameter changed, and `step_length=0.2` (version 1.0's spelling) too."""
-    base = (PRESETS.get(config_name) or PRESETS[generator.presets.DEFAULT]).spec
-    changed = {k: overrides.pop(k) for k in list(overrides) if k in COMPONENTS or k in LEGACY}
+    components = kinds.components(base)
+    changed = {k: overrides.pop(k) for k in list(overrides) if k in components or (k in LEGACY and isinstance(base, Spec))}
     spec = base.replace(**changed)
     for kind in {LEGACY.get(k, k) for k in changed}:
         overrides[kind] = getattr(spec, kind).as_dict()
@@ -411,12 +507,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def _shards(size: int) -> dict[str, list[int]]:
-    """Index ranges for `num_proc` workers: at least 8 (when possible), at most 2000 sequences each.
+    """Index ranges for `num_proc` workers: one per random block (`BLOCK_SIZE` sequences), so that no
+    two workers make the same block's draws.
 
     Only where files are cut depends on this; every sequence's bytes depend on its index alone.
     """
-    count = min(size, max(8, -(-size // 2000)))
-    bounds = [size * i // count for i in range(count + 1)]
+    bounds = [*range(0, size, BLOCK_SIZE), size]
     return {"starts": bounds[:-1], "stops": bounds[1:]}
 
 
@@ -440,3 +536,21 @@ def load(
     builder = MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **overrides)
     builder.download_and_prepare(num_proc=num_proc, download_mode="force_redownload" if rebuild else None)
     return builder.as_dataset()
+
+
+def stream(name: str = "classic", split: str = "train", **kwargs):
+    """Epoch `epoch` of a split generated on the fly, in numpy batches, writing no cache:
+    `stream("classic", "train", batch_size=32, epoch=0, **overrides)`; see `moving_mnist_stream.stream`."""
+    from moving_mnist_stream import stream as on_the_fly  # noqa: PLC0415 -- it imports this module
+
+    return on_the_fly(name, split, **kwargs)
+
+
+def __getattr__(name: str):
+    """`moving_mnist.tf`: the TensorFlow reader (`moving_mnist_tf`), loaded on first use; it imports TensorFlow
+    only when called."""
+    if name == "tf":
+        import moving_mnist_tf
+
+        return moving_mnist_tf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

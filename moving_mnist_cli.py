@@ -3,11 +3,15 @@
     moving-mnist configs
     moving-mnist build [NAME] [--set key=value ...] [--num-proc N] [--cache-dir DIR] [--data-dir DIR] [--rebuild]
     moving-mnist verify NAME [same options as build]
-    moving-mnist export NAME --format FORMAT --output DIR [--overwrite] [same options as build]
+    moving-mnist export NAME --format FORMAT --output DIR [--overwrite] [the format's options] [same options as build]
     moving-mnist preview NAME [--split S] [--num 8] [--output DIR] [--format gif|mp4] [--scale 2] [--fps 5]
     moving-mnist stats NAME --output DIR [same options as build]
     moving-mnist publish NAME [NAME ...] --repo-id ORG/NAME [--private] [--max-shard-size 500MB]
                          [--stage DIR] [--dry-run] [same options as build]
+    moving-mnist evaluate PRED.npy NAME [--split S] [--json OUT] [same options as build]
+    moving-mnist build NAME --engine dask --output URL [--scheduler ADDRESS] [--max-shard-size 500MB]
+                       [--repo-id ORG/NAME] [same options as build]
+    moving-mnist publish --from URL --repo-id ORG/NAME [--private] [--stage DIR] [--dry-run]
 
 User errors (unknown names, bad values, unusable paths, a full disk, corrupt downloads, a publish
 the Hub refuses or the network breaks) print one line and exit with status 2; Ctrl-C exits with 130.
@@ -17,6 +21,7 @@ the Hub refuses or the network breaks) print one line and exit with status 2; Ct
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import errno
 import functools
@@ -32,21 +37,24 @@ import typing
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator import SPLITS, Spec
+from generator import SPLITS, Spec, kinds
+from generator.components import Component
+from generator.fields import fields_of
 from generator.files import SOURCE_FILES, file_sha256, local_files
 from generator.presets import DEFAULT, PRESETS
-from generator.spec import COMPONENTS, LEGACY, flat_keys, flatten, spelled
+from generator.spec import LEGACY, flatten, spelled
+from generator.volumes import VolumeSpec
 from moving_mnist_export import EXPORTERS, package_version as _version
 
-# `--set` key -> its type: the spec's numbers, each component by name ("motion"), and each component
-# parameter ("motion.step_length"); the registries declare them, so a new component needs nothing here.
+# `--set` key -> its type: the specs' fields (2D and volumes), each component by name ("motion"), and each
+# component parameter ("motion.step_length"); the specs and registries declare them, so a new field or
+# component needs nothing here.
 _TYPES = {
-    **{name: str if name in COMPONENTS else int for name in Spec.__dataclass_fields__},
-    "num_objects": int | tuple[int, int],
-    "annotations": tuple[str, ...],
-    **{key: kind for registry in COMPONENTS.values() for key, kind in registry.parameter_types().items()},
+    **{name: str if hint is Component else hint for kind in (Spec, VolumeSpec) for name, hint in typing.get_type_hints(kind).items()},
+    **{key: kind for registry in kinds.all_components().values() for key, kind in registry.parameter_types().items()},
     **{name: float for name in LEGACY},  # version 1.0's spelling of motion.step_length
 }
+_COMPONENTS = kinds.all_components()
 
 MANIFEST = "moving-mnist-export.json"  # marks a folder as an export of ours, and lists its files
 _FPS = (0.01, 100.0)  # pictures.FPS_RANGE (a GIF stores frame durations in 1/100 s, 16 bits), not imported: it loads imageio
@@ -129,9 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     configs = commands.add_parser("configs", help="list the presets with every parameter")
     configs.set_defaults(run=_configs)
 
-    build = commands.add_parser("build", help="build a dataset into the local Arrow cache")
+    build = commands.add_parser("build", help="build a dataset into the local Arrow cache, or on Dask into the Hub layout")
     build.add_argument("name", nargs="?", default=DEFAULT, type=_preset, metavar="NAME", help=f"{name_help}; default {DEFAULT}")
     _add_build_options(build)
+    _add_dask_options(build)
     build.set_defaults(run=_build)
 
     verify = commands.add_parser("verify", help="check a built dataset's Arrow cache against the digests recorded by its build")
@@ -146,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="the folder to write; swapped in when complete")
     export.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty folder that is not an export (files of the same names are replaced)")
+    _add_exporter_options(export)
     _add_build_options(export)
     export.set_defaults(run=_export)
 
@@ -169,7 +179,10 @@ def _parser() -> argparse.ArgumentParser:
     stats.set_defaults(run=_stats)
 
     push = commands.add_parser("publish", help="build, stage and push configs to the Hugging Face Hub")
-    push.add_argument("names", nargs="+", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
+    push.add_argument("names", nargs="*", type=_preset, metavar="NAME", help=f"presets to publish: {', '.join(PRESETS)}")
+    push.add_argument("--from", dest="source", default=None, metavar="URL",
+                      help="push the output of `build --engine dask --output URL` as it is, instead of building NAMEs "
+                           "(a local folder from where it is; any other URL copied into --stage first)")
     push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--max-shard-size", default="500MB", metavar="SIZE", help="uncompressed Arrow bytes per shard")
@@ -178,6 +191,16 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", action="store_true", help="stage only: build the repository tree, push nothing")
     _add_build_options(push)
     push.set_defaults(run=_publish)
+
+    evaluate = commands.add_parser("evaluate", help="score saved predictions (.npy) against a split's output frames")
+    evaluate.add_argument("predictions", type=_path, metavar="PRED.npy",
+                          help="(N, T_out, ...) like the split's output_frames: uint8, or floats in [0, 1]")
+    evaluate.add_argument("name", type=_preset, metavar="NAME", help=name_help)
+    evaluate.add_argument("--split", choices=SPLITS, default=None,
+                          help="default: test, or validation if the dataset has no test split")
+    evaluate.add_argument("--json", type=_path, default=None, metavar="OUT", help="also write the scores to this JSON file")
+    _add_build_options(evaluate)
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
@@ -192,6 +215,43 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
                         help="a folder holding the canonical source files; nothing is downloaded")
     parser.add_argument("--rebuild", action="store_true",
                         help="build again even if the cache holds this dataset (after `verify` found it corrupt)")
+
+
+def _add_exporter_options(parser: argparse.ArgumentParser) -> None:
+    """Each exporter's parameters, as options of their own: `shard_size` is `--shard-size`."""
+    for exporter in EXPORTERS.values():
+        for f in dataclasses.fields(exporter):
+            m = f.metadata
+            kind = {"choices": m["options"]} if "options" in m else {"type": _integer(m["low"], m["high"]), "metavar": "N"}
+            parser.add_argument(f"--{f.name.replace('_', '-')}", default=None, dest=f.name, **kind,
+                                help=f"--format {exporter.name}: {m['meaning']}; default {f.default}")
+
+
+def _exporter(args):
+    """The `--format` exporter with the options given for it; an option of another format is refused."""
+    chosen = EXPORTERS[args.format]
+    given = {f.name for exporter in EXPORTERS.values() for f in dataclasses.fields(exporter) if getattr(args, f.name) is not None}
+    own = {f.name for f in dataclasses.fields(chosen)}
+    if given - own:
+        option = "--" + min(given - own).replace("_", "-")
+        raise ValueError(f"{option} is not an option of --format {args.format}; its options: "
+                         f"{', '.join('--' + name.replace('_', '-') for name in sorted(own)) or 'none'}")
+    return chosen(**{name: getattr(args, name) for name in given})
+
+
+def _add_dask_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=("datasets", "dask"), default="datasets",
+                        help="datasets: into the local Arrow cache (default); dask: the Hub layout (Parquet shards, "
+                             "pictures, card) to --output, one task per shard on a Dask cluster")
+    parser.add_argument("--output", default=None, metavar="URL",
+                        help="--engine dask: where to write, a local or shared folder, s3://..., gs://... (any fsspec URL)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="--engine dask: the Dask scheduler (tcp://HOST:8786); default: a local cluster of "
+                             "--num-proc processes")
+    parser.add_argument("--max-shard-size", default=None, metavar="SIZE",
+                        help="--engine dask: uncompressed Arrow bytes per shard (default 500MB, as publish)")
+    parser.add_argument("--repo-id", default=None, metavar="ORG/NAME",
+                        help="--engine dask: the repository the card names (publish --from names its own)")
 
 
 # --- option types: each refuses a bad value at parse time, before anything is built ------------------
@@ -230,7 +290,7 @@ def _override(pair: str) -> tuple[str, object]:
 
 # how `_typed` reads each kind of value, in words
 _WANTED = {
-    int: "an integer", float: "a number", str: "a name",
+    int: "an integer", float: "a number", str: "a name", float | None: "a number or 'none'",
     int | tuple[int, int]: "an integer or a range MIN,MAX", float | tuple[float, float]: "a number or a range MIN,MAX",
     tuple[int, ...] | None: "comma-separated integers or 'all'", tuple[str, ...]: "comma-separated names or 'none'",
 }
@@ -242,6 +302,8 @@ def _typed(kind, text: str):
         return kind(text)
     if kind == tuple[str, ...]:  # annotations: "centres,velocities", or "none"
         return [] if text == "none" else text.split(",")
+    if kind == float | None:  # threshold: "0.5", or "none" for none
+        return None if text == "none" else float(text)
     if kind == tuple[int, ...] | None:  # classes: "1,3,5", or "all" for no filter
         return None if text == "all" else [int(item) for item in text.split(",")]
     number = typing.get_args(kind)[0]  # a number, or a range "min,max"
@@ -282,13 +344,13 @@ def _number(low: float, high: float):
 
 def _configs(args) -> int:
     names = list(PRESETS)
-    table = {name: {k: spelled(v) for k, v in flatten(PRESETS[name].spec.as_dict()).items()} for name in names}
-    keys = flat_keys(list(table.values()))
+    table = {name: {k: spelled(v, k) for k, v in flatten(PRESETS[name].spec.as_dict()).items()} for name in names}
+    keys = kinds.flat_keys(list(table.values()))
     width = max(map(len, keys)) + 2
-    column = max(len(text) for row in table.values() for text in (*row.values(), *names)) + 2
-    print(f"{'parameter':<{width}}" + "".join(f"{name:>{column}}" for name in names))
+    columns = {name: max(len(name), *map(len, table[name].values())) + 2 for name in names}
+    print(f"{'parameter':<{width}}" + "".join(f"{name:>{columns[name]}}" for name in names))
     for key in keys:
-        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-'):>{column}}" for n in names))
+        print(f"{key:<{width}}" + "".join(f"{table[n].get(key, '-'):>{columns[n]}}" for n in names))
     for name, preset in PRESETS.items():
         print(f"\n{name}: {preset.description}")
     return 0
@@ -296,17 +358,46 @@ def _configs(args) -> int:
 
 def _build(args) -> int:
     _check_build_options(args)
+    if args.engine == "dask":
+        return _build_on_dask(args)
+    given = [option for option, value in (("--output", args.output), ("--scheduler", args.scheduler),
+             ("--max-shard-size", args.max_shard_size), ("--repo-id", args.repo_id)) if value is not None]
+    if given:
+        raise ValueError(f"{given[0]} is an option of --engine dask: add --engine dask, or leave it out")
     builder, splits, reused, seconds = _prepare(args)
     print(f"\n{builder.config_id}  ->  {builder.cache_dir}")
-    print(f"{'split':<12}{'rows':>8}  {'input_frames':<16}{'output_frames':<16}{'positions':<16}{'on disk':>10}")
+    shown = [c for c in ("input_frames", "output_frames", "positions") if c in next(iter(splits.values())).features]
+    print(f"{'split':<12}{'rows':>8}  " + "".join(f"{c:<20}" for c in shown) + f"{'on disk':>10}")
     total = 0
     for split, ds in splits.items():
         size = sum(os.path.getsize(f["filename"]) for f in ds.cache_files)
         total += size
-        shapes = [str(ds.features[c].shape) for c in ("input_frames", "output_frames", "positions")]
-        print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{s:<16}" for s in shapes) + f"{_size(size):>10}")
+        print(f"{split:<12}{ds.num_rows:>8}  " + "".join(f"{str(ds.features[c].shape):<20}" for c in shown) + f"{_size(size):>10}")
     done = "cache hit: nothing generated" if reused else f"built in {seconds:.1f} s"
     print(f"total {_size(total)} on disk; {done}")
+    return 0
+
+
+def _build_on_dask(args) -> int:
+    if args.output is None:
+        raise ValueError("--engine dask writes the Hub layout to --output URL: give one (a folder, s3://..., gs://...)")
+    if args.scheduler is not None and args.num_proc is not None:
+        raise ValueError("--num-proc sizes the local cluster; with --scheduler the cluster's workers do the work: "
+                         "leave --num-proc out")
+    from moving_mnist_hub import distributed
+
+    print(distributed.build(
+        args.name,
+        args.output,
+        overrides=_parameters(args.overrides),
+        scheduler=args.scheduler,
+        workers=args.num_proc,
+        max_shard_size=args.max_shard_size or "500MB",
+        repo_id=args.repo_id or distributed.REPO_ID,
+        cache_dir=_text(args.cache_dir),
+        data_dir=_text(args.data_dir),
+        rebuild=args.rebuild,
+    ))
     return 0
 
 
@@ -323,7 +414,7 @@ def _verify(args) -> int:
 
 def _export(args) -> int:
     _check_build_options(args)
-    exporter = EXPORTERS[args.format]()
+    exporter = _exporter(args)
     exporter.check_with(_spec(args.name, args.overrides))  # a dataset the format cannot hold is never built
     previous = _check_export_folder(args.output, args.overwrite)
     builder, splits, _, _ = _prepare(args)
@@ -337,7 +428,7 @@ def _export(args) -> int:
     try:
         with _disk_space(home):
             files = exporter.write(splits, builder.config.spec, builder.hash, partial, args.name)
-            _write_manifest(partial, args.name, args.format, builder, files)
+            _write_manifest(partial, args.name, args.format, builder, files, exporter.manifest(builder.config.spec))
         _install(partial, args.output, previous)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -379,6 +470,10 @@ def _stats(args) -> int:
 
 
 def _publish(args) -> int:
+    if args.source is not None:
+        return _publish_from(args)
+    if not args.names:
+        raise ValueError("publish needs the configs to build (NAME ...), or --from URL with a build to push")
     _check_build_options(args)
     stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
     _check_writable("--stage", stage)
@@ -400,10 +495,23 @@ def _publish(args) -> int:
     return 0
 
 
+def _publish_from(args) -> int:
+    given = [option for option, value in (("NAME", args.names), ("--set", args.overrides), ("--num-proc", args.num_proc),
+             ("--data-dir", args.data_dir), ("--cache-dir", args.cache_dir), ("--rebuild", args.rebuild),
+             ("--max-shard-size", args.max_shard_size != "500MB")) if value]
+    if given:
+        raise ValueError(f"publish --from pushes a build as it is: {given[0]} has no use there; leave it out")
+    stage = args.stage or Path("hub-staging") / args.repo_id.replace("/", "--")
+    from moving_mnist_hub.publish import publish_from
+
+    print(publish_from(args.source, args.repo_id, stage=stage, private=args.private, dry_run=args.dry_run))
+    return 0
+
+
 # --- building ------------------------------------------------------------------------------------
 
 
-def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec:
+def _spec(name: str, overrides: list[tuple[str, object]]) -> Spec | VolumeSpec:
     """The preset with the `--set` overrides, validated (raises `ValueError`); it needs no `datasets`."""
     return PRESETS[name].spec.replace(**_parameters(overrides))
 
@@ -415,7 +523,7 @@ def _parameters(overrides: list[tuple[str, object]]) -> dict:
     parameters: dict = {}
     for key, value in overrides:
         kind, _, parameter = key.partition(".")
-        if kind not in COMPONENTS:  # a number, or version 1.0's step_length, which Spec translates
+        if kind not in _COMPONENTS:  # a number, or version 1.0's step_length, which Spec translates
             parameters[kind] = value
         elif parameter:
             parameters.setdefault(kind, {})[parameter] = value
@@ -529,7 +637,7 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int]) -> None:
+def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[str, int], schema: dict) -> None:
     record = {
         "config": name,
         "format": format,
@@ -540,6 +648,7 @@ def _write_manifest(folder: Path, name: str, format: str, builder, files: dict[s
             file: {"sequences": rows, "bytes": _bytes(folder / file), "sha256": _sha256(folder / file)}
             for file, rows in files.items()
         },
+        **schema,
     }
     (folder / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
 
@@ -566,6 +675,93 @@ def _text(path: Path | None) -> str | None:
 
 def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.1f} MB"
+
+
+# --- evaluating ----------------------------------------------------------------------------------
+
+
+def _evaluate(args) -> int:
+    _check_build_options(args)
+    import moving_mnist_metrics as metrics
+
+    spec = _spec(args.name, args.overrides)
+    sizes = spec.split_sizes()
+    split = args.split or metrics.evaluation_split(sizes)
+    if split not in sizes:
+        raise ValueError(f"--split {split}: this dataset has no such split; splits: {', '.join(sizes)}")
+    predictions = _predictions(args.predictions)
+    expected = (sizes[split], *next(f for f in fields_of(spec) if f.name == "output_frames").shape(spec))
+    if predictions.shape != expected:  # before anything is built
+        raise ValueError(
+            f"{args.predictions}: predictions of shape {predictions.shape}, but the {split} split of {args.name} "
+            f"has output_frames of shape {expected}"
+        )
+    if args.json is not None:
+        _check_writable("--json", args.json.parent)
+        if args.json.is_dir():
+            raise ValueError(f"--json {args.json}: a folder; name a file")
+    builder, splits, _, _ = _prepare(args)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=sizes[split], desc=f"Scoring {split}", unit=" sequences") as bar:
+        scores = metrics.score(predictions, metrics.dataset_frames(splits[split]), progress=bar.update)
+    print(f"{args.name}, {split} split, {scores.num_sequences} sequences: {args.predictions}")
+    print(_scores_table(scores, metrics.METRICS))
+    if args.json is not None:
+        record = {
+            "config": args.name,
+            "split": split,
+            "predictions": str(args.predictions.absolute()),
+            "parameters": builder.config.spec.as_dict(),
+            "code": builder.hash,
+            "version": _version(),
+            "metrics": {name: metrics.METRICS[name][0] for name in scores.curves},
+            **scores.as_dict(),
+        }
+        _write_json(args.json, record)
+        print(args.json)
+    return 0
+
+
+def _predictions(path: Path):
+    """PRED.npy as a read-only memory map (nothing is read before it is scored), or ValueError in one line."""
+    import numpy as np
+
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(6)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if magic != b"\x93NUMPY":
+        raise ValueError(f"{path}: not a .npy file (save predictions with numpy.save)")
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable .npy array of frames ({_first_line(error)})") from None
+
+
+def _scores_table(scores, definitions: dict) -> str:
+    """One row per frame, then the averages; a column per metric."""
+    names = list(scores.curves)
+    widths = [max(len(name), 8) + 2 for name in names]
+    row = lambda label, values: f"{label:>6}" + "".join(  # noqa: E731
+        f"{value:>{width}{definitions[name][1]}}" for name, value, width in zip(names, values, widths)
+    )
+    header = f"{'frame':>6}" + "".join(f"{name:>{width}}" for name, width in zip(names, widths))
+    frames = [row(str(t + 1), [scores.curves[name][t] for name in names]) for t in range(len(scores.curves[names[0]]))]
+    return "\n".join([header, *frames, row("mean", [scores.averages[name] for name in names])])
+
+
+def _write_json(path: Path, record: dict) -> None:
+    """Write whole or not at all: a temporary file beside it, renamed when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with _disk_space(path.parent), os.fdopen(handle, "w") as file:
+            file.write(json.dumps(record, indent=2) + "\n")
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

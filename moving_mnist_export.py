@@ -3,23 +3,30 @@
     >>> exporter = EXPORTERS["npy"]()
     >>> exporter.check_with(spec)                                  # before building: ValueError if it cannot
     >>> exporter.write(splits, spec, builder_hash, folder, config)  # {file or folder name: sequences}
+    >>> exporter.manifest(spec)                                    # what a reader needs beyond the files
 
 Each exporter writes every field of `generator.fields` the dataset has (or, for a format with a
 schema of its own such as COCO, what the schema holds), so a new field or a new format is one
-entry. numpy, pyarrow, imageio and the publisher are imported when used.
+entry. An exporter's parameters are options of `moving-mnist export` (`shard_size`: `--shard-size`).
+numpy, pyarrow, imageio, protobuf and the publisher are imported when used.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gzip
 import importlib.metadata
 import json
+import math
 import os
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator import SOURCE_FILES, Spec, fields_of
-from generator.components import Component, Registry
+from generator.components import Component, Registry, choice, parameter
 from generator.spec import ANNOTATIONS, spelled
 
 EXPORTERS = Registry("format")
@@ -35,6 +42,10 @@ class Exporter(Component):
         """Write `splits` ({split: Dataset}) into `folder`; return {file or folder name in it: sequences}.
         code: the builder's hash of the generation code; config: the preset's name."""
         raise NotImplementedError
+
+    def manifest(self, spec: Spec) -> dict:
+        """Entries for the export's manifest beside the files: what a reader needs to know (a schema)."""
+        return {}
 
 
 @EXPORTERS.register
@@ -114,6 +125,8 @@ class Coco(Exporter):
     needs = ("boxes", "tracks")
 
     def check_with(self, spec: Spec) -> None:
+        if not isinstance(spec, Spec):
+            raise ValueError("format=coco exports frames with boxes and tracks: volumes have none; choose npy, parquet or tfrecord")
         missing = [name for name in self.needs if name not in spec.annotations]
         if missing:
             wanted = [name for name in ANNOTATIONS if name in spec.annotations or name in self.needs]
@@ -150,18 +163,20 @@ def _frame_file(split: str, index: int, frame: int) -> str:
 
 def _rows_per_batch(spec: Spec) -> int:
     """Sequences read at a time: about 4 million pixels (masks are compared once per object)."""
-    return max(1, 2**22 // (spec.num_frames * spec.channels * spec.image_size**2))
+    return max(1, 2**22 // (spec.num_frames * math.prod(spec.frame_shape())))
 
 
-def _batches(ds, spec: Spec, names: list[str]):
-    """(first row, {name: (b, ...) array}) for each batch of rows, each column in its declared dtype."""
+def _batches(ds, spec: Spec, names: list[str], start: int = 0, stop: int | None = None, size: int | None = None):
+    """(first row, {name: (b, ...) array}) for each batch of `size` rows (default `_rows_per_batch`) of rows
+    start .. stop - 1, each column in its declared dtype."""
     import numpy as np
 
     dtypes = {f.name: np.dtype(f.dtype) for f in fields_of(spec)}
     views = {name: ds.with_format("numpy", columns=[name], dtype=dtypes[name]) for name in names}
-    size = _rows_per_batch(spec)
-    for lo in range(0, ds.num_rows, size):
-        yield lo, {name: view[lo : lo + size][name] for name, view in views.items()}
+    size = _rows_per_batch(spec) if size is None else size
+    stop = ds.num_rows if stop is None else stop
+    for lo in range(start, stop, size):
+        yield lo, {name: view[lo : min(lo + size, stop)][name] for name, view in views.items()}
 
 
 def _write_pngs(ds, spec: Spec, folder: Path, split: str) -> None:
@@ -310,7 +325,7 @@ def _write_frames(ds, path: Path, spec: Spec, batch: int = 256) -> None:
     import numpy as np
     from tqdm.auto import tqdm
 
-    canvas = (spec.image_size, spec.image_size) if spec.channels == 1 else (3, spec.image_size, spec.image_size)
+    canvas = spec.frame_shape()
     t, n, frame = spec.num_frames, ds.num_rows, int(np.prod(canvas))
     frames = ds.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)
     with open(path, "wb") as file:
@@ -333,3 +348,153 @@ def _write_field(ds, path: Path, name: str, dtype: str) -> None:
     values = ds.with_format("numpy", columns=[name], dtype=np.dtype(dtype))[name]
     with open(path, "wb") as file:
         np.save(file, np.asarray(values, dtype))
+
+
+# --- TFRecord --------------------------------------------------------------------------------------
+
+
+@EXPORTERS.register
+@dataclass(frozen=True)
+class TFRecord(Exporter):
+    """Per split: shards `<split>-<i:05d>-of-<n:05d>.tfrecord` (`.tfrecord.gz` with gzip) of `shard_size`
+    sequences each (the last one: the rest), in index order, one `tf.train.Example` per sequence holding
+    every field (`tfrecord_features`). Written with protobuf and crc32c, without TensorFlow; read with
+    `moving_mnist.tf.dataset`, or `tf.data.TFRecordDataset` and the schema in the export's manifest.
+    """
+
+    name = "tfrecord"
+    shard_size: int = parameter(1000, 1, 10**9, "sequences per shard (a split's last shard holds the rest)")
+    compression: str = choice("none", ("none", "gzip"), "gzip: each shard is one gzip stream, TensorFlow's 'GZIP'")
+
+    def manifest(self, spec: Spec) -> dict:
+        return {"tfrecord": {"compression": self.compression, "shard_size": self.shard_size,
+                             "features": tfrecord_features(spec)}}
+
+    def write(self, splits, spec: Spec, code: str, folder: Path, config: str) -> dict[str, int]:
+        from tqdm.auto import tqdm
+
+        features = tfrecord_features(spec)
+        suffix = ".tfrecord.gz" if self.compression == "gzip" else ".tfrecord"
+        size = max(1, 2**24 // _sequence_bytes(features))  # sequences read at a time: about 16 MiB
+        files = {}
+        for split, ds in splits.items():
+            n = -(-ds.num_rows // self.shard_size)
+            with tqdm(total=ds.num_rows, desc=f"Writing {split} TFRecords", unit=" sequences") as bar:
+                for i in range(n):
+                    lo, hi = i * self.shard_size, min((i + 1) * self.shard_size, ds.num_rows)
+                    name = f"{split}-{i:05d}-of-{n:05d}{suffix}"
+                    with _shard_file(folder / name, self.compression) as file:
+                        for _, rows in _batches(ds, spec, list(features), lo, hi, size):
+                            for example in _examples(rows, features):
+                                file.write(_record(example))
+                            bar.update(len(rows["index"]))
+                    files[name] = hi - lo
+        return files
+
+
+def tfrecord_features(spec: Spec) -> dict[str, dict]:
+    """How each field of `spec` is stored in an Example: `{name: {"dtype", "shape", "list"}}`, in column order.
+
+    uint8 fields (frames, masks) are a `bytes_list` of one value, the array's bytes in C order, beside
+    `<name>/shape`, an `int64_list` of its shape; other integers and bools are an `int64_list`, floats a
+    `float_list`, of the values in C order. `dtype` and `shape` are the field's own, to cast and reshape to.
+    """
+    return {f.name: {"dtype": f.dtype, "shape": list(f.shape(spec)), "list": _list(f.dtype)} for f in fields_of(spec)}
+
+
+def _sequence_bytes(features: dict[str, dict]) -> int:
+    """The bytes of one sequence's values, every field (2D, RGB or volumes alike)."""
+    import numpy as np
+
+    return sum(int(np.prod(f["shape"], dtype=np.int64)) * np.dtype(f["dtype"]).itemsize for f in features.values())
+
+
+def _list(dtype: str) -> str:
+    """The Example list that holds a field of `dtype`."""
+    return "bytes_list" if dtype == "uint8" else "float_list" if dtype.startswith("float") else "int64_list"
+
+
+@contextlib.contextmanager
+def _shard_file(path: Path, compression: str):
+    """A shard open for writing: the file, or a gzip stream into it."""
+    with open(path, "wb") as file:
+        if compression == "gzip":
+            # no file name or time in the gzip header: the same sequences give the same bytes
+            with gzip.GzipFile(filename="", mode="wb", fileobj=file, mtime=0, compresslevel=6) as packed:
+                yield packed
+        else:
+            yield file
+
+
+def _examples(rows: dict, features: dict[str, dict]):
+    """The serialized `tf.train.Example` of each sequence of `rows` ({name: (b, ...) array})."""
+    example_class = _example_class()
+    count = len(rows["index"])
+    values = {}
+    for name, stored in features.items():
+        value = rows[name].reshape(count, -1)
+        if stored["list"] != "bytes_list":  # Python numbers for the lists: bools as 0 and 1
+            value = value.astype("float32" if stored["list"] == "float_list" else "int64").tolist()
+        values[name] = value
+    for j in range(count):
+        example = example_class()
+        feature = example.features.feature
+        for name, stored in features.items():
+            if stored["list"] == "bytes_list":
+                feature[name].bytes_list.value.append(values[name][j].tobytes())
+                feature[f"{name}/shape"].int64_list.value.extend(stored["shape"])
+            else:
+                getattr(feature[name], stored["list"]).value.extend(values[name][j])
+        yield example.SerializeToString(deterministic=True)  # map entries in key order: the same bytes every time
+
+
+def _record(data: bytes) -> bytes:
+    """One TFRecord: the length (uint64, little-endian), its masked crc32c, the data, the data's masked crc32c."""
+    length = struct.pack("<Q", len(data))
+    return length + _masked_crc(length) + data + _masked_crc(data)
+
+
+def _masked_crc(data: bytes) -> bytes:
+    """TFRecord's checksum: crc32c, rotated right by 15 bits plus a constant (uint32, little-endian)."""
+    import google_crc32c
+
+    crc = google_crc32c.value(data)
+    return struct.pack("<I", (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF)
+
+
+@functools.cache
+def _example_class():
+    """`tensorflow.Example` (tensorflow/core/example/example.proto and feature.proto) as a protobuf class,
+    declared here so that writing needs no TensorFlow; in a pool of its own, beside TensorFlow's if loaded."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    F = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(name="moving_mnist/example.proto", package="tensorflow", syntax="proto3")
+
+    def message(name: str, *fields, nested=(), map_entry=False):
+        proto_fields = [F(name=n, number=i, label=F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL, type=t,
+                          type_name=type_name, oneof_index=oneof)
+                        for i, (n, t, type_name, repeated, oneof) in enumerate(fields, 1)]
+        options = descriptor_pb2.MessageOptions(map_entry=True) if map_entry else None
+        return descriptor_pb2.DescriptorProto(name=name, field=proto_fields, nested_type=list(nested), options=options)
+
+    def listed(name, t):  # `repeated <t> value = 1;`
+        return message(name, ("value", t, None, True, None))
+
+    feature = message("Feature", ("bytes_list", F.TYPE_MESSAGE, ".tensorflow.BytesList", False, 0),
+                      ("float_list", F.TYPE_MESSAGE, ".tensorflow.FloatList", False, 0),
+                      ("int64_list", F.TYPE_MESSAGE, ".tensorflow.Int64List", False, 0))
+    feature.oneof_decl.add(name="kind")
+    proto.message_type.extend([
+        listed("BytesList", F.TYPE_BYTES),
+        listed("FloatList", F.TYPE_FLOAT),
+        listed("Int64List", F.TYPE_INT64),
+        feature,
+        message("Features", ("feature", F.TYPE_MESSAGE, ".tensorflow.Features.FeatureEntry", True, None),
+                nested=[message("FeatureEntry", ("key", F.TYPE_STRING, None, False, None),
+                                ("value", F.TYPE_MESSAGE, ".tensorflow.Feature", False, None), map_entry=True)]),
+        message("Example", ("features", F.TYPE_MESSAGE, ".tensorflow.Features", False, None)),
+    ])
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))

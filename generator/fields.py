@@ -7,12 +7,15 @@ previews all read `FIELDS`: a new field is one entry here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from generator.corruptions import corrupted
 from generator.spec import Spec
+
+if TYPE_CHECKING:
+    from generator.sequences import Sequences
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,8 @@ class Field:
 
 
 def _frames(count: Callable[[Spec], int]):
-    def shape(spec: Spec) -> tuple[int, ...]:
-        canvas = (spec.image_size, spec.image_size)
-        return (count(spec), *canvas) if spec.channels == 1 else (count(spec), 3, *canvas)
-
-    return shape
+    """(count, *frame shape): frames of any spec, a volume's (`generator.volumes`) too."""
+    return lambda spec: (count(spec), *spec.frame_shape())
 
 
 def _per_object(spec: Spec) -> tuple[int, ...]:
@@ -89,11 +89,16 @@ def _has_images(spec: Spec) -> bool:
     return spec.source.files is not None
 
 
+# Fields every dataset has, volumes (`generator.volumes.fields`) too.
+INPUT_FRAMES = Field("input_frames", "uint8", _frames(lambda s: s.num_input_frames),
+                     "(T_in, H, W) gray, (T_in, 3, H, W) RGB, (T_in, D, D, D) volumes", "the frames given to the model", array=True)
+OUTPUT_FRAMES = Field("output_frames", "uint8", _frames(lambda s: s.num_output_frames),
+                      "(T_out, H, W) gray, (T_out, 3, H, W) RGB, (T_out, D, D, D) volumes", "the frames to predict", array=True)
+INDEX = Field("index", "int64", lambda s: (), "()", "the sequence's position in its split")
+
 FIELDS = (
-    Field("input_frames", "uint8", _frames(lambda s: s.num_input_frames), "(T_in, H, W) gray, (T_in, 3, H, W) RGB",
-          "the frames given to the model", array=True),
-    Field("output_frames", "uint8", _frames(lambda s: s.num_output_frames), "(T_out, H, W) gray, (T_out, 3, H, W) RGB",
-          "the frames to predict", array=True),
+    INPUT_FRAMES,
+    OUTPUT_FRAMES,
     Field("labels", "int64", _per_object, "(K,); numbers: (K, D)",
           "the class of each sprite (each digit of a number)", "sources of images", _has_images, classes=True,
           objects=0, fill=-1),
@@ -103,7 +108,7 @@ FIELDS = (
     Field("positions", "int16", _per_frame(2), "(T, K, 2)",
           "(row, column) of each sprite's top-left corner in each frame (of its box, when transformed)",
           array=True, objects=1, fill=-32768),
-    Field("index", "int64", lambda s: (), "()", "the sequence's position in its split"),
+    INDEX,
     Field("num_objects", "int64", lambda s: (), "()", "how many of the K objects are real (the rest are padding)",
           "`num_objects` is a range", lambda s: isinstance(s.num_objects, tuple)),
     Field("visible", "bool", _per_frame(), "(T, K)",
@@ -175,9 +180,13 @@ FIELDS = (
 )
 
 
-def fields_of(spec: Spec) -> list[Field]:
-    """The fields a dataset of `spec` has, in column order."""
-    return [f for f in FIELDS if f.present(spec)]
+def fields_of(spec) -> list[Field]:
+    """The fields a dataset of `spec` (a `Spec`, or a `generator.volumes.VolumeSpec`) has, in column order."""
+    if isinstance(spec, Spec):
+        return [f for f in FIELDS if f.present(spec)]
+    from generator.volumes.fields import VOLUME_FIELDS  # here: the volumes' fields are built from these
+
+    return [f for f in VOLUME_FIELDS if f.present(spec)]
 
 
 def pad(spec: Spec, truth: dict[str, np.ndarray], present: np.ndarray) -> None:
@@ -194,12 +203,12 @@ def pad(spec: Spec, truth: dict[str, np.ndarray], present: np.ndarray) -> None:
         np.copyto(value, np.asarray(f.fill, value.dtype), where=~present.reshape(shape))
 
 
-def columns(spec: Spec, frames: np.ndarray, truth: dict[str, np.ndarray], indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Every present field's values for a batch of sequences, `(N, *shape)` each."""
+def columns(spec: Spec, seqs: Sequences) -> dict[str, np.ndarray]:
+    """Every present field's values for a batch of sequences, `(N, *shape)` each: the arrays of `seqs` themselves."""
     values = {
-        "input_frames": frames[:, : spec.num_input_frames],
-        "output_frames": frames[:, spec.num_input_frames :],
-        "index": indices,
-        **truth,
+        "input_frames": seqs.input_frames,
+        "output_frames": seqs.output_frames,
+        "index": seqs.indices,
+        **seqs.truth,
     }
     return {f.name: values[f.name] for f in fields_of(spec)}

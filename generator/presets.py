@@ -10,13 +10,14 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from generator.spec import Spec
+from generator.volumes import VolumeSpec
 
 
 class Preset(NamedTuple):
     """A preset: one line saying what it is, and the parameters it generates with."""
 
     description: str
-    spec: Spec
+    spec: Spec | VolumeSpec
 
 
 CLASSIC = Spec(
@@ -24,6 +25,18 @@ CLASSIC = Spec(
     motion={"name": "classic", "step_length": 0.1}, compositing="max", sampling="random", background="none",
     num_train=10000, num_validation=1000, num_test=10000, seed=0,
 )
+
+CAVITIES = VolumeSpec(
+    cavities="mixed", num_cavities=(1, 3), num_frames=32, num_input_frames=16, grid_size=16, generation_size=64,
+    num_train=2000, num_validation=200, num_test=200, seed=0,
+)
+
+# What every preset of frames cites: Moving MNIST itself.
+CITATION = """@inproceedings{srivastava2015unsupervised,
+  title={Unsupervised Learning of Video Representations using LSTMs},
+  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
+  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
+}"""
 
 DEFAULT = "classic"
 
@@ -82,5 +95,16 @@ PRESETS = {
         "Seed 003's denoising case: classic with 50% salt-and-pepper noise on the input frames; the targets and "
         "clean_input_frames are clean.",
         replace(CLASSIC, noise={"name": "salt_pepper", "probability": 0.5}),
+    ),
+    "cavities": Preset(
+        "Seed 004's 4D data: 1-3 ball and torus cavities appearing, changing and vanishing in a 16^3 grid (block "
+        "means of 64^3) over 32 time points (16 in, 16 out), with their equations and the material's Betti numbers.",
+        CAVITIES,
+    ),
+    "cavities_thesis": Preset(
+        "Seed 004's format (Hannouch and Chalup 2023): 128 time points of 16^3 downscaled from 128^3, "
+        "32000 samples split 80/10/10 (64 time points in, 64 out).",
+        replace(CAVITIES, num_frames=128, num_input_frames=64, generation_size=128,
+                num_train=25600, num_validation=3200, num_test=3200),
     ),
 }

@@ -29,16 +29,24 @@ _RENDER_FRAMES = 256
 class Sequences(NamedTuple):
     """A range of sequences with their ground truth.
 
-    frames: (N, T, H, W) uint8, or (N, T, 3, H, W) for RGB: the input frames as corrupted (if a
-        corruption is on; `clean_input_frames` in the truth are the clean ones), then the targets.
+    input_frames: (N, T_in, H, W) uint8, or (N, T_in, 3, H, W) for RGB, C-contiguous: the input
+        frames as corrupted (if a corruption is on; `clean_input_frames` in the truth are the clean ones).
+    output_frames: (N, T - T_in, H, W) or (N, T - T_in, 3, H, W) uint8, C-contiguous: the targets.
+        Each is its own buffer, so that a column of either is written without a copy.
     truth: per-sequence ground truth by field name (`generator.fields`), each `(N, ...)`:
         positions (N, T, K, 2) int16 and what the source and background record.
     indices: (N,) int64, the position of each sequence in its split.
     """
 
-    frames: np.ndarray
+    input_frames: np.ndarray
+    output_frames: np.ndarray
     truth: dict[str, np.ndarray]
     indices: np.ndarray
+
+    @property
+    def frames(self) -> np.ndarray:
+        """(N, T, H, W) or (N, T, 3, H, W) uint8: the input frames, then the targets (a new array)."""
+        return np.concatenate([self.input_frames, self.output_frames], axis=1)
 
 
 def pool_of(split: str) -> str:
@@ -53,7 +61,12 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
 
     pools: `{collection: {"train": Pool, "test": Pool}}` for each of `spec.files()`; the split's pool
     is chosen here, so that no caller can feed train images to an evaluation split.
+    A `generator.volumes.VolumeSpec` (no pools) gives volumes instead (`generator.volumes.generate`).
     """
+    if not isinstance(spec, Spec):
+        from generator.volumes.generate import generate as generate_volumes  # here: volumes build on this module
+
+        return generate_volumes(spec, split, start, stop)
     size = spec.split_sizes().get(split, 0)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"range [{start}, {stop}) is outside the {split} split of {size} sequences")
@@ -96,19 +109,21 @@ def generate(spec: Spec, pools: dict[str, dict[str, Pool]], split: str, start: i
         truth["track_ids"] = np.broadcast_to((indices[:, None] * k + np.arange(k))[:, None], (n, t, k)).astype(np.int32)
     pad(spec, truth, present)
 
-    frames, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown)
+    inputs, outputs, drawn = _render(spec, truth, appearance, source_pool, background_pool, positions, shown)
     pad(spec, drawn, present)
     truth.update(drawn)
-    truth.update(corrupt(spec, frames[:, : spec.num_input_frames], draws, split, indices))
-    return Sequences(frames, truth, indices)
+    truth.update(corrupt(spec, inputs, draws, split, indices))
+    return Sequences(inputs, outputs, truth, indices)
 
 
 def _render(spec: Spec, truth, appearance, source_pool, background_pool, positions, shown):
-    """The frames `(N, T, C, H, W)` (C dropped for gray) of a range, drawn a chunk of frames at a time,
-    and the dataset's fields that `generator.annotations` gives (`DRAWN`), by name."""
+    """The input frames `(N, T_in, C, H, W)` and output frames `(N, T - T_in, C, H, W)` (C dropped for
+    gray) of a range, each in its own buffer, drawn a chunk of frames at a time, and the dataset's fields
+    that `generator.annotations` gives (`DRAWN`), by name."""
     n, t, c, h = len(positions), spec.num_frames, spec.channels, spec.image_size
+    t_in = spec.num_input_frames
     # empty, then filled chunk by chunk while in cache: np.zeros would page-fault on every frame
-    frames = np.empty((n, t, c, h, h), np.uint8)
+    inputs, outputs = np.empty((n, t_in, c, h, h), np.uint8), np.empty((n, t - t_in, c, h, h), np.uint8)
     notes = {f.name: np.empty((n, *f.shape(spec)), f.dtype) for f in fields_of(spec) if f.name in DRAWN}
     # all at once, not per chunk: drawing doodles, warping sprites and resizing backgrounds have a cost per call
     sprites = spec.transform.apply(spec.source.sprites(truth, source_pool), appearance, shown)
@@ -122,12 +137,13 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
     offsets = positions + low.astype(np.int16) if low.any() else positions
     chunk = max(1, _RENDER_FRAMES // t)
     margins = low.any() or high.any()
-    canvas = np.empty((min(chunk, n), t, c, *(h + low + high)), np.uint8) if margins else None
+    # the whole sequences of a chunk are drawn on one canvas, then cut into inputs and outputs
+    canvas = np.empty((min(chunk, n), t, c, *(h + low + high)), np.uint8)
     window = (..., slice(low[0], low[0] + h), slice(low[1], low[1] + h))
     for lo in range(0, n, chunk):
         part = slice(lo, lo + chunk)
-        out = frames[part] if canvas is None else canvas[: len(positions[part])]
-        if backgrounds is None or canvas is not None:
+        out = canvas[: len(positions[part])]
+        if backgrounds is None or margins:
             out.fill(0)
         if backgrounds is not None:
             out[window] = backgrounds[part, None]
@@ -139,9 +155,11 @@ def _render(spec: Spec, truth, appearance, source_pool, background_pool, positio
             for name, values in notes.items():
                 if name != "masks":
                     values[part] = drawn[name]
-        if canvas is not None:
-            frames[part] = out[window]
-    return frames[:, :, 0] if c == 1 else frames, notes
+        inputs[part] = out[:, :t_in][window]
+        outputs[part] = out[:, t_in:][window]
+    if c == 1:
+        inputs, outputs = inputs[:, :, 0], outputs[:, :, 0]
+    return inputs, outputs, notes
 
 
 def _draw(spec: Spec, source_pool, background_pool, split: str, start: int, stop: int) -> dict:

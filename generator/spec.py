@@ -175,6 +175,11 @@ class Spec:
     def num_output_frames(self) -> int:
         return self.num_frames - self.num_input_frames
 
+    def frame_shape(self) -> tuple[int, ...]:
+        """One frame's shape: (H, W) gray, (3, H, W) RGB."""
+        canvas = (self.image_size, self.image_size)
+        return canvas if self.channels == 1 else (3, *canvas)
+
     def split_sizes(self) -> dict[str, int]:
         """Sequences per split, non-empty splits only."""
         sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
@@ -202,19 +207,14 @@ def flatten(parameters: dict) -> dict:
     return flat
 
 
-def spelled(value) -> str:
-    """A flattened parameter's value as `--set` takes it: `0.05,0.15` for a range, `all` for no class filter."""
+def spelled(value, key: str = "") -> str:
+    """A flattened parameter's value as `--set key=...` takes it: `0.05,0.15` for a range, `all` for no class
+    filter, `none` for no threshold."""
     if value is None:
-        return "all"
+        return "none" if key == "threshold" else "all"
     if isinstance(value, (list, tuple)):
         return ",".join(map(str, value)) or "none"  # annotations: none
     return str(value)
-
-
-def flat_keys(rows: list[dict]) -> list[str]:
-    """The keys of several `flatten()`ed specs in field order, each component's parameters right under it
-    (from whichever rows have them)."""
-    return list(dict.fromkeys(k for field in fields(Spec) for row in rows for k in row if k.partition(".")[0] == field.name))
 
 
 def _modern(parameters: dict) -> dict:

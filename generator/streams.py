@@ -46,6 +46,9 @@ STREAMS = {
     "occlusion": Stream(9, "the size and place of each input frame's occluding patch (`occlusion`)"),
     "drop": Stream(10, "which input frames are dropped (`drop`)"),
     "noise": Stream(11, "the noise of every byte of the input frames (`noise`); per sequence"),
+    "cavities": Stream(12, "volumes: each cavity's family, lifetime, size, orientations and drift (`cavities`)"),
+    "cavity_places": Stream(13, "volumes: the places each cavity tries, in order"),
+    "cavity_count": Stream(14, "volumes: how many cavities a sample has (`num_cavities` a range)"),
 }
 
 

@@ -15,22 +15,21 @@ from dataclasses import dataclass
 import datasets
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
+from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 from huggingface_hub import DatasetCardData
 
-from generator import COMPONENTS, FIELDS, SOURCE_FILES, Spec
-from generator.spec import flat_keys, flatten, spelled
+import moving_mnist_metrics as metrics
+from generator import SOURCE_FILES, Spec, fields_of, kinds
+from generator.spec import flatten, spelled
+from generator.presets import CITATION
+from generator.volumes import CITATION as VOLUME_CITATION
+from generator.volumes import VolumeSpec
 
 # Where each collection lives on the Hub, for `source_datasets`.
 _HUB_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
 
 # The licence of sequences made from no one else's images (procedural sources such as doodles).
 _OWN_LICENSE = "cc0-1.0"
-
-_SRIVASTAVA = """@inproceedings{srivastava2015unsupervised,
-  title={Unsupervised Learning of Video Representations using LSTMs},
-  author={Srivastava, Nitish and Mansimov, Elman and Salakhutdinov, Ruslan},
-  booktitle={International Conference on Machine Learning (ICML)}, pages={843--852}, year={2015}
-}"""
 
 _TAGS = ["moving-mnist", "video-prediction", "synthetic", "spatio-temporal", "video", "sequence-prediction"]
 
@@ -45,12 +44,13 @@ class ConfigRecord:
 
     name: str
     description: str
-    spec: Spec
+    spec: Spec | VolumeSpec
     info: datasets.DatasetInfo
     package_version: str
     code_hash: str
     git_commit: str
     repository: str
+    baselines: dict | None = None  # `baselines(splits)`: the trivial predictors' scores
 
     def generation(self) -> dict:
         """The card's `generation` entry: everything needed to regenerate the data bit for bit."""
@@ -75,6 +75,10 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
     generation = {g["config_name"]: g for g in data.get("generation") or []}
     generation.update({r.name: r.generation() for r in records})
     data["generation"] = [generation[name] for name in sorted(generation)]
+    # a config published again drops the scores of its previous data, unless it brings its own
+    scores = {b["config_name"]: b for b in data.get("baselines") or [] if b["config_name"] not in {r.name for r in records}}
+    scores.update({r.name: {"config_name": r.name, **r.baselines} for r in records if r.baselines})
+    data["baselines"] = [scores[name] for name in sorted(scores)] or None
 
     if "classic" in generation:  # the original benchmark is what `load_dataset(repo)` gives
         for config in data["configs"]:
@@ -83,14 +87,14 @@ def card_data(records: list[ConfigRecord], existing: DatasetCardData | None = No
                 config["default"] = True
     specs = [_spec(g) for g in data["generation"]]
     collections = sorted({c for spec in specs for c in spec.files()})
-    licenses = sorted({SOURCE_FILES[c].license for c in collections} | ({_OWN_LICENSE} if _procedural(specs) else set()))
+    licenses = sorted({SOURCE_FILES[c].license for c in collections} | ({_OWN_LICENSE} if any(map(_drawn, specs)) else set()))
     largest = max(sum(spec.split_sizes().values()) for spec in specs)
     data.license = licenses if len(licenses) > 1 else licenses[0]
     data.pretty_name = data.pretty_name or "Moving MNIST"
     data.size_categories = [_size_category(largest)]
     data.source_datasets = [_HUB_IDS[c] for c in collections]
     data.task_categories = ["image-to-video"]
-    data.tags = _TAGS + sorted({spec.source.name.replace("_", "-") for spec in specs} | {c.replace("_", "-") for c in collections})
+    data.tags = _TAGS + sorted({_content(spec).replace("_", "-") for spec in specs} | {c.replace("_", "-") for c in collections})
     data.annotations_creators = ["machine-generated"]
     return data
 
@@ -107,6 +111,7 @@ def render(data: DatasetCardData, repo_id: str) -> str:
         "## Load it\n\n" + _loading(repo_id, first),
         "## Fields\n\n" + _fields(generation),
         "## Configurations\n\n" + _parameters(generation),
+        *(["## Baselines\n\n" + _baselines(data["baselines"])] if data.get("baselines") else []),
         "## Regenerate it bit for bit\n\n" + _regenerate(generation, repo_id),
         "## Motion statistics\n\n" + _statistics(generation),
         "## No train/test leakage\n\n" + _LEAKAGE,
@@ -127,7 +132,8 @@ def _summary(generation: list[dict], repository: str) -> str:
     return (
         "Synthetic video sequences of sprites bouncing inside a square canvas, the Moving MNIST benchmark "
         "of Srivastava et al. (2015) and its relatives, for training and evaluating video-prediction "
-        f"models. Configurations: {configs}. Every byte is generated from a seed by the open "
+        f"models{_VOLUMES_TOO if any('cavities' in g['parameters'] for g in generation) else ''}. "
+        f"Configurations: {configs}. Every byte is generated from a seed by the open "
         f"[moving-mnist]({repository}) generator, so the data can be rebuilt exactly "
         "([how](#regenerate-it-bit-for-bit)); the first frames of each sequence are the model's input and "
         "the rest are the frames to predict."
@@ -168,8 +174,12 @@ With PyTorch:
 import torch
 from torch.utils.data import DataLoader
 
-train = ds["train"].with_format("torch", columns=["input_frames", "output_frames"], dtype=torch.uint8)
-for batch in DataLoader(train, batch_size=32, shuffle=True):
+train = ds["train"].with_format("numpy", columns=["input_frames", "output_frames"], dtype="uint8")
+
+def read(start):   # 32 consecutive sequences, read as one slice (many times faster than scattered rows)
+    return {{name: torch.from_numpy(frames) for name, frames in train[start : start + 32].items()}}
+
+for batch in DataLoader(range(0, len(train), 32), batch_size=None, shuffle=True, collate_fn=read):
     x = batch["input_frames"].float() / 255    # (32, T_in, H, W)
     y = batch["output_frames"].float() / 255   # (32, T_out, H, W)
 ```"""
@@ -177,18 +187,24 @@ for batch in DataLoader(train, batch_size=32, shuffle=True):
 
 def _fields(generation: list[dict]) -> str:
     specs = [_spec(g) for g in generation]
-    rows = [f for f in FIELDS if any(f.present(spec) for spec in specs)]
+    present = {f.name for spec in specs for f in fields_of(spec)}
+    rows = [f for f in kinds.all_fields() if f.name in present]
     table = "| field | shape | type | meaning | present | padding |\n|---|---|---|---|---|---|\n" + "\n".join(
         f"| `{f.name}` | {f.shape_text} | {'class label' if f.classes else f.dtype} | {f.meaning} | {f.when} | "
         f"{f.padding()} |" for f in rows
     )
     shapes = "\n".join(
-        f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, "
-        f"H = W = {spec.image_size}, K = {_objects(spec)}, {'gray' if spec.channels == 1 else 'RGB'}; "
-        + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in FIELDS if f.present(spec))
+        f"- `{g['config_name']}`: T_in = {spec.num_input_frames}, T_out = {spec.num_output_frames}, {_sizes(spec)}; "
+        + ", ".join(f"`{f.name}` {tuple(f.shape(spec))}" for f in fields_of(spec))
         for g, spec in zip(generation, specs)
     )
     return f"{table}\n\n{shapes}"
+
+
+def _sizes(spec: Spec | VolumeSpec) -> str:
+    if isinstance(spec, VolumeSpec):
+        return f"D = {spec.grid_size} (generated at {spec.generation_size}), C = {spec.max_cavities}"
+    return f"H = W = {spec.image_size}, K = {_objects(spec)}, {'gray' if spec.channels == 1 else 'RGB'}"
 
 
 def _objects(spec) -> str:
@@ -201,10 +217,10 @@ def _objects(spec) -> str:
 
 def _parameters(generation: list[dict]) -> str:
     table = [flatten(_spec(g).as_dict()) for g in generation]
-    keys = flat_keys(table)
+    keys = kinds.flat_keys(table)
     header = "| parameter | " + " | ".join(f"`{g['config_name']}`" for g in generation) + " |"
     rule = "|---|" + "---|" * len(generation)
-    rows = [f"| `{key}` | " + " | ".join((spelled(row[key]) if key in row else "-") for row in table) + " |" for key in keys]
+    rows = [f"| `{key}` | " + " | ".join((spelled(row[key], key) if key in row else "-") for row in table) + " |" for key in keys]
     for label, key in (("moving-mnist version", "package_version"), ("code hash", "code_hash"),
                        ("git commit", "git_commit")):
         rows.append(f"| {label} | " + " | ".join(f"`{g[key]}`" for g in generation) + " |")
@@ -216,9 +232,9 @@ def _meanings() -> str:
     """What the parameters mean, with every component each registry holds."""
     components = "\n".join(
         f"- `{kind}`: " + "; ".join(f"`{name}`: {_summary_line(cls)}" for name, cls in registry.items())
-        for kind, registry in COMPONENTS.items()
+        for kind, registry in kinds.all_components().items()
     )
-    return _PARAMETER_MEANINGS + "\n\n" + components
+    return f"{_PARAMETER_MEANINGS}\n\n{_VOLUME_MEANINGS}\n\nThe components:\n\n{components}"
 
 
 def _summary_line(cls) -> str:
@@ -229,7 +245,7 @@ def _regenerate(generation: list[dict], repo_id: str) -> str:
     blocks = []
     for g in generation:
         # the flags of the version that made it (flat before 1.1: --set step_length=0.1)
-        sets = " ".join(f"--set {k}={spelled(v)}" for k, v in flatten(g["parameters"]).items())
+        sets = " ".join(f"--set {k}={spelled(v, k)}" for k, v in flatten(g["parameters"]).items())
         blocks.append(
             f"`{g['config_name']}` (moving-mnist {g['package_version']}, commit `{g['git_commit']}`):\n\n"
             f"```bash\n{_install(g)}\nmoving-mnist build {g['config_name']} {sets}\n"
@@ -252,6 +268,41 @@ def _install(g: dict) -> str:
     return f'pip install "git+{repository}@{commit}"'
 
 
+def baselines(splits: datasets.DatasetDict) -> dict:
+    """The card's scores of `metrics.BASELINES` on the test split (else validation): the split, its number
+    of sequences, and each predictor's averages, to 6 significant digits."""
+    split = metrics.evaluation_split({name: ds.num_rows for name, ds in splits.items()})
+    ds = splits[split]
+    return scored_baselines(split, metrics.dataset_frames(ds, "input_frames"), metrics.dataset_frames(ds, "output_frames"))
+
+
+def scored_baselines(split: str, inputs, targets) -> dict:
+    """`baselines`' record of a split's `inputs (N, T_in, ...)` and `targets (N, T_out, ...)` (arrays, or
+    frames read a block at a time): whoever reads them, the same numbers."""
+    with tqdm(total=len(metrics.BASELINES) * len(targets), desc=f"Scoring baselines on {split}", unit=" sequences") as bar:
+        scores = metrics.baselines(inputs, targets, progress=bar.update)
+    return {
+        "split": split,
+        "num_sequences": len(targets),
+        "scores": {name: {m: float(f"{v:.6g}") for m, v in s.averages.items()} for name, s in scores.items()},
+    }
+
+
+def _baselines(entries: list[dict]) -> str:
+    tables = []
+    for entry in entries:
+        names = list(next(iter(entry["scores"].values())))
+        rows = [
+            f"| {predictor} | " + " | ".join(format(scores[m], metrics.METRICS[m][1]) for m in names) + " |"
+            for predictor, scores in entry["scores"].items()
+        ]
+        tables.append(
+            f"`{entry['config_name']}` ({entry['split']} split, {entry['num_sequences']} sequences):\n\n"
+            "| predictor | " + " | ".join(f"`{m}`" for m in names) + " |\n|---|" + "---|" * len(names) + "\n"
+            + "\n".join(rows)
+        )
+    return _BASELINES + "\n\n" + "\n\n".join(tables)
+
 
 def _statistics(generation: list[dict]) -> str:
     figures = (
@@ -262,6 +313,10 @@ def _statistics(generation: list[dict]) -> str:
     )
     texts = []
     for g in generation:
+        if isinstance(_spec(g), VolumeSpec):
+            texts.append(f"`{g['config_name']}`: one sample at several time points.\n\n"
+                         f"![{g['config_name']} time points](previews/{g['config_name']}/time_points.png)")
+            continue
         shown = [(name, what) for name, what in figures if name != "labels" or _spec(g).source.class_names]
         texts.append(
             f"`{g['config_name']}`: " + ", ".join(what for _, what in shown) + ".\n\n"
@@ -280,26 +335,34 @@ def _sources(generation: list[dict]) -> str:
         + ", ".join(f"`{g['config_name']}`" for g, spec in zip(generation, specs) if c in spec.files())
         for c in collections
     ]
-    procedural = [g["config_name"] for g, spec in zip(generation, specs) if spec.source.files is None]
-    if procedural:
-        lines.append(
-            f"- Procedural sprites, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in procedural)}): "
-            f"no one else's images, licence `{_OWN_LICENSE}`."
-        )
-    citations = "\n\n".join([_SRIVASTAVA] + [SOURCE_FILES[c].citation for c in collections])
+    for what, kind in (("Procedural sprites", Spec), ("Volumes", VolumeSpec)):
+        drawn = [g["config_name"] for g, spec in zip(generation, specs) if _drawn(spec) and isinstance(spec, kind)]
+        if drawn:
+            lines.append(
+                f"- {what}, drawn by the generator from the seed ({', '.join(f'`{n}`' for n in drawn)}): "
+                f"no one else's images, licence `{_OWN_LICENSE}`."
+            )
+    volumes = [VOLUME_CITATION] if any(isinstance(spec, VolumeSpec) for spec in specs) else []
+    citations = "\n\n".join([CITATION] + volumes + [SOURCE_FILES[c].citation for c in collections])
     return "\n".join(lines) + (
         "\n\nThe generated sequences carry the licence of the images they are made of. Please cite the "
         "Moving MNIST paper and the source datasets:\n\n```bibtex\n" + citations + "\n```"
     )
 
 
-def _spec(g: dict) -> Spec:
+def _spec(g: dict) -> Spec | VolumeSpec:
     """A record's parameters as a spec: the nested form, or version 1.0's flat one."""
-    return Spec.from_dict(g["parameters"])
+    return kinds.from_dict(g["parameters"])
 
 
-def _procedural(specs: list[Spec]) -> list[Spec]:
-    return [spec for spec in specs if spec.source.files is None]
+def _drawn(spec: Spec | VolumeSpec) -> bool:
+    """Whether the generator draws what moves (doodles, cavities) rather than taking anyone's images."""
+    return isinstance(spec, VolumeSpec) or spec.source.files is None
+
+
+def _content(spec: Spec | VolumeSpec) -> str:
+    """What moves, as a tag: the source's name, or "volumes"."""
+    return "volumes" if isinstance(spec, VolumeSpec) else spec.source.name
 
 
 def _size_category(n: int) -> str:
@@ -320,12 +383,33 @@ clean inputs are then `clean_input_frames`); `annotations` adds optional ground 
 `source.classes` keeps only images of those classes (`None`: all); `num_train`, `num_validation`
 and `num_test` are the split sizes; every random stream is keyed by `seed`, the split, the
 sequence's block of 1024 (the sequence's index for `noise`, which draws per byte) and the stream's
-id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`.
-The components:"""
+id. Cards of version 1.0 give `step_length` on its own: it is `motion.step_length`."""
+
+_VOLUMES_TOO = (
+    ", and volumes over time: cavities that appear, change and vanish in solid material in a D x D x D grid "
+    "(seed 004's data, Hannouch and Chalup 2023), for predicting volumes"
+)
+
+_VOLUME_MEANINGS = """Volumes: `cavities` are the solids cut out of the material (`ball`, `torus`, or `mixed`), up to
+`num_cavities` (C, or a range MIN,MAX) per sample of `num_frames` time points; the output grid is
+`grid_size` voxels on an edge (D), each the mean of a block of the `generation_size` grid (and of
+`time_factor` generated time steps); `occupancy` is what a generation voxel holds (`binary`, or
+`fraction` by supersampling); `threshold` (if set) makes each output voxel 0 or 255; `overlap`
+`separate` keeps cavities apart, so that the Betti numbers hold. Voxels are 0 material, 255 cavity."""
+
+_BASELINES = """What trivial predictors score, so that a model's scores read against them: "last input frame"
+predicts the last input frame for every output frame, "zeros" predicts black frames. Each value is
+the mean over the split's sequences and output frames, with frames on the scale [0, 1] (bytes / 255):
+`mse_per_frame` and `mae_per_frame` sum the squared and absolute errors over a frame's values (the
+"MSE" and "MAE" of OpenSTL and the Moving MNIST literature), `mse_per_pixel` and `mae_per_pixel` are
+their means; `psnr` is 10 log10(1 / mse_per_pixel) in dB; `ssim` uses Wang et al. (2004)'s Gaussian
+window (sigma 1.5; 2D frames); `jaccard_distance` compares the values >= 128 (gray frames, volumes).
+Score a model's predictions the same way with `moving-mnist evaluate PRED.npy NAME`."""
 
 _LEAKAGE = """Train sequences are made only from the source's train images; validation and test sequences
 only from its test images (they use independent random streams). No image seen in training appears
-in an evaluation split. `source_indices` records which image each sprite is, so this can be checked."""
+in an evaluation split. `source_indices` records which image each sprite is, so this can be checked.
+Volumes use no images: their splits differ by their random streams alone."""
 
 _LIMITATIONS = """- The data is synthetic: simple, rigid motion of sprites on a black or static background. Good
   scores here do not imply good scores on natural video.

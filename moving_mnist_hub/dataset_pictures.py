@@ -4,8 +4,8 @@ The command line (`moving-mnist preview`, `moving-mnist stats`) and the publishe
 both call these, so that they show the same pictures. A split is anything with `with_format`,
 `num_rows` and `features`, as a `datasets.Dataset` has; `datasets` itself is never imported here.
 
-Gray datasets store frames as `Array3D((T, H, W))`, RGB ones as `Array4D((T, 3, H, W))`; the
-shapes of the frame features tell which, and how many bytes a sequence takes.
+Gray datasets store frames as `Array3D((T, H, W))`, RGB ones as `Array4D((T, 3, H, W))`, volumes
+as `Array4D((T, D, D, D))`; the spec tells which, and the frame features how many bytes a sequence takes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from generator import Spec
+from generator.volumes import VolumeSpec
 from moving_mnist_hub import pictures
+
+# Volumes are shown this many times larger than the chosen scale (16^3 grids: 64-pixel panels at scale 1).
+_VOLUME_SCALE = 4
+_VOLUME_CANDIDATES = 16  # samples the volume figure chooses from
 
 # Bytes of a split the statistics read at most, per column: they describe its first sequences that
 # fit, so that a split of large frames or many sequences never fills the memory.
@@ -58,25 +63,40 @@ def read_sample(ds, max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES) -> p
 
 
 def write_preview(
-    ds, spec: Spec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
+    ds, spec: Spec | VolumeSpec, path: str | os.PathLike, num: int = 8, scale: int = 2, fps: float = 5.0
 ) -> Path:
     """Write an animated preview (`.gif` or `.mp4`) of the first `num` sequences of a split, gray
-    or RGB as stored, with each object's visible box outlined when the split has them."""
+    or RGB as stored, with each object's visible box outlined when the split has them; volumes as
+    `pictures.volume_panels`, `_VOLUME_SCALE` times larger."""
     shape = _frame_shape(ds)
-    pictures.preview_shape(min(num, ds.num_rows), shape[0], *shape[-2:], scale)  # fits? checked before reading
+    volumes = isinstance(spec, VolumeSpec)
+    height, width = (shape[1], pictures.volume_panels_width(shape[1])) if volumes else shape[-2:]
+    scale *= _VOLUME_SCALE if volumes else 1
+    pictures.preview_shape(min(num, ds.num_rows), shape[0], height, width, scale)  # fits? checked before reading
+    frames = read_frames(ds, num)
     boxes = None
     if "visible_boxes" in ds.features:
         boxes = ds.with_format("numpy", columns=["visible_boxes"], dtype=np.int16)[:num]["visible_boxes"]
-    video = pictures.preview(read_frames(ds, num), spec.num_input_frames, scale, boxes)
+    video = pictures.preview(pictures.volume_panels(frames) if volumes else frames, spec.num_input_frames, scale, boxes)
     return pictures.write_video(path, video, fps)
 
 
 def write_split_stats(
-    splits: Mapping[str, object], spec: Spec, output_dir: str | os.PathLike,
+    splits: Mapping[str, object], spec: Spec | VolumeSpec, output_dir: str | os.PathLike,
     max_sequences: int = pictures.MAX_DIFFERENCE_SEQUENCES, config: str | None = None,
 ) -> list[Path]:
     """Write the statistics figures (`pictures.STATS_FILES`) of `splits` (name -> split) into `output_dir`,
     titled with the `config` name if given. Frame differences of RGB splits are those of the luminance
-    (ITU-R BT.601, `pictures.luminance`)."""
+    (ITU-R BT.601, `pictures.luminance`). For volumes: `pictures.VOLUME_FIGURE`, at several time points
+    the sample with the most cavities among the first `_VOLUME_CANDIDATES` of the first split."""
+    heading = f"{config}: " if config else ""
+    if isinstance(spec, VolumeSpec):
+        split, ds = next(iter(splits.items()))
+        counts = ds.with_format("numpy", columns=["cavity_counts"])[:_VOLUME_CANDIDATES]["cavity_counts"].sum(axis=1)
+        i = int(counts.argmax())  # the first of the fullest
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(output_dir) / pictures.VOLUME_FIGURE
+        volume = read_frames(ds.select([i]), 1)[0]
+        return [pictures.volume_figure(path, volume, spec.num_input_frames, heading=f"{heading}{split} {i}: ")]
     samples = {split: read_sample(ds, max_sequences) for split, ds in splits.items()}
     return pictures.write_stats(output_dir, samples, spec.source.class_names, spec.source.sprite_shape(), config)

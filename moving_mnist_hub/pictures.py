@@ -325,6 +325,64 @@ def label_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return np.bincount(labels.astype(np.intp), minlength=num_classes).astype(np.int64)
 
 
+# --- Volumes -------------------------------------------------------------------------------------
+
+# The panels of a volume's picture, in order: three orthogonal mid-slices and a maximum projection.
+VOLUME_PANELS = ("mid-slice of axis 0", "mid-slice of axis 1", "mid-slice of axis 2", "maximum over axis 0")
+VOLUME_FIGURE = "time_points.png"
+_PANEL_GAP = 1  # columns of `_GAP_LEVEL` between a volume's panels, so that their edges show
+_GAP_LEVEL = 96
+
+
+def volume_panels_width(d: int) -> int:
+    """The width of `volume_panels`' frames of a D x D x D grid: the panels and the gaps between them."""
+    return len(VOLUME_PANELS) * (d + _PANEL_GAP) - _PANEL_GAP
+
+
+def volume_panels(volumes: np.ndarray) -> np.ndarray:
+    """Volumes as flat gray frames that `preview` shows: `(N, T, D, D, D)` -> `(N, T, D, 4 * D + 3)` uint8.
+
+    Each frame is `VOLUME_PANELS` side by side, 1 column of gray level 96 apart: the slices
+    `v[D // 2]`, `v[:, D // 2]`, `v[:, :, D // 2]` and the projection `v.max(axis=0)` of the
+    volume v at that time point. The three slices meet at the centre voxel.
+    """
+    volumes = np.asarray(volumes)
+    if volumes.dtype != np.uint8 or volumes.ndim != 5 or not volumes.shape[2] == volumes.shape[3] == volumes.shape[4]:
+        raise ValueError(f"volumes must be (N, T, D, D, D) uint8, got {volumes.shape} {volumes.dtype}")
+    d = volumes.shape[2]
+    middle = d // 2
+    panels = (volumes[:, :, middle], volumes[:, :, :, middle], volumes[:, :, :, :, middle], volumes.max(axis=2))
+    gap = np.full((*volumes.shape[:2], d, _PANEL_GAP), _GAP_LEVEL, np.uint8)
+    return np.concatenate([part for panel in panels for part in (gap, panel)][1:], axis=-1)
+
+
+def volume_figure(
+    path: str | os.PathLike, volume: np.ndarray, num_input_frames: int, count: int = 8, heading: str = ""
+) -> Path:
+    """Write a PNG of one volume `(T, D, D, D)` uint8 at `count` equally spaced time points (first and
+    last included): one column per time point, one row per panel of `VOLUME_PANELS`."""
+    volume = np.asarray(volume)
+    frames = volume_panels(volume[None])[0]  # checks the shape
+    t, d = volume.shape[:2]
+    times = np.unique(np.linspace(0, t - 1, min(count, t)).round().astype(int))
+    figure = Figure(figsize=(1.3 * len(times) + 1.2, 1.3 * len(VOLUME_PANELS) + 0.8), layout="constrained")
+    axes = figure.subplots(len(VOLUME_PANELS), len(times), squeeze=False)
+    for column, time in enumerate(times):
+        role = "input" if time < num_input_frames else "target"
+        for row, name in enumerate(VOLUME_PANELS):
+            ax = axes[row, column]
+            start = row * (d + _PANEL_GAP)
+            ax.imshow(frames[time, :, start : start + d], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"t = {time} ({role})", fontsize=8)
+            if column == 0:
+                ax.set_ylabel(name.replace(" of ", "\nof ").replace(" over ", "\nover "), fontsize=7)
+    figure.suptitle(f"{heading}One {d}x{d}x{d} volume over {t} time points (cavities bright)")
+    return _save(figure, Path(path))
+
+
 # --- Statistics figures --------------------------------------------------------------------------
 
 

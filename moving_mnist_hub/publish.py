@@ -15,13 +15,15 @@ import subprocess
 from pathlib import Path
 
 import datasets
-from huggingface_hub import HfApi, get_token
+from datasets.info import DatasetInfosDict
+from huggingface_hub import DatasetCard, HfApi, get_token
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 import moving_mnist
+from generator import kinds
 from generator.spec import flatten
-from moving_mnist_hub import card, push, staging
+from moving_mnist_hub import card, output, push, staging
 
 
 class PublishError(RuntimeError):
@@ -66,23 +68,56 @@ def publish(
         moving_mnist.check_cache(builder)
         spec = builder.config.spec
         identity = staging.identity(spec, builder.hash, max_bytes)
-        parquet_bytes = stage.stage_config(name, builder.as_dataset(), spec, identity, max_bytes)
-        info = datasets.DatasetInfo(
-            features=builder.info.features,
-            splits=builder.info.splits,
-            download_size=parquet_bytes,
-            dataset_size=builder.info.dataset_size,
-        )
-        records.append(card.ConfigRecord(
-            name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository()
-        ))
+        splits = builder.as_dataset()
+        parquet_bytes = stage.stage_config(name, splits, spec, identity, max_bytes)
+        records.append(config_record(name, builder, builder.info.splits, parquet_bytes, card.baselines(splits)))
+    return _card_and_push(stage, repo_id, records, private, dry_run)
+
+
+def publish_from(url: str, repo_id: str, *, stage: Path, private: bool = False, dry_run: bool = False) -> str:
+    """Push the output of a build (`moving-mnist build NAME --engine dask --output URL`) as it is, every
+    config it holds, generating nothing; return what happened, in one line.
+
+    A local output is pushed from where it is (it is a staging folder); any other URL is first copied
+    into `stage`, each file checked against its recorded sha256.
+    """
+    check_repo_id(repo_id)
+    built = output.Output(url, option="--from", create=False)
+    missing = sorted(path for path, digest in built.files.items() if digest is None)
+    if missing or "README.md" not in built.files:
+        raise PublishError(f"--from {url}: the build is not complete ({len(missing)} of {len(built.files)} files not "
+                           f"written, such as {(missing or ['README.md'])[0]}): run the same build again to finish it")
+    stage = staging.Stage(Path(built.root) if built.local else _copy(built, stage), [datasets.config.HF_DATASETS_CACHE])
+    return _card_and_push(stage, repo_id, _records(stage), private, dry_run)
+
+
+def _card_and_push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], private: bool, dry_run: bool) -> str:
+    """Write the card for `records` into the stage and, unless `dry_run`, push the stage; what happened, in one line."""
     if dry_run:
         _write_card(stage, card.card_data(records), repo_id)
-        return f"staged {', '.join(names)} in {stage.folder} (dry run: nothing pushed)"
+        return f"staged {', '.join(r.name for r in records)} in {stage.folder} (dry run: nothing pushed)"
     try:
         return _push(stage, repo_id, records, private)
     except push.PushError as error:
         raise PublishError(f"{error}; {stage.folder} is kept: run the same command again to resume") from None
+
+
+def config_record(
+    name: str, builder, splits: datasets.SplitDict, parquet_bytes: int, baselines: dict | None = None
+) -> card.ConfigRecord:
+    """What the card says of config `name` of `builder`: its features, its `splits` (rows and Arrow bytes),
+    the bytes of its Parquet shards, what made it, and the baselines' scores if they were scored."""
+    spec = builder.config.spec
+    info = datasets.DatasetInfo(
+        features=builder.info.features,
+        splits=splits,
+        download_size=parquet_bytes,
+        dataset_size=sum(split.num_bytes for split in splits.values()),
+    )
+    return card.ConfigRecord(
+        name, _description(name, spec), spec, info, _package_version(), builder.hash, _git_commit(), _repository(),
+        baselines,
+    )
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -123,6 +158,28 @@ def _push(stage: staging.Stage, repo_id: str, records: list[card.ConfigRecord], 
             parent_commit=remote.head,
         )
     return f"published {summary} to {repo_id}: {commit.commit_url} ({len(operations)} files changed)"
+
+
+def _copy(built: output.Output, folder: Path) -> Path:
+    """`built` copied into the staging folder `folder` (files already there with the same sha256 are kept)."""
+    local = output.Output(str(folder), option="--stage")
+    local.mirror(built)
+    return Path(local.root)
+
+
+def _records(stage: staging.Stage) -> list[card.ConfigRecord]:
+    """The configs a staging folder holds, as its card describes them."""
+    data = DatasetCard((stage.folder / "README.md").read_text(encoding="utf-8")).data
+    infos = DatasetInfosDict.from_dataset_card_data(data)
+    generation = {g["config_name"]: g for g in data.get("generation") or []}
+    scores = {b["config_name"]: {k: v for k, v in b.items() if k != "config_name"} for b in data.get("baselines") or []}
+    return [
+        card.ConfigRecord(
+            name, g["description"], kinds.from_dict(g["parameters"]), infos[name], g["package_version"],
+            g["code_hash"], g["git_commit"], g.get("repository", "unknown"), scores.get(name),
+        )
+        for name in sorted(stage.manifest["configs"]) for g in [generation[name]]
+    ]
 
 
 def _description(name: str, spec) -> str:

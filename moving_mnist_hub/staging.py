@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.utils.tqdm import tqdm  # quiet under datasets.disable_progress_bars()
 
+from generator import BLOCK_SIZE
 from generator.files import file_sha256
 from moving_mnist_hub import dataset_pictures
 
@@ -122,8 +124,7 @@ class Stage:
         folder, partial = self.folder / name, self.folder / f".{name}.partial"
         shutil.rmtree(partial, ignore_errors=True)  # an interrupted run's leftovers are never trusted
         wanted = {
-            f"{name}/{file}" for split, ds in splits.items()
-            for n in [_num_shards(ds, max_shard_size)] for file in _shard_names(split, n)
+            f"{name}/{file}" for split, ds in splits.items() for file in shard_names(split, len(_plan(ds, max_shard_size)))
         }
         if self._intact(name, identity, wanted):
             print(f"{folder}: already staged, kept")
@@ -192,19 +193,56 @@ class Stage:
 
 
 def write_shards(splits, folder: Path, identity: str, max_shard_size: int) -> dict[str, str]:
-    """Write `{split}-{i:05d}-of-{n:05d}.parquet` files of each split into a new `folder`; return
-    file name -> sha256 of what was written."""
+    """Write `{split}-{i:05d}-of-{n:05d}.parquet` files of each split (`shard_plan`) into a new `folder`;
+    return file name -> sha256 of what was written."""
     folder.mkdir(parents=True)
     jobs = [
-        (ds, folder / file, i, n, identity)
+        (ds, folder / file, rows, i, len(plan), identity)
         for split, ds in splits.items()
-        for n in [_num_shards(ds, max_shard_size)]
-        for i, file in enumerate(_shard_names(split, n))
+        for plan in [_plan(ds, max_shard_size)]
+        for i, (file, rows) in enumerate(zip(shard_names(split, len(plan)), plan))
     ]
     # pyarrow encodes without holding the GIL: one thread per core
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         digests = list(tqdm(pool.map(_write_shard, jobs), total=len(jobs), desc="Writing Parquet shards", unit=" shards"))
     return {job[1].name: digest for job, digest in zip(jobs, digests)}
+
+
+def shard_plan(num_rows: int, row_bytes: int, max_shard_size: int) -> list[range]:
+    """The rows of each shard of a split of `num_rows` rows of `row_bytes` Arrow bytes: the fewest shards
+    of at most `max_shard_size` bytes whose boundaries fall on the random blocks (`generator.BLOCK_SIZE`
+    sequences), or, where a block is more than a shard, cut blocks into equal power-of-two parts, so
+    that a shard can be generated on its own from the blocks it needs; all shards are as equal as that allows.
+    """
+    fit = max(1, max_shard_size // row_bytes)  # rows a shard may hold
+    if num_rows <= fit:
+        return [range(0, num_rows)]
+    unit = BLOCK_SIZE if fit >= BLOCK_SIZE else 1 << (fit.bit_length() - 1)  # a power of two divides a block
+    units = -(-num_rows // unit)
+    count = -(-units // (fit // unit))
+    size = -(-units // count) * unit
+    return [range(start, min(start + size, num_rows)) for start in range(0, num_rows, size)]
+
+
+def shard_names(split: str, n: int) -> list[str]:
+    return [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+
+
+def write_shard(tables: Iterable[pa.Table], features: datasets.Features, where, identity: str, shard: int,
+                num_shards: int) -> None:
+    """Write the rows of `tables` (consecutive, rows of `features` as `datasets` stores them, chunked in
+    any way) as one Parquet shard to `where`, a path or a binary file object, as every published shard
+    is written: in `parquet_schema(features)`, with `PARQUET_OPTIONS`, in row groups of `rows_per_group`
+    rows, with the shard's identity in the footer. Each row group is written from one chunk per column,
+    so that the bytes depend on the rows alone, not on how they were chunked when they came.
+    `ValueError` if an array holds a null."""
+    footer = json.dumps({"identity": identity, "shard": shard, "num_shards": num_shards}).encode()
+    schema = parquet_schema(features)
+    schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: footer})
+    size = rows_per_group(schema)
+    with pq.ParquetWriter(where, schema, **PARQUET_OPTIONS) as writer:
+        for group in _row_groups(tables, size):
+            writer.write_table(parquet_table(group, schema), row_group_size=size)
 
 
 def identity(spec, code_hash: str, max_shard_size: int) -> str:
@@ -222,39 +260,33 @@ def identity(spec, code_hash: str, max_shard_size: int) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
-def _num_shards(ds, max_shard_size: int) -> int:
-    """As `push_to_hub` counts: the split's uncompressed Arrow bytes over the maximum shard size,
-    and never more shards than rows."""
-    return max(1, min(-(-ds.data.nbytes // max_shard_size), ds.num_rows))
+def _plan(ds, max_shard_size: int) -> list[range]:
+    """A built split's `shard_plan` (its Arrow bytes are the same for every row)."""
+    return shard_plan(ds.num_rows, ds.data.nbytes // ds.num_rows, max_shard_size)
 
 
-def _shard_names(split: str, n: int) -> list[str]:
-    return [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+def _row_groups(tables: Iterable[pa.Table], size: int):
+    """The rows of `tables` as tables of `size` rows (the last may have fewer), one chunk per column."""
+    rows = None
+    for table in tables:
+        rows = table if rows is None else pa.concat_tables([rows, table])
+        while rows.num_rows >= size:
+            yield rows.slice(0, size).combine_chunks()
+            rows = rows.slice(size)
+    if rows is not None and rows.num_rows:
+        yield rows.combine_chunks()
 
 
 def _write_shard(job) -> str:
-    ds, path, i, n, identity = job
-    lo, hi = ds.num_rows * i // n, ds.num_rows * (i + 1) // n
-    footer = {"identity": identity, "shard": i, "num_shards": n}
-    return write_parquet(ds.data.table.slice(lo, hi - lo), ds.features, path, footer)
-
-
-def write_parquet(table: pa.Table, features: datasets.Features, path: Path, footer: dict) -> str:
-    """Write `table` (rows of `features`, as `datasets` stores them) to the Parquet file `path`, as every
-    published shard is written: `parquet_table`, with `PARQUET_OPTIONS`, `rows_per_group` rows per row
-    group, and `footer` (JSON) in the schema's metadata; return the file's sha256."""
-    table = parquet_table(table, features)
-    table = table.replace_schema_metadata({**table.schema.metadata, _METADATA_KEY: json.dumps(footer).encode()})
-    with pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS) as writer:
-        writer.write_table(table, row_group_size=rows_per_group(table.schema))
+    ds, path, rows, i, n, identity = job
+    write_shard([ds.data.table.slice(rows.start, len(rows))], ds.features, path, identity, i, n)
     return file_sha256(path)
 
 
-def parquet_table(table: pa.Table, features: datasets.Features) -> pa.Table:
-    """`table` (rows of `features`, as `datasets` stores them) in `parquet_schema(features)`, on the same
-    values buffers (no copy); `ArrowInvalid` if an array is not of its feature's shape, `ValueError` if
-    it holds a null."""
-    schema = parquet_schema(features)
+def parquet_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` (rows of features, as `datasets` stores them) in their `parquet_schema`, `schema`, on the
+    same values buffers (no copy); `ArrowInvalid` if an array is not of its feature's shape, `ValueError`
+    if it holds a null."""
     columns = [_storage(table.column(field.name)) for field in schema]
     for field, column in zip(schema, columns):
         if not field.nullable and _has_nulls(column):

@@ -1,7 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--skip-load] [--repeats 5]
+                                [--skip-memory] [--skip-parquet] [--skip-load] [--skip-tensorflow] [--repeats 5] [--stream]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -24,7 +24,27 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     motion, frames and all;
 (i) building `mmnist_pp` (rotation and scale) into the Arrow cache, against building `classic` (c);
 (j) `crowded` with all its annotations (boxes, masks, tracks, centres, velocities), against the same
-    config with none: `generate` frames/s, and building into the Arrow cache.
+    config with none: `generate` frames/s, and building into the Arrow cache;
+(k) seconds per `cavities_thesis` sample (128^3 x 128 generated, 16^3 out) and voxels/s at generation
+    resolution on one core, against (k1) the same cavities evaluated on every voxel of the grid; (k2) the
+    peak RSS of a child generating 16, then 128 samples by chunks (the same: memory bounded by the chunk).
+(m) `moving_mnist_metrics.score` frames/s, every metric, on `classic` predictions (the last input frame),
+    against (m1) scikit-image's SSIM and PSNR alone, frame by frame, in turns;
+(s) `moving_mnist.stream` (training on the fly) frames/s into numpy batches, against reading the same
+    sequences from the Arrow cache: through datasets' torch format, sliced (s1) and with the README's
+    former DataLoader recipe (s2), with the README's DataLoader recipe (s3), and by numpy slicing (s4);
+    and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader. `--stream` runs only these.
+(t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
+    against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
+    tensors); the shards' sha256 check, and (t4) exporting TFRecords against npy (needs tensorflow).
+(n) building N classic sequences into the Arrow cache (one Arrow table per chunk), against (n1) pyarrow
+    writing the same table to one IPC file and (n2) the builder that encoded example by example (the
+    project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether k and k2
+    wrote the same bytes; and what a build is made of: (n3) `datasets`' ArrowWriter writing the same
+    tables, (n4) the engine making them. All in turns.
+(dask) `build --engine dask` of many classic sequences (a large 2D build), one random block a shard,
+    on a warm local Dask cluster of 1 and of 2 worker processes: shards/s, frames/s and the speed-up;
+    against `publish --dry-run` of the same (one process: the Arrow cache, then Parquet shards).
 (p) `load_dataset(STAGE, "classic")` of N sequences staged by `publish --dry-run`, against building them
     (`moving_mnist.load` into a fresh cache), and the same rows in the other shard layouts measured
     (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; ours
@@ -58,7 +78,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import moving_mnist  # the project, installed with `pip install -e .`
-from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, generate, load_pools, streams
+from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, Spec, generate, load_pools, streams
 from generator.motion import Space
 from generator.files import local_files
 from generator.presets import PRESETS
@@ -77,7 +97,8 @@ TARGET_PRESET_RATIOS = {"classic": 1, "cifar10": 1 / 3, "doodles": 1 / 4, "numbe
                         "classic + collisions": 1 / 4}
 TARGET_MOTION_RATIO = 10  # (h): trajectories at least 10x faster than generating with them: motion is never the cost
 TARGET_TRANSFORM_BUILD_RATIO = 1 / 4  # (i): building with rotation and scale, as a fraction of building classic
-ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
+ROW_ROUNDS = {"(g)": 3, "(h)": 7, "(i)": 3, "(t)": 3}  # the fewest rounds of the comparisons in turns, even with --quick
+ROW_ROUNDS["(dask)"] = 2
 
 
 def default_data_dir() -> str:
@@ -212,7 +233,7 @@ def precomputed_examples(n: int, data_dir: str):
 
 
 class FloorBuilder(datasets.GeneratorBasedBuilder):
-    """(c1) The floor of this design: a builder that only yields precomputed examples."""
+    """(c1) The floor of a builder of examples: one that only yields precomputed examples."""
 
     DEFAULT_WRITER_BATCH_SIZE = moving_mnist.chunk_size(moving_mnist.PRESETS["classic"].spec)
 
@@ -323,7 +344,7 @@ def measure_parquet(n: int, data_dir: str, repeats: int) -> dict[str, tuple[floa
             staging.write_shards({"train": ds}, Path(folder) / "classic", "benchmark", shard_size)
 
         def ours_one_thread(folder):
-            staging.write_parquet(ds.data.table, ds.features, Path(folder) / "a.parquet", {})
+            staging.write_shard([ds.data.table], ds.features, Path(folder) / "a.parquet", "benchmark", 0, 1)
 
         def defaults(folder):
             ds.to_parquet(os.path.join(folder, "a.parquet"))
@@ -388,11 +409,12 @@ def cifar_pools(data_dir: str) -> tuple[dict[str, Pool], str]:
 
 
 def preset_rows(data_dir: str, repeats: int) -> list[tuple]:
-    """(g) frames/s of every preset on one process, and its ratio to classic."""
+    """(g) frames/s of every preset of frames on one process, and its ratio to classic (volumes: row (k))."""
     pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
     pools["cifar10"], cifar = cifar_pools(data_dir)
     fashion = Path("/usr/share/datasets/fashion-mnist")
-    specs = {name: dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES) for name, preset in PRESETS.items()}
+    specs = {name: dataclasses.replace(preset.spec, num_train=PRESET_SEQUENCES) for name, preset in PRESETS.items()
+             if isinstance(preset.spec, Spec)}
     specs["classic + collisions"] = specs["classic"].replace(motion="collisions")
     if fashion.is_dir():
         pools["fashion_mnist"] = load_pools(local_files(SOURCE_FILES["fashion_mnist"], str(fashion)))
@@ -538,6 +560,398 @@ def startup_rows(repeats: int) -> list[tuple]:
     ]
 
 
+# (k): volumes (seed 004), `cavities_thesis`
+
+VOLUME_SAMPLES = 8  # (k): samples timed
+VOLUME_CHUNK = 16  # (k2): samples generated at once, as a build by blocks would
+VOLUME_MEMORY_SAMPLES = (16, 128)  # (k2): the same peak for 8x the samples: memory bounded by the chunk
+TARGET_VOLUME_SECONDS = 2.0  # one cavities_thesis sample on one core: 32,000 in under 18 core-hours
+
+
+def volume_rows(repeats: int) -> list[tuple]:
+    """(k) seconds per `cavities_thesis` sample and voxels/s at generation resolution, against (k1) the same
+    cavities evaluated on every voxel of the grid (no boxes); (k2) peak RSS of generating by chunks."""
+    spec = PRESETS["cavities_thesis"].spec
+    generate(spec, {}, "train", 0, 1)  # the block's draws, made once per block in a build
+    seconds = best_time(lambda: generate(spec, {}, "train", 0, VOLUME_SAMPLES), repeats) / VOLUME_SAMPLES
+    volumes = generate(spec, {}, "train", 0, 1)
+    start = time.perf_counter()
+    everywhere = full_grid_frames(spec, volumes.truth)
+    full_seconds = time.perf_counter() - start
+    agree = np.mean(everywhere == volumes.frames[0])
+    voxels = spec.generation_size**3 * spec.num_frames * spec.time_factor
+    rss = {n: child_volume_rss(n) for n in VOLUME_MEMORY_SAMPLES}
+    small, large = VOLUME_MEMORY_SAMPLES
+    return [
+        ("(k) cavities_thesis: s per sample (128^3 x 128)", f"{seconds:.3f} s", f"<= {TARGET_VOLUME_SECONDS} s",
+         verdict(seconds <= TARGET_VOLUME_SECONDS)),
+        ("    voxels/s per core, at generation resolution", f"{voxels / seconds:,.0f}", "", ""),
+        ("    32,000 samples (the seed's), one core", f"{seconds * 32000 / 3600:.1f} core-hours", "< 18",
+         verdict(seconds * 32000 / 3600 < 18)),
+        ("(k1) every voxel of the grid, sample 0", f"{full_seconds:.2f} s, {agree:.6f} same", "", ""),
+        ("    k1 / k", f"{full_seconds / seconds:.0f}x", "> 1x", verdict(full_seconds > seconds)),
+        (f"(k2) peak RSS, {small} samples by chunks of {VOLUME_CHUNK}", f"{rss[small] / 2**20:,.0f} MiB", "", ""),
+        (f"    {large} samples", f"{rss[large] / 2**20:,.0f} MiB, {rss[large] / rss[small]:.2f}x", "<= 1.1x",
+         verdict(rss[large] <= 1.1 * rss[small])),
+    ]
+
+
+def full_grid_frames(spec, truth: dict) -> np.ndarray:
+    """(k1) Sample 0's frames `(T, D, D, D)` with every cavity alive evaluated at every voxel of the generation
+    grid, in float64, from the equations of `generator.volumes.cavities` (binary occupancy, time_factor 1)."""
+    g, block = spec.generation_size, spec.generation_size // spec.grid_size
+    axis = (np.arange(g) + 0.5) / g
+    x, y, z = axis[:, None, None], axis[None, :, None], axis[None, None, :]
+    frames = np.zeros((spec.num_frames, *spec.frame_shape()), np.uint8)
+    m2 = spec.cavities.min_scale**2
+    for t in range(spec.num_frames):
+        inside = np.zeros((g, g, g), bool)
+        cavities = zip(*(truth[name][0] for name in ("cavity_families", "cavity_lifetimes", "cavity_parameters")))
+        for family, (first, last), r in cavities:
+            if family < 0 or not first <= t <= last:
+                continue
+            r = r.astype(np.float64)
+            u = (t - first + 0.5) / (last - first + 1)
+            size = math.sqrt(1 - (1 - m2) * (2 * u - 1) ** 2)
+            c = r[0:3] + (r[3:6] - r[0:3]) * u
+            q = r[6:10] + (r[10:14] - r[6:10]) * u
+            w, a, b, e = q / np.linalg.norm(q)
+            turn = np.array([[1 - 2 * (b * b + e * e), 2 * (a * b - w * e), 2 * (a * e + w * b)],
+                             [2 * (a * b + w * e), 1 - 2 * (a * a + e * e), 2 * (b * e - w * a)],
+                             [2 * (a * e - w * b), 2 * (b * e + w * a), 1 - 2 * (a * a + b * b)]])
+            d = (x - c[0], y - c[1], z - c[2])
+            body = [turn[0, k] * d[0] + turn[1, k] * d[1] + turn[2, k] * d[2] for k in range(3)]
+            if family == 0:
+                inside |= sum((body[k] / (r[14 + k] * size)) ** 2 for k in range(3)) <= 1
+            else:
+                ring, tube = r[14] + (r[15] - r[14]) * u, r[16] * size
+                rho = np.sqrt(body[0] ** 2 + body[1] ** 2)
+                inside |= (rho - ring) ** 2 + body[2] ** 2 <= tube**2
+        mean = inside.reshape(spec.grid_size, block, spec.grid_size, block, spec.grid_size, block).mean(axis=(1, 3, 5))
+        frames[t] = np.floor(mean * 255 + 0.5)
+    return frames
+
+
+def child_volume_rss(n: int) -> int:
+    """(k2) Peak RSS in bytes of a child process that generates n cavities_thesis samples, VOLUME_CHUNK at a time."""
+    argv = [sys.executable, __file__, "--_child-volumes", str(n)]
+    result = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return int(result.stdout.split()[-1])
+
+
+def generate_volumes_by_chunks(n: int) -> None:
+    spec = PRESETS["cavities_thesis"].spec
+    for lo in range(0, n, VOLUME_CHUNK):
+        generate(spec, {}, "train", lo, min(n, lo + VOLUME_CHUNK))
+
+
+# (m): scoring predictions
+
+METRIC_SEQUENCES = 200  # (m): 2,000 output frames
+
+
+def metric_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(m) `score` on classic's last-input-frame predictions, against scikit-image frame by frame."""
+    import moving_mnist_metrics as metrics
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    pools = {"mnist": load_pools(local_files(SOURCE_FILES["mnist"], data_dir))}
+    frames = generate(classic_spec(METRIC_SEQUENCES), pools, "train", 0, METRIC_SEQUENCES).frames
+    targets, predictions = frames[:, 10:], np.repeat(frames[:, 9:10], 10, axis=1)
+
+    def scikit_image() -> None:
+        for p, t in zip(predictions.reshape(-1, 64, 64), targets.reshape(-1, 64, 64)):
+            structural_similarity(t, p, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+            peak_signal_noise_ratio(t, p, data_range=255)
+
+    seconds = interleaved({"ours": clocked(lambda: metrics.score(predictions, targets)),
+                           "scikit-image": clocked(scikit_image)}, max(repeats, 3))
+    fps = {name: targets.shape[0] * targets.shape[1] / s for name, s in seconds.items()}
+    ratio = fps["ours"] / fps["scikit-image"]
+    return [
+        ("(m) score, every metric", f"{fps['ours']:,.0f} frames/s", "", ""),
+        ("(m1) scikit-image SSIM + PSNR per frame", f"{fps['scikit-image']:,.0f} frames/s", "", ""),
+        ("    m / m1", f"{ratio:.1f}x", ">= 1x", verdict(ratio >= 1)),
+        ("    classic's test split, 100,000 frames", f"{100_000 / fps['ours']:.0f} s", "", ""),
+    ]
+# (s): training on the fly
+
+STREAM_BATCH = 32
+TARGET_STREAM_FPS = 1_000_000  # (s): frames/s into numpy batches, one process
+TARGET_STREAM_OVER_CACHE = 10  # (s) / (s1): against reading the same sequences through datasets' torch format
+TARGET_RECIPE_OVER_SLICING = 0.5  # (s3) / (s4): the README's DataLoader recipe against numpy slicing
+
+
+def drained(batches) -> int:
+    """Sequences in an iterable of `{field: (B, ...)}` batches, all read."""
+    return sum(len(batch["input_frames"]) for batch in batches)
+
+
+def stream_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(s) `moving_mnist.stream` against reading the same sequences (epoch 0 is the build) from the Arrow cache:
+    (s1) sliced through datasets' torch format, (s2) the README's former DataLoader recipe over that format
+    (shuffled, 2 workers; timed once, it is slow), (s3) the README's recipe (shuffled slices, numpy format,
+    torch.from_numpy) and (s4) numpy slicing; (s5) `StreamDataset` through a DataLoader; and the engine
+    alone (a), whose speed bounds the stream's. In turns."""
+    import torch  # noqa: PLC0415 -- only this figure needs it
+    from torch.utils.data import DataLoader  # noqa: PLC0415
+
+    from moving_mnist_stream import open_stream  # noqa: PLC0415
+    from moving_mnist_torch import StreamDataset  # noqa: PLC0415
+
+    b, sizes = STREAM_BATCH, dict(num_train=n, num_validation=0, num_test=0)
+    stream = open_stream("classic", "train", batch_size=b, data_dir=data_dir, **sizes)
+    dataset = StreamDataset("classic", "train", batch_size=b, data_dir=data_dir, **sizes)
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        train = moving_mnist.load("classic", data_dir=data_dir, cache_dir=folder, **sizes)["train"]
+        columns = ["input_frames", "output_frames"]
+        as_numpy = train.with_format("numpy", columns=columns, dtype=np.uint8)
+        as_torch = train.with_format("torch", columns=columns, dtype=torch.uint8)
+
+        def read(start):  # README.md, "PyTorch DataLoader"
+            return {name: torch.from_numpy(frames) for name, frames in as_numpy[start : start + b].items()}
+
+        runs = {
+            "(s)": lambda: stream.batches(0),
+            "(s1)": lambda: (as_torch[lo : lo + b] for lo in range(0, n, b)),
+            "(s3)": lambda: DataLoader(range(0, n, b), batch_size=None, shuffle=True, collate_fn=read),
+            "(s4)": lambda: (as_numpy[lo : lo + b] for lo in range(0, n, b)),
+            "(s5)": lambda: DataLoader(dataset, batch_size=None),
+            "(s5) 2 workers": lambda: DataLoader(dataset, batch_size=None, num_workers=2),
+        }
+        counts = {name: drained(run()) for name, run in runs.items()}
+        assert set(counts.values()) == {n}, counts
+        clocks = {name: clocked(functools.partial(drained_of, run)) for name, run in runs.items()}
+        clocks["(a)"] = clocked(functools.partial(generate_all, stream.spec, stream.pools, n))  # the engine alone
+        seconds = interleaved(clocks, max(repeats, 3))
+        seconds["(s2)"] = best_time(lambda: drained(DataLoader(as_torch, batch_size=b, shuffle=True, num_workers=2)), 1)
+    cpu_seconds = min(cpu_time(lambda: drained(stream.batches(0))) for _ in range(max(repeats, 3)))
+    fps = {name: n * stream.spec.num_frames / t for name, t in seconds.items()}
+    over_cache, over_old = fps["(s)"] / fps["(s1)"], fps["(s)"] / fps["(s2)"]
+    recipe = fps["(s3)"] / fps["(s4)"]
+
+    def row(figure, name):
+        return (figure, f"{fps[name]:,.0f} frames/s", "", "")
+
+    return [
+        (f"(s) stream, classic, batches of {b}, 1 process", f"{fps['(s)']:,.0f} frames/s", f">= {TARGET_STREAM_FPS:,}",
+         verdict(fps["(s)"] >= TARGET_STREAM_FPS)),
+        ("    the same, per second of this process's CPU time", f"{n * stream.spec.num_frames / cpu_seconds:,.0f} frames/s",
+         "", ""),
+        ("    s / (a) generate alone, in the same turns", f"{fps['(s)'] / fps['(a)']:.2f}x", "", ""),
+        row(f"(s1) {n} cached sequences, torch format", "(s1)"),
+        row("(s2) former README DataLoader (torch, 2 workers)", "(s2)"),
+        row("(s3) README DataLoader recipe (numpy slices)", "(s3)"),
+        row("(s4) numpy slicing of the cache", "(s4)"),
+        row("(s5) StreamDataset, DataLoader, no workers", "(s5)"),
+        row("(s5) StreamDataset, DataLoader, 2 workers", "(s5) 2 workers"),
+        ("    s / s1", f"{over_cache:.1f}x", f">= {TARGET_STREAM_OVER_CACHE}x", verdict(over_cache >= TARGET_STREAM_OVER_CACHE)),
+        ("    s / s2", f"{over_old:.1f}x", f">= {TARGET_STREAM_OVER_CACHE}x", verdict(over_old >= TARGET_STREAM_OVER_CACHE)),
+        ("    s3 / s4", f"{recipe:.2f}x", f">= {TARGET_RECIPE_OVER_SLICING}x", verdict(recipe >= TARGET_RECIPE_OVER_SLICING)),
+        ("    s3 / s2", f"{fps['(s3)'] / fps['(s2)']:.1f}x", "", ""),
+        ("    s5 / s, no workers; 2 workers", f"{fps['(s5)'] / fps['(s)']:.2f}x; {fps['(s5) 2 workers'] / fps['(s)']:.2f}x", "", ""),
+    ]
+
+
+def cpu_time(run) -> float:
+    """The CPU seconds this process spent in `run()`: what it costs where other work shares the cores."""
+    start = time.process_time()
+    run()
+    return time.process_time() - start
+
+
+def drained_of(run) -> int:
+    """`drained(run())`: the batches made and read on the clock."""
+    return drained(run())
+
+
+# (t): reading into TensorFlow
+
+TF_SEQUENCES = 2_048  # (t): 40,960 classic frames per epoch
+TF_BATCH = 256
+TARGET_TFRECORD_RATIO = 1 / 2  # (t): the TFRecord reader at least half as fast as the numpy path
+
+
+def tensorflow_rows(data_dir: str, repeats: int) -> list[tuple]:
+    """(t) frames/s of an epoch of classic's input and output frames, in batches of 256, after a warm-up epoch,
+    in turns: the TFRecord reader (t), `to_tf_dataset` cast back to uint8 (t1), numpy slices of the Arrow cache
+    (t2, README's uint8 numpy) and the same made tensors (t3); the shards' sha256 check, and exporting
+    TFRecords against npy (t4)."""
+    if importlib.util.find_spec("tensorflow") is None:
+        return [("(t) reading into TensorFlow", "skipped: no tensorflow", "pip install '.[tensorflow]'", "")]
+    import contextlib
+    import io
+
+    import tensorflow as tf
+
+    from moving_mnist_cli import main as cli
+
+    n, frames = TF_SEQUENCES, ["input_frames", "output_frames"]
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        build_moving_mnist(n, data_dir, f"{folder}/cache")
+        built = ["--data-dir", data_dir, "--cache-dir", f"{folder}/cache", "--set", f"num_train={n}",
+                 "--set", "num_validation=0", "--set", "num_test=0"]
+
+        def export(fmt: str) -> None:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                assert cli(["export", "classic", "--format", fmt, "--output", f"{folder}/{fmt}", *built]) == 0
+
+        exported = interleaved({fmt: clocked(functools.partial(export, fmt)) for fmt in ("tfrecord", "npy")}, repeats)
+        shards = sum(path.stat().st_size for path in Path(folder, "tfrecord").glob("*.tfrecord"))
+        reader = functools.partial(moving_mnist.tf.dataset, f"{folder}/tfrecord", "train", columns=frames,
+                                   batch_size=TF_BATCH)
+        with contextlib.redirect_stderr(io.StringIO()):
+            checked = interleaved({"on": clocked(reader), "off": clocked(functools.partial(reader, verify=False))},
+                                  repeats)
+            tfrecords = reader()
+        train = moving_mnist.MovingMNIST(config_name="classic", num_train=n, num_validation=0, num_test=0,
+                                         data_dir=data_dir, cache_dir=f"{folder}/cache").as_dataset(split="train")
+
+        def uint8(batch):
+            return {name: tf.cast(batch[name], tf.uint8) for name in frames}
+
+        arrow = train.to_tf_dataset(batch_size=TF_BATCH, columns=frames).map(uint8)
+        view = train.with_format("numpy", columns=frames, dtype=np.uint8)
+
+        def epoch(dataset) -> None:
+            for _ in dataset:
+                pass
+
+        def numpy_epoch(tensors: bool) -> None:
+            for lo in range(0, n, TF_BATCH):
+                batch = view[lo : lo + TF_BATCH]
+                if tensors:
+                    for name in frames:
+                        tf.convert_to_tensor(batch[name])
+
+        runs = {"t": functools.partial(epoch, tfrecords), "t1": functools.partial(epoch, arrow),
+                "t2": functools.partial(numpy_epoch, False), "t3": functools.partial(numpy_epoch, True)}
+        for run in runs.values():
+            run()  # warm-up: graphs traced, files in the page cache
+        seconds = interleaved({name: clocked(run) for name, run in runs.items()}, max(repeats, ROW_ROUNDS["(t)"]))
+    fps = {name: n * 20 / value for name, value in seconds.items()}
+    ratio, target = fps["t"] / fps["t2"], TARGET_TFRECORD_RATIO
+    check = checked["on"] - checked["off"]
+    return [
+        (f"(t) TFRecord reader, batch {TF_BATCH}", f"{fps['t']:,.0f} frames/s", "", ""),
+        ("(t1) to_tf_dataset, cast to uint8", f"{fps['t1']:,.0f} frames/s", "", ""),
+        ("(t2) numpy slices of the Arrow cache", f"{fps['t2']:,.0f} frames/s", "", ""),
+        ("(t3) the same, made tensors", f"{fps['t3']:,.0f} frames/s", "", ""),
+        ("    t / t2", f"{ratio:.2f}x", f">= {target:.2f}x", verdict(ratio >= target)),
+        ("    t1 / t2, t / t3", f"{fps['t1'] / fps['t2']:.2f}x, {fps['t'] / fps['t3']:.2f}x", "", ""),
+        ("    sha256 check of the shards, before batch 1", f"{check:.2f} s, {shards / check / 1e9:.2f} GB/s", "", ""),
+        (f"(t4) export tfrecord / npy, {n} sequences", f"{exported['tfrecord']:.2f} s / {exported['npy']:.2f} s", "", ""),
+    ]
+
+
+# (n): Arrow tables straight from the engine, against pyarrow and the builder of examples
+
+EXAMPLES_BUILDER = "3dab73b"  # the last commit whose builder gave datasets one example at a time
+TARGET_TABLES_OVER_IPC = 1.5  # (n): at most 1.5x the time pyarrow takes to write the same bytes
+TARGET_TABLES_SPEEDUP = 2.5  # (n): at least 2.5x faster than the builder of examples
+ROW_ROUNDS["(n)"] = 3  # (n) runs its three in turns too
+
+# (n2) in a child whose working folder is the old project: its `moving_mnist` and `generator` are imported
+OLD_BUILD = """
+import sys, tempfile, time, datasets
+datasets.disable_progress_bars()
+datasets.logging.set_verbosity_error()
+import moving_mnist
+n, data_dir, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def build(count, cache_dir):
+    moving_mnist.MovingMNIST(config_name="classic", num_train=count, num_validation=0, num_test=0,
+                             data_dir=data_dir, cache_dir=cache_dir).download_and_prepare()
+with tempfile.TemporaryDirectory() as warm:
+    build(1, warm)  # reads MNIST, off the clock, as the other builds have it in memory
+start = time.perf_counter()
+build(n, folder)
+print(moving_mnist.__file__, time.perf_counter() - start)
+"""
+
+
+def old_project(folder: str) -> str | None:
+    """EXAMPLES_BUILDER's files, exported into a new `folder` (None without git or that commit)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", EXAMPLES_BUILDER], capture_output=True, check=True)
+        os.mkdir(folder)
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return folder
+
+
+def old_build(project: str, n: int, data_dir: str, folder: str) -> float:
+    """(n2) Seconds the project in `project` takes to build n classic sequences into `folder` (in a child)."""
+    out = subprocess.run([sys.executable, "-c", OLD_BUILD, str(n), data_dir, folder], cwd=project,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert Path(out[0]).parent == Path(project), f"the child imported {out[0]}, not the old project"
+    return float(out[1])
+
+
+def same_arrow_files(a: str, b: str) -> bool:
+    """Whether two builds wrote Arrow files of the same names and bytes."""
+    files = [{p.name: p.read_bytes() for p in Path(folder).rglob("*.arrow")} for folder in (a, b)]
+    return bool(files[0]) and files[0] == files[1]
+
+
+def write_with_datasets(tables: list[pa.Table], features: datasets.Features, folder: str) -> None:
+    """(n3) Write tables to one Arrow file with the writer every `datasets` builder writes through."""
+    writer = datasets.arrow_writer.ArrowWriter(features=features, path=os.path.join(folder, "a.arrow"))
+    for table in tables:
+        writer.write_table(table)
+    writer.finalize()
+    writer.close()
+
+
+def table_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(n) to (n4): building n classic sequences, pyarrow writing the same table, the builder of examples,
+    datasets' writer alone and the engine alone."""
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as work:
+        built = os.path.join(work, "built")
+        builder = moving_mnist.MovingMNIST(config_name="classic", num_train=n, num_validation=0, num_test=0,
+                                           data_dir=data_dir, cache_dir=built)
+        builder.download_and_prepare()  # reads MNIST, as every timed build finds it in memory
+        (split,) = builder._split_generators(dl_manager=None)
+        tables = [table for _, table in builder._generate_tables(**split.gen_kwargs)]
+        runs = {
+            "tables": in_fresh_dir(functools.partial(build_moving_mnist, n, data_dir)),
+            "pyarrow": in_fresh_dir(lambda folder: write_ipc(pa.concat_tables(tables), os.path.join(folder, "a.arrow"))),
+            "writer": in_fresh_dir(functools.partial(write_with_datasets, tables, builder.info.features)),
+            "engine": clocked(lambda: sum(1 for _ in builder._generate_tables(**split.gen_kwargs))),
+        }
+        project = old_project(os.path.join(work, "project"))
+        if project:
+            old_build(project, n, data_dir, os.path.join(work, "old"))
+            same = same_arrow_files(built, os.path.join(work, "old"))
+
+            def examples() -> float:
+                with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+                    return old_build(project, n, data_dir, folder)
+
+            runs["examples"] = examples
+        seconds = interleaved(runs, max(repeats, ROW_ROUNDS["(n)"]))
+    fps = n * PRESETS["classic"].spec.num_frames / seconds["tables"]
+    over_ipc = seconds["tables"] / seconds["pyarrow"]
+    rows = [
+        (f"(n) build, {n} classic sequences, tables", f"{seconds['tables']:.3f} s, {fps:,.0f} frames/s", "", ""),
+        ("(n1) pyarrow: the same table to an IPC file", f"{seconds['pyarrow']:.3f} s", "", ""),
+        ("(n3) datasets' ArrowWriter: the same tables", f"{seconds['writer']:.3f} s", "", ""),
+        ("(n4) the engine: the tables alone", f"{seconds['engine']:.3f} s", "", ""),
+        ("    n / n1", f"{over_ipc:.2f}x", f"<= {TARGET_TABLES_OVER_IPC}x", verdict(over_ipc <= TARGET_TABLES_OVER_IPC)),
+        ("    n3 / n1 (datasets' writer over pyarrow's)", f"{seconds['writer'] / seconds['pyarrow']:.2f}x", "", ""),
+        ("    n / (n3 + n4)", f"{seconds['tables'] / (seconds['writer'] + seconds['engine']):.2f}x", "", ""),
+    ]
+    if not project:
+        return rows + [("(n2) builder of examples", f"skipped: no git commit {EXAMPLES_BUILDER}", "", "")]
+    speedup = seconds["examples"] / seconds["tables"]
+    return rows + [
+        (f"(n2) builder of examples ({EXAMPLES_BUILDER})", f"{seconds['examples']:.3f} s", "", ""),
+        ("    same bytes as n", "yes" if same else "NO", "yes", verdict(same)),
+        ("    n2 / n", f"{speedup:.1f}x", f">= {TARGET_TABLES_SPEEDUP}x", verdict(speedup >= TARGET_TABLES_SPEEDUP)),
+    ]
+
+
 # (p): loading the published layout with `load_dataset`, no script
 
 TARGET_LOAD_RATIO = 1.5  # (p): load_dataset of the staged config at most 1.5x building it locally
@@ -547,20 +961,21 @@ LOAD_ROUNDS = 3  # (p): the candidates and the build, in turns
 
 def load_layouts(features: datasets.Features) -> dict[str, object]:
     """(p) The shard layouts measured, by name: each writes a table (rows of `features`, as `datasets`
-    stores them) to a Parquet file. The first is ours (`staging.write_parquet`), the second the one
+    stores them) to a Parquet file. The first is ours (`staging.write_shard`), the second the one
     staged before it."""
     options = staging.PARQUET_OPTIONS
-    rows = staging.rows_per_group(staging.parquet_schema(features))
+    schema = staging.parquet_schema(features)
+    rows = staging.rows_per_group(schema)
 
     def fixed(table: pa.Table, path: str, **changes) -> None:  # our storage with other writer settings
-        pq.write_table(staging.parquet_table(table, features), path, **{**options, "row_group_size": rows, **changes})
+        pq.write_table(staging.parquet_table(table, schema), path, **{**options, "row_group_size": rows, **changes})
 
     def leaves(encoding: str) -> dict[str, str]:  # Parquet's column paths of the ArrayXD features' values
         return {name + ".list.element" * len(feature.shape): encoding
                 for name, feature in features.items() if hasattr(feature, "shape")}
 
     return {
-        "ours: fixed-size lists, 4 MiB row groups": lambda t, path: staging.write_parquet(t, features, path, {}),
+        "ours: fixed-size lists, 4 MiB row groups": lambda t, path: staging.write_shard([t], features, path, "", 0, 1),
         "before: datasets' storage, 256 rows": lambda t, path: pq.write_table(t, path, row_group_size=256, **options),
         "datasets' storage, 4 MiB row groups": lambda t, path: pq.write_table(t, path, row_group_size=rows, **options),
         "fixed-size lists, 256 rows": lambda t, path: fixed(t, path, row_group_size=256),
@@ -713,9 +1128,18 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--skip-load", action="store_true", help="skip (p)")
+    parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
+    parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
+    parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
+    parser.add_argument("--skip-volumes", action="store_true", help="skip (k)")
+    parser.add_argument("--skip-metrics", action="store_true", help="skip (m)")
+    parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-dask", action="store_true", help="skip (dask)")
+    parser.add_argument("--dask-sequences", type=int, default=None,
+                        help="classic sequences built on Dask for (dask); default 8,192 (--quick: 2,048)")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_hub-load", help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
@@ -728,12 +1152,18 @@ def main() -> None:
     if args._hub_load:
         hub_load_child(args._hub_load)
         return
+    if args._child_volumes is not None:
+        generate_volumes_by_chunks(args._child_volumes)
+        print(peak_rss())
+        return
     if args._child_build is not None:
         build_moving_mnist(args._child_build, data_dir, args._cache_dir)
         print(peak_rss())
         return
 
     rows, build_seconds = [], None
+    if args.stream:
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = args.skip_tensorflow = args.skip_load = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -747,7 +1177,11 @@ def main() -> None:
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
-    rows += startup_rows(args.repeats)
+    if not args.stream:
+        rows += startup_rows(args.repeats)
+    if not args.skip_metrics:
+        print("(m): scoring predictions ...", file=sys.stderr, flush=True)
+        rows += metric_rows(data_dir, args.repeats)
     if not args.skip_presets:
         print("(g): frames/s per preset ...", file=sys.stderr, flush=True)
         rows += preset_rows(data_dir, args.repeats)
@@ -757,6 +1191,20 @@ def main() -> None:
         rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
         print("(j): annotations ...", file=sys.stderr, flush=True)
         rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_volumes:
+        print("(k): volumes ...", file=sys.stderr, flush=True)
+        rows += volume_rows(args.repeats)
+    print("(s): training on the fly ...", file=sys.stderr, flush=True)
+    rows += stream_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_tensorflow:
+        print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
+        rows += tensorflow_rows(data_dir, args.repeats)
+    if not args.skip_tables:
+        print("(n): Arrow tables against pyarrow and the builder of examples ...", file=sys.stderr, flush=True)
+        rows += table_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.skip_dask:
+        print("(dask): building on Dask, 1 and 2 workers ...", file=sys.stderr, flush=True)
+        rows += dask_rows(args.dask_sequences or (2 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
     if not args.skip_load:
         print("(p): loading the published layout (a few minutes) ...", file=sys.stderr, flush=True)
         rows += load_rows(args.num_sequences, data_dir)
@@ -766,6 +1214,91 @@ def main() -> None:
     for figure, value, target, result in rows:
         print(f"{figure:<46}  {value:>22}  {target:>12}  {result}")
 
+
+# (dask): building on Dask
+
+DASK_SHARD_SIZE = "100MB"  # classic: 87,564 Arrow bytes a sequence, so one random block (1,024) a shard
+TARGET_DASK_SPEEDUP = 1.5  # 2 workers against 1, on 2 cores
+
+
+def dask_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
+    """(dask): n classic train sequences written by `build --engine dask` on a local cluster of 1 and of
+    2 worker processes (started and warmed off the clock), and by `publish --dry-run`, in turns. The
+    shards' figures time the tasks (first submitted to last done), with the CPU seconds the workers
+    spent on them; the whole build adds what the client does alone (the pictures, read back from the
+    shards, and the card)."""
+    from distributed import Client
+
+    from moving_mnist_hub import distributed, publish
+
+    sizes = {"num_train": n, "num_validation": 0, "num_test": 0}
+    clusters = {workers: distributed.local_cluster(workers) for workers in (1, 2)}  # as `build` starts one
+    clients = {workers: Client(cluster) for workers, cluster in clusters.items()}
+    whole, cpu = dict.fromkeys(clusters, math.inf), dict.fromkeys(clusters, math.inf)
+
+    def on_dask(workers: int, count: int = n):
+        def timed() -> float:
+            with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+                before, start = _workers_cpu(clients[workers]), time.perf_counter()
+                built = distributed.build(
+                    "classic", os.path.join(folder, "out"), overrides={**sizes, "num_train": count},
+                    scheduler=clusters[workers].scheduler_address, max_shard_size=DASK_SHARD_SIZE, data_dir=data_dir,
+                    cache_dir=folder,
+                )
+                whole[workers] = min(whole[workers], time.perf_counter() - start)
+                cpu[workers] = min(cpu[workers], _workers_cpu(clients[workers]) - before)
+            return built.seconds
+        return timed
+
+    def staged(folder):
+        publish.publish(["classic"], "ORG/NAME", stage=Path(folder) / "stage", overrides=sizes, dry_run=True,
+                        max_shard_size=DASK_SHARD_SIZE, data_dir=data_dir, cache_dir=os.path.join(folder, "cache"))
+
+    try:
+        for workers in clusters:  # the workers import the project and receive MNIST once
+            on_dask(workers, BLOCK_SIZE)()
+        whole.update(dict.fromkeys(clusters, math.inf))
+        cpu.update(dict.fromkeys(clusters, math.inf))
+        best = interleaved({1: on_dask(1), 2: on_dask(2), "staged": in_fresh_dir(staged)},
+                           max(repeats, ROW_ROUNDS["(dask)"]))
+    finally:
+        for workers in clusters:
+            clients[workers].close()
+            clusters[workers].close()
+    shards, frames = -(-n // BLOCK_SIZE), n * PRESETS["classic"].spec.num_frames
+    speedup, whole_speedup = best[1] / best[2], whole[1] / whole[2]
+    rows = [(f"(dask) build --engine dask, {n} sequences", f"{shards} shards, {frames:,} frames", "", "")]
+    for workers in clusters:
+        name = f"{workers} worker{'s' * (workers > 1)}"
+        rows += [
+            (f"    {name}: shards/s ({best[workers]:.2f} s)", f"{shards / best[workers]:.2f}", "", ""),
+            (f"    {name}: frames/s", f"{frames / best[workers]:,.0f}", "", ""),
+            (f"    {name}: CPU s a shard, cores busy", f"{cpu[workers] / shards:.2f} s, {cpu[workers] / best[workers]:.2f}",
+             "", ""),
+        ]
+    rows += [
+        ("    speed-up of the shards, 2 workers / 1", f"{speedup:.2f}x", f">= {TARGET_DASK_SPEEDUP}x",
+         verdict(speedup >= TARGET_DASK_SPEEDUP)),
+        # where the machine gives the workers less than a core each (a shared one), what they would do with one
+        ("    the same with a core each: 2 CPU s ratio", f"{2 * cpu[1] / cpu[2]:.2f}x", "", ""),
+        ("    whole build, 1 worker / 2 workers", f"{whole[1]:.2f} s / {whole[2]:.2f} s", "", ""),
+        ("    speed-up of the whole build", f"{whole_speedup:.2f}x", "", ""),
+        ("(dask1) publish --dry-run, one process", f"{best['staged']:.2f} s", "", ""),
+        ("    dask1 / whole build, 1 worker", f"{best['staged'] / whole[1]:.2f}x", "", ""),
+        ("    dask1 / whole build, 2 workers", f"{best['staged'] / whole[2]:.2f}x", "", ""),
+    ]
+    return rows
+
+
+def _workers_cpu(client) -> float:
+    """The CPU seconds (user and system) the cluster's worker processes have used so far."""
+    import psutil
+
+    def used() -> float:
+        times = psutil.Process().cpu_times()
+        return times.user + times.system
+
+    return sum(client.run(used).values())
 
 if __name__ == "__main__":
     main()

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import moving_mnist
-from generator import generate
+from generator import SOURCE_FILES, generate, load_pools
+from generator.files import local_files
 from generator.sequences import pool_of
 from helpers import arrow_leaves, valid_spec
 from moving_mnist import MovingMNIST
@@ -146,6 +148,67 @@ def test_a_split_of_size_zero_is_omitted(mnist_dir, mnist_pools, tmp_path):
     assert sorted(classic) == ["test", "train"]
 
 
+# -- the Arrow tables -----------------------------------------------------------------------------
+
+
+def _ipc(table: pa.Table) -> bytes:
+    """A table as one Arrow IPC record batch: equal bytes are equal schemas (metadata too), nesting and
+    values, NaNs included, whatever the tables' chunks."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks())
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize(
+    "config_name, overrides, source",
+    [
+        # gray, two chunks (256 + 4 sequences)
+        ("classic", dict(image_size=40, num_train=260, num_validation=3, num_test=0), "mnist"),
+        # RGB (T, 3, H, W) frames in chunks of 64
+        ("cifar10", dict(num_train=70, num_validation=0, num_test=5), "cifar10"),
+        # every annotation, 3 to 8 objects, objects that appear late and leave the canvas (`visible`, bools)
+        ("crowded", dict(motion={"edges": "pass", "appear": 0.3}, num_train=40, num_validation=3, num_test=3), "mnist"),
+        # lists of lists (labels of numbers), an int64 list, bool lists (dropped frames), corruptions' fields
+        ("numbers", dict(occlusion="patch", drop="frames", num_train=70, num_validation=2, num_test=0), "mnist"),
+        # waypoints (NaN for absent objects), a list of int16 (waypoint frames), a background
+        ("mnist_cifar", dict(motion="bridge", num_objects=[1, 3], num_train=20, num_validation=0, num_test=2), "both"),
+    ],
+    ids=["gray", "rgb", "annotated", "lists", "waypoints"],
+)
+def test_the_tables_equal_the_engines_sequences_encoded_row_by_row_by_datasets(
+    request, mnist_dir, tmp_path, config_name, overrides, source
+):
+    if source in ("cifar10", "both"):
+        cifar = request.getfixturevalue("test_cifar")
+        if source == "both":  # one data_dir for both collections
+            for f in list(mnist_dir.iterdir()) + list(cifar.iterdir()):
+                (tmp_path / "data").mkdir(exist_ok=True)
+                (tmp_path / "data" / f.name).symlink_to(f)
+        data_dir = cifar if source == "cifar10" else tmp_path / "data"
+    else:
+        data_dir = mnist_dir
+    builder = _build(data_dir, tmp_path / "cache", config_name, **overrides)
+    spec, features = builder.config.spec, builder.info.features
+    pools = {name: load_pools(local_files(SOURCE_FILES[name], str(data_dir))) for name in spec.files()}
+    built = builder.as_dataset()
+    assert list(built) == list(spec.split_sizes())
+    for split, size in spec.split_sizes().items():
+        seqs = generate(spec, pools, split, 0, size)
+        frames, cut = seqs.frames, spec.num_input_frames
+        rows = []
+        for i in range(size):  # each sequence as a user would give it to datasets: a dict of its values
+            values = {"input_frames": frames[i, :cut], "output_frames": frames[i, cut:], "index": int(seqs.indices[i]),
+                      **{name: truth[i] for name, truth in seqs.truth.items()}}
+            rows.append({name: values[name] for name in features})
+        expected = datasets.Dataset.from_list(rows, features=features).data.table
+        table = built[split].data.table
+        assert table.schema.equals(expected.schema, check_metadata=True), split
+        for name in features:
+            assert _ipc(table.select([name])) == _ipc(expected.select([name])), (split, name)
+        assert _ipc(table) == _ipc(expected), split
+
+
 # -- validation ----------------------------------------------------------------------------------
 
 
@@ -234,7 +297,7 @@ def test_same_configuration_reuses_the_cache_without_generating(mnist_dir, tmp_p
     def forbidden(*args, **kwargs):
         raise AssertionError("the cached dataset was generated again")
 
-    monkeypatch.setattr(MovingMNIST, "_generate_examples", forbidden)
+    monkeypatch.setattr(MovingMNIST, "_generate_tables", forbidden)
     monkeypatch.setattr(MovingMNIST, "_split_generators", forbidden)
     monkeypatch.setattr(moving_mnist, "generate", forbidden)
     second = _build(mnist_dir, tmp_path / "cache", **SMALL)
@@ -273,27 +336,37 @@ def test_different_overrides_get_different_cache_folders_and_data(mnist_dir, tmp
 # -- num_proc --------------------------------------------------------------------------------------
 
 
-def test_shards_cover_each_split_in_at_least_8_pieces_of_at_most_2000():
-    for size in (1, 3, 8, 10, 20, 40, 2000, 16000, 16001, 100000):
+def test_shards_are_the_random_blocks():
+    for size in (1, 40, 1023, 1024, 1025, 3000, 16384, 100001):
         shards = moving_mnist._shards(size)
         starts, stops = shards["starts"], shards["stops"]
-        assert len(starts) == len(stops) == min(size, max(8, -(-size // 2000)))
-        assert starts[0] == 0 and stops[-1] == size and starts[1:] == stops[:-1]
-        assert all(0 < stop - start <= 2000 for start, stop in zip(starts, stops))
-    assert moving_mnist._shards(40) == {"starts": [0, 5, 10, 15, 20, 25, 30, 35], "stops": [5, 10, 15, 20, 25, 30, 35, 40]}
+        assert starts == list(range(0, size, 1024))  # a block's draws are made by one worker only
+        assert stops == starts[1:] + [size]
+    assert moving_mnist._shards(2500) == {"starts": [0, 1024, 2048], "stops": [1024, 2048, 2500]}
 
 
-def test_num_proc_gives_identical_content(mnist_dir, tmp_path, classic):
-    _, expected = classic  # built with num_proc=None: one process
-    one = _build(mnist_dir, tmp_path / "p1", num_proc=1, **SMALL)
-    _assert_same_data(one.as_dataset(), expected)
-    for num_proc in (2, 4):
-        builder = _build(mnist_dir, tmp_path / f"p{num_proc}", num_proc=num_proc, **SMALL)
-        # every split really was written by num_proc workers, one Arrow file each
-        for split in ("train", "validation", "test"):
-            files = sorted(p.name for p in Path(builder.cache_dir).glob(f"moving_mnist-{split}-*.arrow"))
-            assert files == [f"moving_mnist-{split}-{i:05d}-of-{num_proc:05d}.arrow" for i in range(num_proc)]
-        _assert_same_data(builder.as_dataset(), expected)
+# three splits of 5, 1 and 3 random blocks, in small frames
+BLOCKS = dict(num_train=4100, num_validation=10, num_test=2100, seed=7, image_size=32, num_frames=3, num_input_frames=1)
+
+
+@pytest.fixture(scope="module")
+def blocks(mnist_dir, tmp_path_factory):
+    """The DatasetDict of the BLOCKS config, built in one process."""
+    return _build(mnist_dir, tmp_path_factory.mktemp("blocks"), **BLOCKS).as_dataset()
+
+
+@pytest.mark.parametrize("num_proc", [1, 2, 4])
+def test_num_proc_gives_identical_content(mnist_dir, tmp_path, blocks, num_proc):
+    builder = _build(mnist_dir, tmp_path, num_proc=num_proc, **BLOCKS)
+    for split, blocks_in_split in (("train", 5), ("validation", 1), ("test", 3)):
+        # one Arrow file per worker: as many workers as asked, but never two on one block
+        workers = min(num_proc, blocks_in_split)
+        files = sorted(p.name for p in Path(builder.cache_dir).glob(f"moving_mnist-{split}*.arrow"))
+        if workers == 1:
+            assert files == [f"moving_mnist-{split}.arrow"]
+        else:
+            assert files == [f"moving_mnist-{split}-{i:05d}-of-{workers:05d}.arrow" for i in range(workers)]
+    _assert_same_data(builder.as_dataset(), blocks)
 
 
 # -- streaming -------------------------------------------------------------------------------------

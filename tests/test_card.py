@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pytest
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard
+from skimage.metrics import structural_similarity
 
 import moving_mnist
 from generator import SOURCE_FILES
@@ -112,7 +114,7 @@ def test_body_says_how_to_load_what_each_field_is_and_how_to_regenerate(classic,
     for needle in (
         "![classic](previews/classic.gif)", "![notebook](previews/notebook.gif)",
         'load_dataset("alice/mm", "classic")', 'dtype="uint8"', "DataLoader",
-        "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB | uint8 |", "| `positions` | (T, K, 2) | int16 |",
+        "| `input_frames` | (T_in, H, W) gray, (T_in, 3, H, W) RGB, (T_in, D, D, D) volumes | uint8 |", "| `positions` | (T, K, 2) | int16 |",
         "- `classic`: T_in = 10, T_out = 10, H = W = 64, K = 2, gray",
         "- `notebook`: T_in = 20, T_out = 20, H = W = 64, K = 1, gray",
         "| `seed` | 0 | 0 |", "| `motion.step_length` | 0.1 | 0.5 |", "| `source.classes` | all | all |", "| moving-mnist version | `1.0.0` | `1.0.0` |",
@@ -161,7 +163,8 @@ def test_the_pytorch_snippet_keeps_frames_uint8(classic):
     body = card.render(card.card_data([classic]), "alice/mm").split("\n---\n", 1)[1]
     snippet = re.search(r"```python\n(import torch\n.*?)```", body, re.S).group(1)
     compile(snippet, "card", "exec")
-    assert 'with_format("torch", columns=["input_frames", "output_frames"], dtype=torch.uint8)' in snippet
+    assert 'with_format("numpy", columns=["input_frames", "output_frames"], dtype="uint8")' in snippet
+    assert "torch.from_numpy(frames)" in snippet
 
 
 def test_fashion_mnist_configs_carry_its_licence_and_citation(classic, fashion_dir, tmp_path):
@@ -212,3 +215,66 @@ def test_cifar10_configs_state_no_licence_and_cite_krizhevsky(test_cifar, tmp_pa
     body = card.render(data, "alice/mm")
     assert "krizhevsky2009learning" in body and "licence `unknown` (none stated by its authors)" in body
     assert "- `cifar10`: T_in = 10, T_out = 10, H = W = 64, K = 2, RGB" in body
+
+
+# --- baselines -------------------------------------------------------------------------------------
+
+
+def _scored(name, data_dir, tmp_path, **overrides):
+    """A record with its baselines, scored on its built splits; and those splits."""
+    record = _record(name, data_dir, tmp_path, **overrides)
+    splits = moving_mnist.MovingMNIST(  # the dataset `_record` built: a cache hit
+        config_name=name, data_dir=str(data_dir), cache_dir=str(tmp_path / "cache"),
+        **{"num_train": 6, "num_validation": 2, "num_test": 3, **overrides},
+    ).as_dataset()
+    return dataclasses.replace(record, baselines=card.baselines(splits)), splits
+
+
+def _frames(ds):
+    rows = ds.with_format("numpy", columns=["input_frames", "output_frames"], dtype=np.uint8)[:]
+    return rows["input_frames"], rows["output_frames"]
+
+
+def test_the_card_scores_the_trivial_predictors_on_the_test_split(mnist_dir, tmp_path):
+    classic, splits = _scored("classic", mnist_dir, tmp_path)
+    inputs, targets = _frames(splits["test"])
+    data = DatasetCard(card.render(card.card_data([classic]), "alice/mm")).data
+    [entry] = data["baselines"]
+    assert (entry["config_name"], entry["split"], entry["num_sequences"]) == ("classic", "test", 3)
+    assert list(entry["scores"]) == ["last input frame", "zeros"]
+    for predictor, predictions in (("last input frame", np.repeat(inputs[:, -1:], 10, axis=1)),
+                                   ("zeros", np.zeros_like(targets))):
+        x, y = predictions / 255, targets / 255
+        scores = entry["scores"][predictor]
+        assert scores["mse_per_frame"] == pytest.approx(((x - y) ** 2).sum(axis=(2, 3)).mean(), rel=1e-5)
+        assert scores["mae_per_pixel"] == pytest.approx(np.abs(x - y).mean(), rel=1e-5)
+        ssim = np.mean([structural_similarity(t, p, data_range=255, gaussian_weights=True, sigma=1.5,
+                                              use_sample_covariance=False)
+                        for ps, ts in zip(predictions, targets) for p, t in zip(ps, ts)])
+        assert scores["ssim"] == pytest.approx(ssim, rel=1e-5)
+    assert entry["scores"]["zeros"]["jaccard_distance"] == 1.0  # no target frame is empty
+
+    body = card.render(data, "alice/mm").split("\n---\n", 1)[1]
+    section = body.split("## Baselines\n\n", 1)[1].split("\n## ", 1)[0]
+    assert "`classic` (test split, 3 sequences):" in section and "moving-mnist evaluate PRED.npy NAME" in section
+    assert "| predictor | `mse_per_pixel` | `mae_per_pixel` | `mse_per_frame` | `mae_per_frame` | `psnr` | `ssim` | `jaccard_distance` |" in section
+    zeros = entry["scores"]["zeros"]
+    assert f"| zeros | {zeros['mse_per_pixel']:.5f} | {zeros['mae_per_pixel']:.5f} | {zeros['mse_per_frame']:.2f} |" in section
+
+
+def test_a_config_without_a_test_split_is_scored_on_validation(mnist_dir, tmp_path):
+    notebook, _ = _scored("notebook", mnist_dir, tmp_path, num_test=0)
+    entry = card.card_data([notebook])["baselines"][0]
+    assert (entry["split"], entry["num_sequences"]) == ("validation", 2)
+
+
+def test_baselines_merge_like_the_configs_and_a_republished_config_drops_its_old_scores(mnist_dir, tmp_path, classic):
+    scored, _ = _scored("classic", mnist_dir, tmp_path)
+    notebook, _ = _scored("notebook", mnist_dir, tmp_path)
+    existing = DatasetCard(card.render(card.card_data([scored]), "alice/mm")).data
+    both = card.card_data([notebook], existing=existing)
+    assert [b["config_name"] for b in both["baselines"]] == ["classic", "notebook"]
+    assert both["baselines"][0] == existing["baselines"][0]
+    without = card.card_data([classic], existing=both)  # classic's new data, published without scores
+    assert [b["config_name"] for b in without["baselines"]] == ["notebook"]
+    assert "## Baselines" not in card.render(card.card_data([classic]), "alice/mm")

@@ -16,6 +16,7 @@ import pytest
 
 import moving_mnist
 from generator.spec import spelled
+from generator.volumes import VolumeSpec
 from moving_mnist_cli import MANIFEST, main
 from helpers import cli_fails
 from mounts import read_only, small_disk  # noqa: F401 -- fixtures
@@ -51,6 +52,15 @@ def test_configs_lists_every_parameter_of_every_preset(capsys):
     for name in names:  # every parameter of every component, spelled as --set takes it; "-" where absent
         spec = moving_mnist.PRESETS[name].spec
         column = {key: values[names.index(name)] for key, values in rows.items() if key != "parameter" and ":" not in key}
+        if isinstance(spec, VolumeSpec):
+            expected = {"cavities": spec.cavities.name, "num_cavities": spelled(spec.num_cavities), "seed": str(spec.seed),
+                        "grid_size": str(spec.grid_size), "generation_size": str(spec.generation_size),
+                        "threshold": "none", "overlap": spec.overlap, "occupancy": spec.occupancy.name,
+                        "source": "-", "image_size": "-", "motion": "-"}
+            expected.update((f"cavities.{k}", spelled(v)) for k, v in spec.cavities.parameters().items())
+            assert {key: column[key] for key in expected} == expected, name
+            continue
+        assert column["cavities"] == column["grid_size"] == column["threshold"] == "-"
         expected = {"source": spec.source.name, "motion": spec.motion.name, "compositing": spec.compositing.name,
                     "sampling": spec.sampling.name, "background": spec.background.name, "seed": str(spec.seed),
                     "num_train": str(spec.num_train), "image_size": str(spec.image_size),
@@ -213,7 +223,9 @@ def test_ctrl_c_during_a_build_prints_one_line_and_exits_130(mnist_dir, tmp_path
     cache = tmp_path / "cache"
     process = subprocess.Popen(
         [sys.executable, "-m", "moving_mnist_cli", "build", "notebook", "--num-proc", "2",
-         "--data-dir", str(mnist_dir), "--cache-dir", str(cache)],
+         "--data-dir", str(mnist_dir), "--cache-dir", str(cache),
+         # about 6 s of work and 3.6 GB: long enough to interrupt, small enough for any disk we run on
+         "--set", "num_train=20000", "--set", "num_validation=2000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     seen = b""

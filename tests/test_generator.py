@@ -193,6 +193,21 @@ def test_an_empty_range_gives_empty_arrays_of_the_right_shapes(mnist_pools):
     assert seqs.indices.shape == (0,)
 
 
+@pytest.mark.parametrize("motion", ["classic", {"name": "classic", "edges": "pass"}])  # on the canvas, or past it
+def test_input_and_output_frames_are_separate_buffers_of_the_same_sequences(mnist_pools, motion):
+    spec = replace(TINY, num_train=40).replace(motion=motion, num_frames=6, num_input_frames=4)
+    seqs = generate(spec, {"mnist": mnist_pools}, "train", 0, 40)
+    assert seqs.input_frames.shape == (40, 4, 32, 32) and seqs.output_frames.shape == (40, 2, 32, 32)
+    for frames in (seqs.input_frames, seqs.output_frames):
+        assert frames.dtype == np.uint8 and frames.flags.c_contiguous
+    assert not np.shares_memory(seqs.input_frames, seqs.output_frames)
+    # where the sequences are cut into inputs and targets changes none of their frames
+    for num_input_frames in (1, 5):
+        cut = generate(spec.replace(num_input_frames=num_input_frames), {"mnist": mnist_pools}, "train", 0, 40)
+        assert cut.input_frames.shape[1] == num_input_frames
+        assert np.array_equal(np.concatenate([cut.input_frames, cut.output_frames], axis=1), seqs.frames)
+
+
 @pytest.mark.parametrize("split, start, stop", [("train", 0, 101), ("train", -1, 5), ("train", 5, 4), ("validation", 0, 1)])
 def test_ranges_outside_the_split_are_rejected(mnist_pools, split, start, stop):
     spec = replace(TINY, num_train=100, num_validation=0)
@@ -206,9 +221,10 @@ TRUTH = ("labels", "source_indices", "positions")
 
 
 def _arrays(seqs):
-    """frames, every field of the ground truth and indices, by name."""
+    """input and output frames, every field of the ground truth and indices, by name."""
     assert sorted(seqs.truth) == sorted(TRUTH)
-    return {"frames": seqs.frames, **seqs.truth, "indices": seqs.indices}
+    return {"input_frames": seqs.input_frames, "output_frames": seqs.output_frames, **seqs.truth,
+            "indices": seqs.indices}
 
 
 def _assert_identical(a, b):
@@ -236,7 +252,8 @@ def test_sequence_i_is_the_same_whatever_range_or_batch_asked_for_it(mnist_pools
         sequences._draw_block.cache_clear()
         pieces.append(generate(spec, {"mnist": mnist_pools}, "train", start, stop))
     joined = Sequences(
-        np.concatenate([p.frames for p in pieces]),
+        np.concatenate([p.input_frames for p in pieces]),
+        np.concatenate([p.output_frames for p in pieces]),
         {name: np.concatenate([p.truth[name] for p in pieces]) for name in TRUTH},
         np.concatenate([p.indices for p in pieces]),
     )

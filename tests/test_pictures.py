@@ -633,3 +633,41 @@ def test_statistics_read_only_the_first_sequences_that_fit_their_memory_budget(l
     monkeypatch.setattr(dataset_pictures, "MAX_SAMPLE_BYTES", 3 * 20 * 2 * 2 * 2)  # three sequences' positions
     sample = dataset_pictures.read_sample(large)
     assert sample.frames.shape[0] == 1 and sample.positions.shape[0] == 3 and sample.labels.shape[0] == 3
+
+
+# --- volumes ---------------------------------------------------------------------------------------
+
+
+def _volumes() -> np.ndarray:
+    """(2, 3, 6, 6, 6) uint8 with every voxel distinct in its sequence and time point: slices are told apart."""
+    return (np.arange(2 * 3 * 6**3) % 251).astype(np.uint8).reshape(2, 3, 6, 6, 6)
+
+
+def test_volume_panels_are_the_three_mid_slices_and_the_maximum_projection_side_by_side():
+    volumes = _volumes()
+    frames = pictures.volume_panels(volumes)
+    assert frames.shape == (2, 3, 6, 4 * 6 + 3) and frames.dtype == np.uint8
+    for i in range(2):
+        for t in range(3):
+            v = volumes[i, t]
+            projection = np.array([[max(v[z, y, x] for z in range(6)) for x in range(6)] for y in range(6)], np.uint8)
+            expected = [v[3, :, :], v[:, 3, :], v[:, :, 3], projection]
+            for p, panel in enumerate(expected):
+                assert np.array_equal(frames[i, t, :, p * 7 : p * 7 + 6], panel)
+            for gap in (6, 13, 20):
+                assert (frames[i, t, :, gap] == 96).all()
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 3, 6, 6), np.uint8), np.zeros((1, 2, 6, 6, 5), np.uint8),
+                                 np.zeros((1, 2, 4, 4, 4), np.float32)])
+def test_volume_panels_refuse_what_is_not_a_batch_of_cubes(bad):
+    with pytest.raises(ValueError, match=r"volumes must be \(N, T, D, D, D\) uint8"):
+        pictures.volume_panels(bad)
+
+
+def test_volume_figure_is_a_png_of_four_panels_at_the_chosen_time_points(tmp_path):
+    path = pictures.volume_figure(tmp_path / "time_points.png", _volumes()[0], num_input_frames=2, count=8, heading="x: ")
+    image = iio.imread(path)
+    assert image.ndim == 3 and image.shape[2] in (3, 4) and image.shape[0] > 300
+    assert Image.open(path).info["Title"] == "x: One 6x6x6 volume over 3 time points (cavities bright)"
+    assert not list(tmp_path.glob("*.partial"))

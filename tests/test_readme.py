@@ -4,7 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator import COMPONENTS, FIELDS, STREAMS
+from generator import FIELDS, STREAMS, kinds
+from generator.volumes import VOLUME_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -16,10 +17,10 @@ def test_readme_tables_are_up_to_date():
 
 
 def test_the_readme_names_every_component_field_and_stream():
-    for kind, registry in COMPONENTS.items():
+    for kind, registry in kinds.all_components().items():
         for name in registry:
             assert f"| `{kind}` | `{name}` |" in README, (kind, name)
-    for field in FIELDS:
+    for field in FIELDS + VOLUME_FIELDS:
         assert f"| `{field.name}` | {field.shape_text} |" in README, field.name
     for name, stream in STREAMS.items():
         assert f"| `{name}` | {stream.id} |" in README, name

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import moving_mnist
-from generator import Spec, generate
+from generator import Spec, generate, kinds
 from generator.sequences import pool_of
 from helpers import valid_spec
 
@@ -294,8 +294,9 @@ def test_from_dict_refuses_a_missing_parameter_naming_it(missing):
 @pytest.mark.parametrize("name", sorted(moving_mnist.PRESETS))
 def test_every_preset_survives_the_round_trip_through_as_dict(name):
     spec = moving_mnist.PRESETS[name].spec
-    assert Spec.from_dict(spec.as_dict()) == spec
-    assert Spec(**spec.as_dict()) == spec
+    assert type(spec).from_dict(spec.as_dict()) == spec
+    assert type(spec)(**spec.as_dict()) == spec
+    assert kinds.from_dict(spec.as_dict()) == spec
 
 
 def test_a_spec_with_every_kind_of_parameter_survives_the_round_trip():

@@ -120,11 +120,11 @@ def test_duckdb_reads_the_local_builds_rows(args, mnist_dir, tmp_path):
 def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_dir, tmp_path):
     local = _local("classic", mnist_dir, tmp_path)
     per_row = local["train"].data.nbytes // local["train"].num_rows
-    assert main([*args, "--max-shard-size", str(per_row * 15)]) == 0  # 40 train rows -> 3 shards
+    assert main([*args, "--max-shard-size", str(per_row * 15)]) == 0  # 15 rows a shard at most
     names = sorted(p.name for p in (tmp_path / "stage" / "classic").glob("train-*"))
-    assert names == [f"train-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert names == [f"train-{i:05d}-of-00005.parquet" for i in range(5)]
     rows = [pq.read_metadata(tmp_path / "stage" / "classic" / n).num_rows for n in names]
-    assert rows == [13, 13, 14]  # 40 * i // 3 boundaries
+    assert rows == [8] * 5  # a random block cut into equal power-of-two parts: 8 rows, the most up to 15
     staged = datasets.load_dataset(str(tmp_path / "stage"), "classic", cache_dir=str(tmp_path / "read"))
     assert staged["train"].data.table.equals(local["train"].data.table)
 
@@ -344,9 +344,13 @@ def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked_in_memory(mnist_d
     train = _local("classic", mnist_dir, tmp_path)["train"]
     whole = train.data.table.combine_chunks()
     digests = set()
-    for rows in (40, 13, 1):  # as a build, a worker's range or a stream would hand them over
-        chunked = pa.Table.from_batches([batch for lo in range(0, 40, rows) for batch in whole.slice(lo, rows).to_batches()])
-        digests.add(staging.write_parquet(chunked, train.features, tmp_path / f"{rows}.parquet", {"shard": 0}))
+    for rows in (40, 13, 1):  # as a build, a Dask task's chunks or a stream would hand them over
+        tables = [whole.slice(lo, rows) for lo in range(0, 40, rows)]
+        chunked = pa.Table.from_batches([batch for table in tables for batch in table.to_batches()])
+        for how, given in (("tables", tables), ("chunks", [chunked])):
+            path = tmp_path / f"{rows}-{how}.parquet"
+            staging.write_shard(given, train.features, path, "id", 0, 1)
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
     assert len(digests) == 1
 
 
@@ -354,8 +358,7 @@ def test_an_array_with_a_null_is_refused_naming_its_field(tmp_path):
     features = datasets.Features({"frames": datasets.Array2D((2, 2), "uint8"), "index": datasets.Value("int64")})
     rows = datasets.Dataset.from_dict({"frames": [[[1, 2], [3, 4]], [[5, 6], [7, None]]], "index": [0, 1]}, features=features)
     with pytest.raises(ValueError, match="field 'frames' holds nulls"):
-        staging.write_parquet(rows.data.table, features, tmp_path / "a.parquet", {})
-    assert not (tmp_path / "a.parquet").exists()
+        staging.write_shard([rows.data.table], features, tmp_path / "a.parquet", "id", 0, 1)
 
 
 def test_there_are_never_more_shards_than_rows(mnist_dir, tmp_path):
