@@ -1,7 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--skip-load] [--skip-tensorflow] [--repeats 5] [--stream]
+                                [--skip-memory] [--skip-parquet] [--skip-load] [--skip-tensorflow] [--repeats 5] [--stream] [--load]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -50,7 +50,7 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
     (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; ours
     and the one before through `load_dataset(REPO)` from the loopback Hub of tests/hubserver.py (real
     HTTP, a child process per load), with the download alone; and the seconds of each step (decode,
-    cast to the features, Arrow write).
+    cast to the features, Arrow write). `--load` runs only these.
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -76,6 +76,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets.table import InMemoryTable
 
 import moving_mnist  # the project, installed with `pip install -e .`
 from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, Spec, generate, load_pools, streams
@@ -962,7 +963,7 @@ LOAD_ROUNDS = 3  # (p): the candidates and the build, in turns
 def load_layouts(features: datasets.Features) -> dict[str, object]:
     """(p) The shard layouts measured, by name: each writes a table (rows of `features`, as `datasets`
     stores them) to a Parquet file. The first is ours (`staging.write_shard`), the second the one
-    staged before it."""
+    staged before it, the last what `push_to_hub` writes (`Dataset.to_parquet`, datasets' defaults)."""
     options = staging.PARQUET_OPTIONS
     schema = staging.parquet_schema(features)
     rows = staging.rows_per_group(schema)
@@ -974,14 +975,41 @@ def load_layouts(features: datasets.Features) -> dict[str, object]:
         return {name + ".list.element" * len(feature.shape): encoding
                 for name, feature in features.items() if hasattr(feature, "shape")}
 
+    required = required_lists(features)
+
+    def own_required(table: pa.Table, path: str) -> None:  # datasets' own lists, of values that are never null
+        columns = [pa.chunked_array([chunk.storage for chunk in table.column(field.name).chunks]).cast(field.type)
+                   if hasattr(features[field.name], "shape") else table.column(field.name) for field in required]
+        pq.write_table(pa.Table.from_arrays(columns, schema=required), path, row_group_size=rows, **options)
+
     return {
         "ours: fixed-size lists, 4 MiB row groups": lambda t, path: staging.write_shard([t], features, path, "", 0, 1),
         "before: datasets' storage, 256 rows": lambda t, path: pq.write_table(t, path, row_group_size=256, **options),
         "datasets' storage, 4 MiB row groups": lambda t, path: pq.write_table(t, path, row_group_size=rows, **options),
+        "datasets' storage, values required": own_required,
         "fixed-size lists, 256 rows": lambda t, path: fixed(t, path, row_group_size=256),
         "fixed-size lists, byte_stream_split": lambda t, path: fixed(t, path, column_encoding=leaves("BYTE_STREAM_SPLIT")),
         "fixed-size lists, data page v2": lambda t, path: fixed(t, path, data_page_version="2.0"),
+        "fixed-size lists, 64 MiB pages": lambda t, path: fixed(t, path, data_page_size=2**26),
+        "fixed-size lists, lz4": lambda t, path: fixed(t, path, compression="lz4", compression_level=None),
+        "fixed-size lists, uncompressed": lambda t, path: fixed(t, path, compression="none", compression_level=None),
+        "datasets' defaults (push_to_hub)": lambda t, path: datasets.Dataset(InMemoryTable(t)).to_parquet(path),
     }
+
+
+def required_lists(features: datasets.Features) -> pa.Schema:
+    """(p) `features`' own Arrow schema, except that the `ArrayXD` fields and their lists' values are never null."""
+    fields = []
+    for field in features.arrow_schema:
+        if hasattr(features[field.name], "shape"):
+            value_type, depth = field.type.storage_type, 0
+            while pa.types.is_list(value_type):
+                value_type, depth = value_type.value_type, depth + 1
+            for _ in range(depth):
+                value_type = pa.list_(pa.field("item", value_type, nullable=False))
+            field = pa.field(field.name, value_type, nullable=False)
+        fields.append(field)
+    return pa.schema(fields, metadata=features.arrow_schema.metadata)
 
 
 def stage_layout(stage: Path, ds: datasets.Dataset, write, folder: Path) -> None:
@@ -1061,7 +1089,7 @@ def load_rows(n: int, data_dir: str) -> list[tuple]:
     ]
     for i, name in enumerate(list(layouts)[1:], start=2):
         rows.append((f"(p{i}) {name}", f"{seconds[name]:.2f} s, {stored[name] / 1e6:.1f} MB", "", ""))
-        rows.append((f"    p{i} / p", f"{seconds[name] / seconds[ours]:.2f}x",
+        rows.append((f"    p{i} / p; p{i} / p1", f"{seconds[name] / seconds[ours]:.2f}x; {seconds[name] / seconds['build']:.2f}x",
                      f">= {TARGET_LOAD_SPEEDUP}x" if name == before else "",
                      verdict(speedup >= TARGET_LOAD_SPEEDUP) if name == before else ""))
     for label, name in (("ours", ours), ("before", before)):
@@ -1128,6 +1156,7 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
     parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
     parser.add_argument("--skip-load", action="store_true", help="skip (p)")
+    parser.add_argument("--load", action="store_true", help="only (p): loading the published layout")
     parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
     parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
     parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
@@ -1164,6 +1193,9 @@ def main() -> None:
     rows, build_seconds = [], None
     if args.stream:
         args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = args.skip_tensorflow = args.skip_load = True
+    if args.load:
+        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = True
+        args.skip_volumes = args.skip_tensorflow = args.skip_tables = args.skip_dask = True
     if not args.skip_speed:
         print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
         rows += speed_rows(data_dir, args.repeats)
@@ -1177,7 +1209,7 @@ def main() -> None:
     if not args.skip_memory:
         print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
         rows += memory_rows(args.memory_sequences, data_dir)
-    if not args.stream:
+    if not args.stream and not args.load:
         rows += startup_rows(args.repeats)
     if not args.skip_metrics:
         print("(m): scoring predictions ...", file=sys.stderr, flush=True)
@@ -1194,8 +1226,9 @@ def main() -> None:
     if not args.skip_volumes:
         print("(k): volumes ...", file=sys.stderr, flush=True)
         rows += volume_rows(args.repeats)
-    print("(s): training on the fly ...", file=sys.stderr, flush=True)
-    rows += stream_rows(args.num_sequences, data_dir, args.repeats)
+    if not args.load:
+        print("(s): training on the fly ...", file=sys.stderr, flush=True)
+        rows += stream_rows(args.num_sequences, data_dir, args.repeats)
     if not args.skip_tensorflow:
         print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
         rows += tensorflow_rows(data_dir, args.repeats)
