@@ -71,7 +71,8 @@ class Npy(Exporter):
 @dataclass(frozen=True)
 class Parquet(Exporter):
     """One `<split>.parquet` per split with every field, written by the publisher's Parquet writer (zstd,
-    no dictionaries), so that it reads back with `load_dataset("parquet", ...)` as the same features."""
+    arrays as fixed-size lists), so that it reads back with `load_dataset("parquet", ..., features=...)`
+    (the config's features) as the same features."""
 
     name = "parquet"
 

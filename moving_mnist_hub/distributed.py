@@ -94,9 +94,9 @@ def build(
     max_bytes = staging.shard_size(max_shard_size)
     publish.check_repo_id(repo_id)
     builder = moving_mnist.MovingMNIST(config_name=name, cache_dir=cache_dir, data_dir=data_dir, **(overrides or {}))
-    spec, schema = builder.config.spec, builder.info.features.arrow_schema
+    spec, features = builder.config.spec, builder.info.features
     identity = staging.identity(spec, builder.hash, max_bytes)
-    row_bytes = _row_bytes(spec, schema)
+    row_bytes = _row_bytes(spec, features.arrow_schema)
     shards = [
         Shard(split, rows, i, len(plan), f"{name}/{file}")
         for split, size in spec.split_sizes().items()
@@ -115,7 +115,7 @@ def build(
         futures = {
             client.submit(
                 _write_shard, out.fs, out.path(shard.path), None if rebuild else out.files[shard.path], shard,
-                spec, pools, schema, identity, max_bytes, key=f"{name}-{shard.path}-{os.urandom(4).hex()}",
+                spec, pools, features, identity, max_bytes, key=f"{name}-{shard.path}-{os.urandom(4).hex()}",
             ): shard
             for shard in shards
         }
@@ -141,7 +141,7 @@ def build(
     return Built(name, url, len(shards), written, seconds, parquet_bytes)
 
 
-def _write_shard(fs, path: str, recorded: str | None, shard: Shard, spec, pools, schema: pa.Schema,
+def _write_shard(fs, path: str, recorded: str | None, shard: Shard, spec, pools, features: datasets.Features,
                  identity: str, max_bytes: int) -> tuple[str, bool]:
     """The task: keep the shard at `path` if its bytes have the sha256 `recorded`, else write it.
     Returns (sha256, whether it was written)."""
@@ -156,7 +156,8 @@ def _write_shard(fs, path: str, recorded: str | None, shard: Shard, spec, pools,
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
     try:
         with fs.open(partial, "wb") as sink:
-            staging.write_shard(_tables(spec, pools, shard, schema), schema, sink, identity, shard.index, shard.count)
+            tables = _tables(spec, pools, shard, features.arrow_schema)
+            staging.write_shard(tables, features, sink, identity, shard.index, shard.count)
         digest = sha256(fs, partial)
         fs.mv(partial, path)
     except BaseException:

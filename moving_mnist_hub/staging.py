@@ -32,18 +32,20 @@ from generator import BLOCK_SIZE
 from generator.files import file_sha256
 from moving_mnist_hub import dataset_pictures
 
-# Chosen by measurement (scripts/benchmark.py (e), README "Publish to the Hub"): zstd level 1 without
-# dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries, content-defined
-# chunking) and gives 28% smaller files; faster zstd levels give bigger files and no speed, as the
-# nested-list encoding of Array3D dominates. 256 sequences (about 22 MB of classic frames) per row
-# group keeps random access cheap. Statistics only where a reader can use them (`index`).
+# Chosen by measurement (scripts/benchmark.py (e) and (p), README "Publish to the Hub"). Writing: zstd
+# level 1 without dictionaries writes 4.6x faster than datasets' defaults (snappy, dictionaries,
+# content-defined chunking) and gives smaller files. Reading: `load_dataset` decodes every pixel of a
+# nested list column on its own (levels and all), so the layout decides its speed: arrays stored as
+# fixed-size lists of non-null values (`parquet_schema`) in row groups of about 50 classic sequences
+# decode without validity bitmaps and in buffers the allocator reuses. Statistics only where a reader
+# can use them (`index`).
 PARQUET_OPTIONS = {
     "compression": "zstd",
     "compression_level": 1,
     "use_dictionary": False,
     "write_statistics": ["index"],
 }
-ROW_GROUP_SIZE = 256
+ROW_GROUP_BYTES = 2**22  # of fixed-size values: 51 classic sequences, 25 notebook ones
 MIN_SHARD_SIZE = 10**6  # "1MB" as datasets counts: smaller shards only multiply files and requests
 MANIFEST = ".moving-mnist-stage.json"
 _METADATA_KEY = b"moving_mnist"  # in each shard's footer: which data it holds
@@ -226,15 +228,21 @@ def shard_names(split: str, n: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
 
 
-def write_shard(tables: Iterable[pa.Table], schema: pa.Schema, where, identity: str, shard: int, num_shards: int) -> None:
-    """Write the rows of `tables` (consecutive, of `schema`, chunked in any way) as one Parquet shard to
-    `where`, a path or a binary file object. Each row group is written from one chunk per column, so
-    that the bytes depend on the rows alone, not on how they were chunked when they came."""
+def write_shard(tables: Iterable[pa.Table], features: datasets.Features, where, identity: str, shard: int,
+                num_shards: int) -> None:
+    """Write the rows of `tables` (consecutive, rows of `features` as `datasets` stores them, chunked in
+    any way) as one Parquet shard to `where`, a path or a binary file object, as every published shard
+    is written: in `parquet_schema(features)`, with `PARQUET_OPTIONS`, in row groups of `rows_per_group`
+    rows, with the shard's identity in the footer. Each row group is written from one chunk per column,
+    so that the bytes depend on the rows alone, not on how they were chunked when they came.
+    `ValueError` if an array holds a null."""
     footer = json.dumps({"identity": identity, "shard": shard, "num_shards": num_shards}).encode()
+    schema = parquet_schema(features)
     schema = schema.with_metadata({**schema.metadata, _METADATA_KEY: footer})
+    size = rows_per_group(schema)
     with pq.ParquetWriter(where, schema, **PARQUET_OPTIONS) as writer:
-        for group in _row_groups(tables):
-            writer.write_table(group.replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP_SIZE)
+        for group in _row_groups(tables, size):
+            writer.write_table(parquet_table(group, schema), row_group_size=size)
 
 
 def identity(spec, code_hash: str, max_shard_size: int) -> str:
@@ -245,7 +253,7 @@ def identity(spec, code_hash: str, max_shard_size: int) -> str:
         "code": code_hash,
         "staging_code": _CODE_HASH,
         "parquet": PARQUET_OPTIONS,
-        "row_group_size": ROW_GROUP_SIZE,
+        "row_group_bytes": ROW_GROUP_BYTES,
         "max_shard_size": max_shard_size,
         "pyarrow": pa.__version__,
     }
@@ -257,20 +265,87 @@ def _plan(ds, max_shard_size: int) -> list[range]:
     return shard_plan(ds.num_rows, ds.data.nbytes // ds.num_rows, max_shard_size)
 
 
-def _row_groups(tables: Iterable[pa.Table]):
-    """The rows of `tables` as tables of `ROW_GROUP_SIZE` rows (the last may have fewer), one chunk per column."""
+def _row_groups(tables: Iterable[pa.Table], size: int):
+    """The rows of `tables` as tables of `size` rows (the last may have fewer), one chunk per column."""
     rows = None
     for table in tables:
         rows = table if rows is None else pa.concat_tables([rows, table])
-        while rows.num_rows >= ROW_GROUP_SIZE:
-            yield rows.slice(0, ROW_GROUP_SIZE).combine_chunks()
-            rows = rows.slice(ROW_GROUP_SIZE)
+        while rows.num_rows >= size:
+            yield rows.slice(0, size).combine_chunks()
+            rows = rows.slice(size)
     if rows is not None and rows.num_rows:
         yield rows.combine_chunks()
 
 
 def _write_shard(job) -> str:
     ds, path, rows, i, n, identity = job
-    schema = ds.features.arrow_schema  # carries the features (Array3D, ClassLabel names) for readers
-    write_shard([ds.data.table.slice(rows.start, len(rows))], schema, path, identity, i, n)
+    write_shard([ds.data.table.slice(rows.start, len(rows))], ds.features, path, identity, i, n)
     return file_sha256(path)
+
+
+def parquet_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` (rows of features, as `datasets` stores them) in their `parquet_schema`, `schema`, on the
+    same values buffers (no copy); `ArrowInvalid` if an array is not of its feature's shape, `ValueError`
+    if it holds a null."""
+    columns = [_storage(table.column(field.name)) for field in schema]
+    for field, column in zip(schema, columns):
+        if not field.nullable and _has_nulls(column):
+            raise ValueError(f"field {field.name!r} holds nulls: the shards store arrays of values only")
+    return pa.Table.from_arrays([column.cast(field.type) for field, column in zip(schema, columns)], schema=schema)
+
+
+def parquet_schema(features: datasets.Features) -> pa.Schema:
+    """The Arrow schema of the shards: that of `features` (its metadata names the features, for readers
+    without the card), except that each `ArrayXD` field of shape `(d0, d1, ...)` is stored as fixed-size
+    lists (`d0` lists of `d1` ...) of non-null values.
+
+    Parquet decodes those without validity bitmaps, and `datasets` casts them to the features' own
+    storage (lists with offsets) by computing the offsets alone; pyarrow, polars and duckdb read them
+    as nested arrays of that shape.
+    """
+    own = features.arrow_schema
+    return pa.schema([_fixed_shape(field, features[field.name]) for field in own], metadata=own.metadata)
+
+
+def rows_per_group(schema: pa.Schema) -> int:
+    """Rows per row group: as many as hold `ROW_GROUP_BYTES` of the schema's fixed-size values, at least 1."""
+    return max(1, ROW_GROUP_BYTES // max(1, sum(_fixed_bytes(field.type) for field in schema)))
+
+
+_ARRAYS = (datasets.Array2D, datasets.Array3D, datasets.Array4D, datasets.Array5D)
+
+
+def _fixed_shape(field: pa.Field, feature) -> pa.Field:
+    if not isinstance(feature, _ARRAYS) or None in feature.shape:
+        return field
+    value_type = field.type.storage_type
+    while pa.types.is_list(value_type):
+        value_type = value_type.value_type
+    for size in reversed(feature.shape):
+        value_type = pa.list_(pa.field("item", value_type, nullable=False), size)
+    return pa.field(field.name, value_type, nullable=False)
+
+
+def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if not isinstance(column.type, pa.ExtensionType):
+        return column
+    return pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
+
+
+def _has_nulls(column: pa.ChunkedArray) -> bool:
+    """Whether a null is anywhere in `column`, at any level of its lists."""
+    for array in column.chunks:
+        while not array.null_count and (pa.types.is_list(array.type) or pa.types.is_fixed_size_list(array.type)):
+            array = array.flatten()
+        if array.null_count:
+            return True
+    return False
+
+
+def _fixed_bytes(value_type: pa.DataType) -> int:
+    if pa.types.is_fixed_size_list(value_type):
+        return value_type.list_size * _fixed_bytes(value_type.value_type)
+    try:
+        return value_type.bit_width // 8
+    except ValueError:  # strings, variable lists: not counted
+        return 0

@@ -1,8 +1,7 @@
 """Benchmark of the Moving MNIST generator and builder, against references measured in the same run.
 
     python scripts/benchmark.py [--quick] [--data-dir DIR] [--num-sequences 10000] [--memory-sequences 100000]
-                                [--skip-memory] [--skip-parquet] [--skip-tensorflow] [--repeats 5] [--stream]
-                                [--tensorflow]
+                                [--only SECTION ...] [--skip SECTION ...] [--repeats 5]
 
 Every figure is a ratio to a reference timed in the same run, so that it carries over between
 machines; the absolute numbers beside them are this machine's, at this moment. `--quick` (under a
@@ -34,21 +33,26 @@ minute) builds 2,000 sequences, times each figure twice (more for (g) to (i)) an
 (s) `moving_mnist.stream` (training on the fly) frames/s into numpy batches, against reading the same
     sequences from the Arrow cache: through datasets' torch format, sliced (s1) and with the README's
     former DataLoader recipe (s2), with the README's DataLoader recipe (s3), and by numpy slicing (s4);
-    and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader. `--stream` runs only these.
+    and (s5) `moving_mnist_torch.StreamDataset` through a DataLoader.
 (t) reading classic's frames, batch 256, after a warm-up epoch: the TFRecord reader (`moving_mnist.tf.dataset`)
     against (t1) `to_tf_dataset` and (t2) uint8 numpy slices of the Arrow cache (and (t3) those made
     tensors), with the CPU time of t and t2; the shards' sha256 check, and (t4) exporting TFRecords against
     npy (needs tensorflow).
-    `--tensorflow` runs only these.
 (n) building N classic sequences into the Arrow cache (one Arrow table per chunk), against (n1) pyarrow
     writing the same table to one IPC file and (n2) the builder that encoded example by example (the
     project at EXAMPLES_BUILDER, run from `git archive` in a child process), with whether n and n2
     wrote the same bytes; and what a build is made of: (n3) `datasets`' ArrowWriter writing the same
     tables, (n4) the engine making them; n / (n1 + n4) is the build against pyarrow's write plus the
-    generation that (n1) leaves out (a build overlaps them). All in turns. `--tables` runs only these.
+    generation that (n1) leaves out (a build overlaps them). All in turns.
 (dask) `build --engine dask` of many classic sequences (a large 2D build), one random block a shard,
     on a warm local Dask cluster of 1 and of 2 worker processes: shards/s, frames/s and the speed-up;
     against `publish --dry-run` of the same (one process: the Arrow cache, then Parquet shards).
+(p) `load_dataset(STAGE, "classic")` of N sequences staged by `publish --dry-run`, against building them
+    (`moving_mnist.load` into a fresh cache), and the same rows in the other shard layouts measured
+    (the one staged before, other row groups, encodings, page versions), in LOAD_ROUNDS turns; ours
+    and the one before through `load_dataset(REPO)` from the loopback Hub of tests/hubserver.py (real
+    HTTP, a child process per load), with the download alone; and the seconds of each step (decode,
+    cast to the features, Arrow write).
 
 Timings are the best of `--repeats` runs: other work on the machine only ever slows a run down.
 The short ones of (g), (h) and (i) take at least ROW_ROUNDS runs, and what they compare is run in
@@ -74,6 +78,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets.table import InMemoryTable
 
 import moving_mnist  # the project, installed with `pip install -e .`
 from generator import BLOCK_SIZE, MOTIONS, SOURCE_FILES, Pool, Spec, generate, load_pools, streams
@@ -342,8 +347,7 @@ def measure_parquet(n: int, data_dir: str, repeats: int) -> dict[str, tuple[floa
             staging.write_shards({"train": ds}, Path(folder) / "classic", "benchmark", shard_size)
 
         def ours_one_thread(folder):
-            pq.write_table(ds.data.table, os.path.join(folder, "a.parquet"), row_group_size=staging.ROW_GROUP_SIZE,
-                           **staging.PARQUET_OPTIONS)
+            staging.write_shard([ds.data.table], ds.features, Path(folder) / "a.parquet", "benchmark", 0, 1)
 
         def defaults(folder):
             ds.to_parquet(os.path.join(folder, "a.parquet"))
@@ -955,30 +959,232 @@ def table_rows(n: int, data_dir: str, repeats: int) -> list[tuple]:
     ]
 
 
+# (p): loading the published layout with `load_dataset`, no script
+
+TARGET_LOAD_RATIO = 1.5  # (p): load_dataset of the staged config at most 1.5x building it locally
+TARGET_LOAD_SPEEDUP = 3  # (p): and at least 3x faster than the layout staged before
+LOAD_ROUNDS = 3  # (p): the candidates and the build, in turns
+
+
+def load_layouts(features: datasets.Features) -> dict[str, object]:
+    """(p) The shard layouts measured, by name: each writes a table (rows of `features`, as `datasets`
+    stores them) to a Parquet file. The first is ours (`staging.write_shard`), the second the one
+    staged before it, the last what `push_to_hub` writes (`Dataset.to_parquet`, datasets' defaults)."""
+    options = staging.PARQUET_OPTIONS
+    schema = staging.parquet_schema(features)
+    rows = staging.rows_per_group(schema)
+
+    def fixed(table: pa.Table, path: str, **changes) -> None:  # our storage with other writer settings
+        pq.write_table(staging.parquet_table(table, schema), path, **{**options, "row_group_size": rows, **changes})
+
+    def leaves(encoding: str) -> dict[str, str]:  # Parquet's column paths of the ArrayXD features' values
+        return {name + ".list.element" * len(feature.shape): encoding
+                for name, feature in features.items() if hasattr(feature, "shape")}
+
+    required = required_lists(features)
+
+    def own_required(table: pa.Table, path: str) -> None:  # datasets' own lists, of values that are never null
+        columns = [pa.chunked_array([chunk.storage for chunk in table.column(field.name).chunks]).cast(field.type)
+                   if hasattr(features[field.name], "shape") else table.column(field.name) for field in required]
+        pq.write_table(pa.Table.from_arrays(columns, schema=required), path, row_group_size=rows, **options)
+
+    return {
+        "ours: fixed-size lists, 4 MiB row groups": lambda t, path: staging.write_shard([t], features, path, "", 0, 1),
+        "before: datasets' storage, 256 rows": lambda t, path: pq.write_table(t, path, row_group_size=256, **options),
+        "datasets' storage, 4 MiB row groups": lambda t, path: pq.write_table(t, path, row_group_size=rows, **options),
+        "datasets' storage, values required": own_required,
+        "fixed-size lists, 256 rows": lambda t, path: fixed(t, path, row_group_size=256),
+        "fixed-size lists, byte_stream_split": lambda t, path: fixed(t, path, column_encoding=leaves("BYTE_STREAM_SPLIT")),
+        "fixed-size lists, data page v2": lambda t, path: fixed(t, path, data_page_version="2.0"),
+        "fixed-size lists, 64 MiB pages": lambda t, path: fixed(t, path, data_page_size=2**26),
+        "fixed-size lists, lz4": lambda t, path: fixed(t, path, compression="lz4", compression_level=None),
+        "fixed-size lists, uncompressed": lambda t, path: fixed(t, path, compression="none", compression_level=None),
+        "datasets' defaults (push_to_hub)": lambda t, path: datasets.Dataset(InMemoryTable(t)).to_parquet(path),
+    }
+
+
+def required_lists(features: datasets.Features) -> pa.Schema:
+    """(p) `features`' own Arrow schema, except that the `ArrayXD` fields and their lists' values are never null."""
+    fields = []
+    for field in features.arrow_schema:
+        if hasattr(features[field.name], "shape"):
+            value_type, depth = field.type.storage_type, 0
+            while pa.types.is_list(value_type):
+                value_type, depth = value_type.value_type, depth + 1
+            for _ in range(depth):
+                value_type = pa.list_(pa.field("item", value_type, nullable=False))
+            field = pa.field(field.name, value_type, nullable=False)
+        fields.append(field)
+    return pa.schema(fields, metadata=features.arrow_schema.metadata)
+
+
+def stage_layout(stage: Path, ds: datasets.Dataset, write, folder: Path) -> None:
+    """(p) A copy of `stage` (one config, one split) in `folder` whose shards hold the same rows, written by `write`."""
+    (folder / "classic").mkdir(parents=True)
+    shutil.copy(stage / "README.md", folder / "README.md")
+    lo = 0
+    for shard in sorted((stage / "classic").glob("*.parquet")):
+        rows = pq.read_metadata(shard).num_rows
+        write(ds.data.table.slice(lo, rows), str(folder / "classic" / shard.name))
+        lo += rows
+
+
+def load_steps(files: list[Path], features: datasets.Features) -> dict[str, float]:
+    """(p) Seconds of each step of `load_dataset` on `files`, done as its Parquet builder does them:
+    decode (a batch per row group), cast to the features, write the Arrow cache."""
+    import pyarrow.dataset as pads
+    from datasets.arrow_writer import ArrowWriter
+    from datasets.table import table_cast
+
+    steps = dict.fromkeys(("decode", "cast", "Arrow write"), 0.0)
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        writer = ArrowWriter(features=features, path=os.path.join(folder, "data.arrow"))
+        for file in files:
+            with open(file, "rb") as source:
+                fragment = pads.ParquetFileFormat().make_fragment(source)
+                batches = fragment.to_batches(batch_size=fragment.row_groups[0].num_rows, batch_readahead=0, fragment_readahead=0)
+                while True:
+                    start = time.perf_counter()
+                    batch = next(batches, None)
+                    decoded = time.perf_counter()
+                    steps["decode"] += decoded - start
+                    if batch is None:
+                        break
+                    table = table_cast(pa.Table.from_batches([batch]), features.arrow_schema)
+                    cast = time.perf_counter()
+                    writer.write_table(table)
+                    steps["cast"] += cast - decoded
+                    steps["Arrow write"] += time.perf_counter() - cast
+        start = time.perf_counter()
+        writer.finalize()
+        steps["Arrow write"] += time.perf_counter() - start
+    return steps
+
+
+def load_rows(n: int, data_dir: str) -> list[tuple]:
+    """(p) `load_dataset(STAGE, "classic")` of n staged train sequences in each layout, against building
+    them locally (`moving_mnist.load` into a fresh cache), in turns; ours and the one before through
+    the loopback Hub; and the steps of their loads."""
+    sizes = {"num_train": n, "num_validation": 0, "num_test": 0}
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as work:
+        work = Path(work)
+        from moving_mnist_hub import publish
+
+        publish.publish(["classic"], "benchmark/moving-mnist", stage=work / "stage", overrides=sizes, dry_run=True,
+                        data_dir=data_dir, cache_dir=str(work / "cache"))
+        ds = moving_mnist.load("classic", data_dir=data_dir, cache_dir=str(work / "cache"), **sizes)["train"]
+        layouts = load_layouts(ds.features)
+        ours, before = list(layouts)[:2]
+        folders = {name: work / f"layout{i}" for i, name in enumerate(layouts)}
+        for name, write in layouts.items():
+            stage_layout(work / "stage", ds, write, folders[name])
+        runs = {"build": in_fresh_dir(lambda d: moving_mnist.load("classic", data_dir=data_dir, cache_dir=d, **sizes))}
+        runs.update({name: in_fresh_dir(functools.partial(load_folder, folder)) for name, folder in folders.items()})
+        seconds = interleaved(runs, LOAD_ROUNDS)
+        stored = {name: sum(p.stat().st_size for p in (folder / "classic").iterdir()) for name, folder in folders.items()}
+        hub = hub_loads({"ours": folders[ours], "before": folders[before]}, LOAD_ROUNDS)
+        steps = {}
+        for name in (ours, before):  # each step alone, the fewest seconds of the rounds
+            measured = [load_steps(sorted((folders[name] / "classic").iterdir()), ds.features) for _ in range(LOAD_ROUNDS)]
+            steps[name] = {step: min(m[step] for m in measured) for step in measured[0]}
+    ratio, speedup = seconds[ours] / seconds["build"], seconds[before] / seconds[ours]
+    rows = [
+        (f"(p) load_dataset(STAGE), {n} sequences", f"{seconds[ours]:.2f} s, {stored[ours] / 1e6:.1f} MB", "", ""),
+        ("(p1) build: moving_mnist.load, fresh cache", f"{seconds['build']:.2f} s", "", ""),
+        ("    p / p1", f"{ratio:.2f}x", f"<= {TARGET_LOAD_RATIO}x", verdict(ratio <= TARGET_LOAD_RATIO)),
+    ]
+    for i, name in enumerate(list(layouts)[1:], start=2):
+        rows.append((f"(p{i}) {name}", f"{seconds[name]:.2f} s, {stored[name] / 1e6:.1f} MB", "", ""))
+        rows.append((f"    p{i} / p; p{i} / p1", f"{seconds[name] / seconds[ours]:.2f}x; {seconds[name] / seconds['build']:.2f}x",
+                     f">= {TARGET_LOAD_SPEEDUP}x" if name == before else "",
+                     verdict(speedup >= TARGET_LOAD_SPEEDUP) if name == before else ""))
+    for label, name in (("ours", ours), ("before", before)):
+        download, load = hub[label]
+        rows.append((f"    {label}: load_dataset(REPO), loopback Hub", f"{load:.2f} s ({load / seconds[name]:.2f}x STAGE), "
+                     f"download {download:.2f} s", "", ""))
+    for label, name in (("p", ours), ("p2", before)):
+        rows.append((f"    {label}'s steps: decode, cast, Arrow write",
+                     ", ".join(f"{t:.2f}" for t in steps[name].values()) + " s", "", ""))
+    return rows
+
+
+def load_folder(stage: Path, cache_dir: str) -> None:
+    """`load_dataset` of a staged folder's classic config into `cache_dir`."""
+    datasets.load_dataset(str(stage), "classic", cache_dir=cache_dir)
+
+
+def hub_loads(stages: dict[str, Path], rounds: int) -> dict[str, tuple[float, float]]:
+    """(p) Each staged folder pushed to the loopback Hub of tests/hubserver.py (real HTTP), then loaded
+    by `load_dataset(REPO, "classic")` in a child process with fresh caches (the clients read
+    HF_ENDPOINT when imported): name -> the fewest seconds of the download alone, and of the load."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from hubserver import TEST_TOKENS, HubServer
+
+    best = {name: (math.inf, math.inf) for name in stages}
+    with HubServer(TEST_TOKENS) as hub:
+        for name, stage in stages.items():
+            hub.create_repo(f"alice/{name}")
+            hub.commit(f"alice/{name}", {p.relative_to(stage).as_posix(): p.read_bytes() for p in stage.rglob("*") if p.is_file()})
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+               "HF_UPDATE_DOWNLOAD_COUNTS": "0"}
+        for _ in range(rounds):
+            for name in stages:
+                with tempfile.TemporaryDirectory(prefix="mm-bench-") as home:
+                    argv = [sys.executable, __file__, "--_hub-load", f"alice/{name}"]
+                    out = subprocess.run(argv, env={**env, "HF_HOME": home}, check=True, capture_output=True, text=True)
+                download, load = map(float, out.stdout.split()[-2:])
+                best[name] = (min(best[name][0], download), min(best[name][1], load))
+    return best
+
+
+def hub_load_child(repo: str) -> None:
+    """(p) In a child whose HF_ENDPOINT is the loopback Hub: print the seconds of downloading `repo`'s
+    classic config alone, then of `load_dataset(repo, "classic")` (downloading again, into its own cache)."""
+    import huggingface_hub
+
+    datasets.config.USE_PARQUET_EXPORT = False  # the loopback Hub has no refs/convert/parquet
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as folder:
+        start = time.perf_counter()
+        huggingface_hub.snapshot_download(repo, repo_type="dataset", cache_dir=folder, allow_patterns=["classic/*"])
+        download = time.perf_counter() - start
+        start = time.perf_counter()
+        datasets.load_dataset(repo, "classic", cache_dir=os.path.join(folder, "datasets"))
+        print(download, time.perf_counter() - start)
+
+
+# The sections, in the order they run, with the rows they print (the module's docstring says what each measures)
+SECTIONS = {
+    "speed": "(a), (b), (c): frames/s and build times",
+    "parquet": "(e): Parquet",
+    "memory": "(d): peak memory (a minute or more)",
+    "startup": "(f): start-up",
+    "metrics": "(m): scoring predictions",
+    "presets": "(g) to (j): presets, motions, rotation and scale, annotations",
+    "volumes": "(k): volumes",
+    "stream": "(s): training on the fly",
+    "tensorflow": "(t): reading into TensorFlow",
+    "tables": "(n): Arrow tables against pyarrow and the builder of examples",
+    "dask": "(dask): building on Dask, 1 and 2 workers",
+    "load": "(p): loading the published layout (a few minutes)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the 4 canonical MNIST .gz files")
     parser.add_argument("--num-sequences", type=int, default=10_000, help="sequences built for (c)")
     parser.add_argument("--memory-sequences", type=int, default=100_000, help="sequences built for (d)")
-    parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
-    parser.add_argument("--skip-parquet", action="store_true", help="skip (e)")
-    parser.add_argument("--skip-speed", action="store_true", help="skip (a), (b) and (c)")
-    parser.add_argument("--skip-presets", action="store_true", help="skip (g) to (j)")
-    parser.add_argument("--stream", action="store_true", help="only (s): training on the fly, against reading the cache")
-    parser.add_argument("--skip-tensorflow", action="store_true", help="skip (t)")
-    parser.add_argument("--tensorflow", action="store_true", help="only (t): reading into TensorFlow")
-    parser.add_argument("--skip-tables", action="store_true", help="skip (n)")
-    parser.add_argument("--tables", action="store_true", help="only (n): Arrow tables against pyarrow and the builder of examples")
+    sections = ", ".join(SECTIONS)
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION", help=f"run only these: {sections}")
+    parser.add_argument("--skip", nargs="+", choices=SECTIONS, metavar="SECTION", help="leave these out")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best is reported")
     parser.add_argument("--quick", action="store_true",
                         help="under a minute: 2,000 sequences, 2 runs per timing, memory of 10,000 sequences")
-    parser.add_argument("--skip-volumes", action="store_true", help="skip (k)")
-    parser.add_argument("--skip-metrics", action="store_true", help="skip (m)")
     parser.add_argument("--_child-volumes", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--skip-dask", action="store_true", help="skip (dask)")
     parser.add_argument("--dask-sequences", type=int, default=None,
                         help="classic sequences built on Dask for (dask); default 8,192 (--quick: 2,048)")
     parser.add_argument("--_child-build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_hub-load", help=argparse.SUPPRESS)
     parser.add_argument("--_cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
@@ -986,6 +1192,9 @@ def main() -> None:
     data_dir = args.data_dir or default_data_dir()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    if args._hub_load:
+        hub_load_child(args._hub_load)
+        return
     if args._child_volumes is not None:
         generate_volumes_by_chunks(args._child_volumes)
         print(peak_rss())
@@ -995,57 +1204,38 @@ def main() -> None:
         print(peak_rss())
         return
 
+    wanted = [name for name in (args.only or SECTIONS) if name not in (args.skip or ())]
     rows, build_seconds = [], None
-    if args.stream:
-        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = args.skip_tensorflow = True
-    if args.tables:
-        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = args.skip_volumes = True
-        args.skip_tensorflow = args.skip_dask = True
-    if args.tensorflow:
-        args.skip_speed = args.skip_parquet = args.skip_memory = args.skip_presets = args.skip_metrics = True
-        args.skip_volumes = args.skip_tables = args.skip_dask = True
-    if not args.skip_speed:
-        print("(a), (b): frames/s ...", file=sys.stderr, flush=True)
-        rows += speed_rows(data_dir, args.repeats)
-        print("(c): build times ...", file=sys.stderr, flush=True)
-        times = measure_build(args.num_sequences, data_dir, args.repeats)
-        rows += build_rows(args.num_sequences, times)
-        build_seconds = times["build"]
-    if not args.skip_parquet:
-        print("(e): Parquet ...", file=sys.stderr, flush=True)
-        rows += parquet_rows(args.num_sequences, data_dir, args.repeats, build_seconds)
-    if not args.skip_memory:
-        print("(d): peak memory (a minute or more) ...", file=sys.stderr, flush=True)
-        rows += memory_rows(args.memory_sequences, data_dir)
-    if not (args.stream or args.tables or args.tensorflow):
-        rows += startup_rows(args.repeats)
-    if not args.skip_metrics:
-        print("(m): scoring predictions ...", file=sys.stderr, flush=True)
-        rows += metric_rows(data_dir, args.repeats)
-    if not args.skip_presets:
-        print("(g): frames/s per preset ...", file=sys.stderr, flush=True)
-        rows += preset_rows(data_dir, args.repeats)
-        print("(h): trajectories per motion ...", file=sys.stderr, flush=True)
-        rows += motion_rows(data_dir, args.repeats)
-        print("(i): building with rotation and scale ...", file=sys.stderr, flush=True)
-        rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
-        print("(j): annotations ...", file=sys.stderr, flush=True)
-        rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
-    if not args.skip_volumes:
-        print("(k): volumes ...", file=sys.stderr, flush=True)
-        rows += volume_rows(args.repeats)
-    if not (args.tables or args.tensorflow):
-        print("(s): training on the fly ...", file=sys.stderr, flush=True)
-        rows += stream_rows(args.num_sequences, data_dir, args.repeats)
-    if not args.skip_tensorflow:
-        print("(t): reading into TensorFlow ...", file=sys.stderr, flush=True)
-        rows += tensorflow_rows(data_dir, args.repeats)
-    if not args.skip_tables:
-        print("(n): Arrow tables against pyarrow and the builder of examples ...", file=sys.stderr, flush=True)
-        rows += table_rows(args.num_sequences, data_dir, args.repeats)
-    if not args.skip_dask:
-        print("(dask): building on Dask, 1 and 2 workers ...", file=sys.stderr, flush=True)
-        rows += dask_rows(args.dask_sequences or (2 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
+    for name in wanted:
+        print(f"{SECTIONS[name]} ...", file=sys.stderr, flush=True)
+        if name == "speed":
+            times = measure_build(args.num_sequences, data_dir, args.repeats)
+            rows += speed_rows(data_dir, args.repeats) + build_rows(args.num_sequences, times)
+            build_seconds = times["build"]
+        elif name == "parquet":
+            rows += parquet_rows(args.num_sequences, data_dir, args.repeats, build_seconds)
+        elif name == "memory":
+            rows += memory_rows(args.memory_sequences, data_dir)
+        elif name == "startup":
+            rows += startup_rows(args.repeats)
+        elif name == "metrics":
+            rows += metric_rows(data_dir, args.repeats)
+        elif name == "presets":
+            rows += preset_rows(data_dir, args.repeats) + motion_rows(data_dir, args.repeats)
+            rows += transform_build_rows(args.num_sequences, data_dir, args.repeats)
+            rows += annotation_rows(args.num_sequences, data_dir, args.repeats)
+        elif name == "volumes":
+            rows += volume_rows(args.repeats)
+        elif name == "stream":
+            rows += stream_rows(args.num_sequences, data_dir, args.repeats)
+        elif name == "tensorflow":
+            rows += tensorflow_rows(data_dir, args.repeats)
+        elif name == "tables":
+            rows += table_rows(args.num_sequences, data_dir, args.repeats)
+        elif name == "dask":
+            rows += dask_rows(args.dask_sequences or (2 if args.quick else 8) * BLOCK_SIZE, data_dir, args.repeats)
+        elif name == "load":
+            rows += load_rows(args.num_sequences, data_dir)
     rounds = ", ".join(f"{row} {max(args.repeats, least)}" for row, least in ROW_ROUNDS.items())
     print(f"best of {args.repeats} runs ({rounds}); values are this machine's")
     print(f"{'figure':<46}  {'value':>22}  {'target':>12}  verdict")

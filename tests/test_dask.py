@@ -176,7 +176,7 @@ def test_a_real_scheduler_and_two_worker_processes_write_the_staged_tree(cluster
 
 
 def test_a_config_whose_chunks_cut_row_groups_is_written_byte_for_byte(cluster, mnist_dir, tmp_path):
-    # numbers (128 x 128 frames) generates 76 sequences at a time; its 256-row row groups span chunks
+    # numbers (128 x 128 frames) generates 64 sequences at a time; its row groups (4 MiB: 12 rows) span chunks
     options = ["--set", "num_train=600", "--set", "num_validation=0", "--set", "num_test=40", "--max-shard-size",
                "150MB", "--data-dir", str(mnist_dir), "--cache-dir", str(tmp_path / "cache")]
     assert main(["publish", "numbers", "--repo-id", REPO, "--dry-run", "--stage", str(tmp_path / "stage"), *options]) == 0

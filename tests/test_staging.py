@@ -8,7 +8,10 @@ import re
 from pathlib import Path
 
 import datasets
+import duckdb
 import imageio.v3 as iio
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
@@ -35,8 +38,8 @@ def args(mnist_dir, tmp_path):
     return _argv(mnist_dir, tmp_path)
 
 
-def _local(name, mnist_dir, tmp_path):
-    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES)
+def _local(name, mnist_dir, tmp_path, **overrides):
+    return moving_mnist.load(name, data_dir=str(mnist_dir), cache_dir=str(tmp_path / "cache"), **SIZES, **overrides)
 
 
 def _files(stage):
@@ -65,6 +68,55 @@ def test_load_dataset_of_the_stage_equals_the_local_build(args, mnist_dir, tmp_p
             assert staged[split].data.table.equals(local[split].data.table), (name, split)
 
 
+@pytest.mark.parametrize("name", ["cifar10", "crowded", "numbers"])
+def test_rgb_and_annotated_configs_load_from_the_stage_as_the_local_build(name, request, mnist_dir, tmp_path):
+    data_dir = request.getfixturevalue("test_cifar") if name == "cifar10" else mnist_dir
+    # crowded with 3 objects each: its statistics figures refuse the absent objects' positions
+    fixed = {"num_objects": 3} if name == "crowded" else {}
+    sets = [arg for key, value in fixed.items() for arg in ("--set", f"{key}={value}")]
+    assert main([*_argv(data_dir, tmp_path, [name]), *sets]) == 0
+    local = _local(name, data_dir, tmp_path, **fixed)
+    kinds = {type(feature).__name__ for feature in local["train"].features.values()}
+    assert {"cifar10": "Array4D", "crowded": "Array2D", "numbers": "List"}[name] in kinds  # RGB, boxes, digit lists
+    staged = datasets.load_dataset(str(tmp_path / "stage"), name, cache_dir=str(tmp_path / "read"))
+    assert list(staged) == list(local)
+    for split in local:
+        assert staged[split].features == local[split].features
+        assert staged[split].data.table.equals(local[split].data.table), (name, split)
+
+
+def _readme_snippets() -> list[str]:
+    """The code blocks of the README's section on reading the shards without `datasets`."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Reading the shards without `datasets`", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readmes_lines_read_the_shards_into_the_local_builds_frames(args, mnist_dir, tmp_path, monkeypatch):
+    main([*args, "--max-shard-size", "1MB"])  # several shards, read back in order
+    assert len(list((tmp_path / "stage" / "classic").glob("train-*.parquet"))) > 1
+    local = _local("classic", mnist_dir, tmp_path)["train"].with_format("numpy")[:]  # the Arrow cache's rows
+    snippets = _readme_snippets()
+    assert len(snippets) == 2  # pyarrow, polars
+    monkeypatch.chdir(tmp_path / "stage")  # the repository's tree, as `hf download` leaves it
+    for snippet in snippets:
+        namespace = {}
+        exec(snippet, namespace)
+        for field in ("input_frames", "output_frames"):
+            frames = namespace[field]
+            assert frames.dtype == np.uint8 and frames.shape == (40, 10, 64, 64), snippet
+            assert frames.tobytes() == local[field].astype(np.uint8).tobytes(), (snippet, field)
+
+
+def test_duckdb_reads_the_local_builds_rows(args, mnist_dir, tmp_path):
+    main(args)
+    local = _local("classic", mnist_dir, tmp_path)["test"]
+    shard = tmp_path / "stage" / "classic" / "test-00000-of-00001.parquet"
+    table = pa.table(duckdb.sql(f"SELECT * FROM '{shard}' ORDER BY index"))
+    assert table.column_names == list(local.features)
+    assert table.to_pylist() == local.to_list()
+
+
 def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_dir, tmp_path):
     local = _local("classic", mnist_dir, tmp_path)
     per_row = local["train"].data.nbytes // local["train"].num_rows
@@ -78,18 +130,34 @@ def test_shards_follow_max_shard_size_and_keep_every_row_in_order(args, mnist_di
 
 
 def test_parquet_settings_are_the_documented_ones(args, tmp_path):
-    main(args)
+    main([*args, "--set", "num_train=100"])
     metadata = pq.read_metadata(tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet")
-    assert metadata.num_row_groups == 1 and metadata.row_group(0).num_rows == 40
+    # a classic row's fixed-size values: frames, positions (20, 2, 2) int16, labels and index int64, source_indices int32
+    row_bytes = 2 * 10 * 64 * 64 + 20 * 2 * 2 * 2 + 2 * 8 + 2 * 4 + 8
+    per_group = 2**22 // row_bytes
+    assert staging.ROW_GROUP_BYTES == 2**22 and per_group == 51
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [51, 49]
     frames = metadata.row_group(0).column(0)
-    assert frames.path_in_schema.startswith("input_frames")
+    assert frames.path_in_schema == "input_frames.list.element.list.element.list.element"
     assert frames.compression == "ZSTD"
     assert "RLE_DICTIONARY" not in frames.encodings and "PLAIN_DICTIONARY" not in frames.encodings
     assert not frames.is_stats_set  # statistics of pixels help no reader
     index = [metadata.row_group(0).column(i) for i in range(metadata.num_columns)][-1]
     assert index.path_in_schema == "index" and index.is_stats_set
-    assert (index.statistics.min, index.statistics.max) == (0, 39)
-    assert staging.ROW_GROUP_SIZE == 256
+    assert (index.statistics.min, index.statistics.max) == (0, 50)
+
+
+def test_arrays_are_stored_as_fixed_size_lists_of_values_that_are_never_null(args, tmp_path):
+    main(args)
+    shard = tmp_path / "stage" / "classic" / "train-00000-of-00001.parquet"
+    schema = pq.read_schema(shard)
+    value = pa.field("item", pa.uint8(), nullable=False)
+    for size in (64, 64, 10):
+        value = pa.field("item", pa.list_(value, size), nullable=False)
+    assert schema.field("input_frames") == pa.field("input_frames", value.type, nullable=False)
+    assert schema.field("labels").type == pa.list_(pa.int64(), 2)  # not an array: as datasets stores it
+    frames = pq.ParquetFile(shard).schema.column(0)  # required lists: only the three list levels are recorded
+    assert (frames.max_definition_level, frames.max_repetition_level) == (3, 3)
 
 
 def test_variable_counts_and_turned_sprites_stage_with_every_figure(mnist_dir, tmp_path, capsys):
@@ -275,12 +343,33 @@ def test_the_manifest_records_the_sha256_of_every_staged_file(args, tmp_path):
 def test_editing_the_staging_code_changes_the_shard_identity(tmp_path):
     spec = moving_mnist.PRESETS["classic"].spec
     edited = tmp_path / "staging_edited.py"
-    edited.write_text(Path(staging.__file__).read_text().replace("ROW_GROUP_SIZE = 256", "ROW_GROUP_SIZE = 256  # edited"))
+    edited.write_text(Path(staging.__file__).read_text().replace("ROW_GROUP_BYTES = 2**22", "ROW_GROUP_BYTES = 2**22  # edited"))
     module_spec = importlib.util.spec_from_file_location("staging_edited", edited)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     assert module.identity(spec, "code", 10**9) != staging.identity(spec, "code", 10**9)
     assert staging.identity(spec, "code", 10**9) == staging.identity(spec, "code", 10**9)
+
+
+def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked_in_memory(mnist_dir, tmp_path):
+    train = _local("classic", mnist_dir, tmp_path)["train"]
+    whole = train.data.table.combine_chunks()
+    digests = set()
+    for rows in (40, 13, 1):  # as a build, a Dask task's chunks or a stream would hand them over
+        tables = [whole.slice(lo, rows) for lo in range(0, 40, rows)]
+        chunked = pa.Table.from_batches([batch for table in tables for batch in table.to_batches()])
+        for how, given in (("tables", tables), ("chunks", [chunked])):
+            path = tmp_path / f"{rows}-{how}.parquet"
+            staging.write_shard(given, train.features, path, "id", 0, 1)
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_an_array_with_a_null_is_refused_naming_its_field(tmp_path):
+    features = datasets.Features({"frames": datasets.Array2D((2, 2), "uint8"), "index": datasets.Value("int64")})
+    rows = datasets.Dataset.from_dict({"frames": [[[1, 2], [3, 4]], [[5, 6], [7, None]]], "index": [0, 1]}, features=features)
+    with pytest.raises(ValueError, match="field 'frames' holds nulls"):
+        staging.write_shard([rows.data.table], features, tmp_path / "a.parquet", "id", 0, 1)
 
 
 def test_there_are_never_more_shards_than_rows(mnist_dir, tmp_path):
