@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
+from typing import Self
 
 from generator.backgrounds import BACKGROUNDS
 from generator.components import Component, bounds, integer, not_allowed, span
@@ -29,16 +30,16 @@ COMPONENTS = {
 
 # field -> (smallest, largest) allowed value. The maxima are far beyond any published use and are
 # checked before any memory is taken, so that a typo fails at once instead of eating the machine.
-BOUNDS = {
-    "num_objects": (1, 64),
+# Frames, splits and seed are bounded alike for every kind of spec (`SpecBase`); volumes add their own.
+COMMON_BOUNDS = {
     "num_frames": (2, 1000),
     "num_input_frames": (1, 999),
-    "image_size": (1, 1024),
     "num_train": (0, 10_000_000),
     "num_validation": (0, 10_000_000),
     "num_test": (0, 10_000_000),
     "seed": (0, 2**128 - 1),
 }
+BOUNDS = {"num_objects": (1, 64), "image_size": (1, 1024), **COMMON_BOUNDS}
 
 # Ground truth a dataset may add on request (`annotations`), each one or more fields of `generator.fields`.
 ANNOTATIONS = ("centres", "velocities", "boxes", "masks", "tracks")
@@ -51,8 +52,66 @@ LEGACY = {"step_length": "motion"}
 MAX_SEQUENCE_PIXELS = 2**28
 
 
+class SpecBase:
+    """What every kind of spec (`Spec`, `generator.volumes.VolumeSpec`) does with its parameters alike.
+    Subclasses are frozen dataclasses naming their components' registries in `_components` (field -> registry)."""
+
+    _components: dict = {}
+    _kind = "spec"  # what the errors call it
+
+    @classmethod
+    def from_dict(cls, parameters: dict) -> Self:
+        """A spec from `as_dict()`'s form; parameters with a default (`_defaults`) may be left out."""
+        parameters = {**cls._defaults(), **parameters}
+        missing = [f.name for f in fields(cls) if f.name not in parameters]
+        if missing:
+            raise ValueError(f"{missing[0]} is missing: a {cls._kind} needs {', '.join(f.name for f in fields(cls))}")
+        parameters = cls._current(parameters)
+        cls._check_names(parameters)
+        return cls(**parameters)
+
+    def replace(self, **overrides) -> Self:
+        """This spec with some parameters changed. A component given as a dict without "name", or with
+        its current name, keeps its other parameters: `replace(motion={"step_length": 0.2})`."""
+        overrides = self._current(overrides)
+        self._check_names(overrides)
+        for kind, registry in self._components.items():
+            if kind in overrides:
+                overrides[kind] = registry.create(overrides[kind], base=getattr(self, kind))
+        return dataclasses.replace(self, **overrides)
+
+    @property
+    def num_output_frames(self) -> int:
+        return self.num_frames - self.num_input_frames
+
+    def split_sizes(self) -> dict[str, int]:
+        """Samples per split, non-empty splits only."""
+        sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
+        return {split: n for split, n in sizes.items() if n > 0}
+
+    def as_dict(self) -> dict:
+        """Plain values: components as `{"name": ..., parameter: value}`."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def _defaults(cls) -> dict:
+        return {f.name: f.default for f in fields(cls) if f.default is not dataclasses.MISSING}
+
+    @staticmethod
+    def _current(parameters: dict) -> dict:
+        """`parameters` as this version spells them (a new dict)."""
+        return dict(parameters)
+
+    @classmethod
+    def _check_names(cls, parameters: dict) -> None:
+        known = [f.name for f in fields(cls)]
+        for name in parameters:
+            if name not in known:
+                raise not_allowed("parameter", name, known)
+
+
 @dataclass(frozen=True)
-class Spec:
+class Spec(SpecBase):
     """Everything that determines the bytes of a generated dataset.
 
     source: what the sprites are (`generator.sources`), with its parameters.
@@ -134,28 +193,16 @@ class Spec:
         if self.num_train + self.num_validation + self.num_test == 0:
             raise ValueError("num_train, num_validation and num_test are all 0: no split to build")
 
-    @classmethod
-    def from_dict(cls, parameters: dict) -> Spec:
-        """A spec from `as_dict()`'s form, or from an older card's (version 1.0's flat `step_length`, no background,
-        no transform or corruptions)."""
-        defaults = {"background": "none", "transform": "none", "occlusion": "none", "noise": "none", "drop": "none"}
-        parameters = {**defaults, "annotations": (), **parameters}
-        missing = [f.name for f in fields(cls) if f.name not in parameters]
-        if missing:
-            raise ValueError(f"{missing[0]} is missing: a spec needs {', '.join(f.name for f in fields(cls))}")
-        parameters = _modern(parameters)
-        _check_names(parameters)
-        return cls(**parameters)
+    _components = COMPONENTS
 
-    def replace(self, **overrides) -> Spec:
-        """This spec with some parameters changed. A component given as a dict without "name", or with
-        its current name, keeps its other parameters: `replace(motion={"step_length": 0.2})`."""
-        overrides = _modern(overrides)
-        _check_names(overrides)
-        for kind, registry in COMPONENTS.items():
-            if kind in overrides:
-                overrides[kind] = registry.create(overrides[kind], base=getattr(self, kind))
-        return dataclasses.replace(self, **overrides)
+    @classmethod
+    def _defaults(cls) -> dict:
+        # an older card's: version 1.0's had no background, transform, corruptions or annotations
+        return {**super()._defaults(), "background": "none"}
+
+    @staticmethod
+    def _current(parameters: dict) -> dict:
+        return _modern(parameters)
 
     @property
     def max_objects(self) -> int:
@@ -171,27 +218,14 @@ class Spec:
         """1 (gray frames) or 3 (RGB, from an RGB source or background)."""
         return max(self.source.channels, self.background.channels)
 
-    @property
-    def num_output_frames(self) -> int:
-        return self.num_frames - self.num_input_frames
-
     def frame_shape(self) -> tuple[int, ...]:
         """One frame's shape: (H, W) gray, (3, H, W) RGB."""
         canvas = (self.image_size, self.image_size)
         return canvas if self.channels == 1 else (3, *canvas)
 
-    def split_sizes(self) -> dict[str, int]:
-        """Sequences per split, non-empty splits only."""
-        sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
-        return {split: n for split, n in sizes.items() if n > 0}
-
     def files(self) -> list[str]:
         """The collections (`generator.files.SOURCE_FILES`) this spec reads."""
         return list(dict.fromkeys(c.files for c in (self.source, self.background) if c.files is not None))
-
-    def as_dict(self) -> dict:
-        """Plain values: components as `{"name": ..., parameter: value}`."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def flatten(parameters: dict) -> dict:
@@ -226,13 +260,6 @@ def _modern(parameters: dict) -> dict:
             value = {"name": value} if isinstance(value, str) else dict(value)
             parameters[kind] = {**value, name: parameters.pop(name)}
     return parameters
-
-
-def _check_names(parameters: dict) -> None:
-    known = [f.name for f in dataclasses.fields(Spec)]
-    for name in parameters:
-        if name not in known:
-            raise not_allowed("parameter", name, known)
 
 
 def _annotations(value) -> tuple[str, ...]:

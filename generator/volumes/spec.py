@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from generator.components import Component, bounds, integer, not_allowed, number, span
-from generator.spec import MAX_SEQUENCE_PIXELS, _plain  # a spec's values as plain data, the same for both kinds
+from generator.spec import COMMON_BOUNDS, MAX_SEQUENCE_PIXELS, SpecBase
 from generator.volumes.cavities import CAVITIES
 from generator.volumes.occupancy import OCCUPANCIES
 
@@ -20,18 +20,8 @@ CITATION = """@article{hannouch2023topology,
 COMPONENTS = {"cavities": CAVITIES, "occupancy": OCCUPANCIES}
 
 # field -> (smallest, largest) allowed value, checked before any memory is taken.
-BOUNDS = {
-    "num_cavities": (1, 16),
-    "num_frames": (2, 1000),
-    "num_input_frames": (1, 999),
-    "grid_size": (1, 256),
-    "generation_size": (1, 1024),
-    "time_factor": (1, 64),
-    "num_train": (0, 10_000_000),
-    "num_validation": (0, 10_000_000),
-    "num_test": (0, 10_000_000),
-    "seed": (0, 2**128 - 1),
-}
+BOUNDS = {"num_cavities": (1, 16), "grid_size": (1, 256), "generation_size": (1, 1024), "time_factor": (1, 64),
+          **COMMON_BOUNDS}
 
 # How overlapping cavities are handled.
 OVERLAPS = ("separate", "merge")
@@ -41,7 +31,7 @@ MAX_POINTS_PER_EDGE = 2048
 
 
 @dataclass(frozen=True)
-class VolumeSpec:
+class VolumeSpec(SpecBase):
     """Everything that determines the bytes of a generated dataset of volumes.
 
     A sample is T time points of a D x D x D grid (`frames (T, D, D, D) uint8`): solid material
@@ -119,55 +109,18 @@ class VolumeSpec:
         if self.num_train + self.num_validation + self.num_test == 0:
             raise ValueError("num_train, num_validation and num_test are all 0: no split to build")
 
-    @classmethod
-    def from_dict(cls, parameters: dict) -> VolumeSpec:
-        """A spec from `as_dict()`'s form (the optional fields may be left out)."""
-        optional = {f.name: f.default for f in fields(cls) if f.default is not dataclasses.MISSING}
-        parameters = {**optional, **parameters}
-        missing = [f.name for f in fields(cls) if f.name not in parameters]
-        if missing:
-            raise ValueError(f"{missing[0]} is missing: a volume spec needs {', '.join(f.name for f in fields(cls))}")
-        _check_names(parameters)
-        return cls(**parameters)
-
-    def replace(self, **overrides) -> VolumeSpec:
-        """This spec with some parameters changed. A component given as a dict without "name", or with
-        its current name, keeps its other parameters: `replace(cavities={"gap": 0.05})`."""
-        _check_names(overrides)
-        for kind, registry in COMPONENTS.items():
-            if kind in overrides:
-                overrides[kind] = registry.create(overrides[kind], base=getattr(self, kind))
-        return dataclasses.replace(self, **overrides)
+    _components = COMPONENTS
+    _kind = "volume spec"
 
     @property
     def max_cavities(self) -> int:
         """C: the cavities per sample, or the most a sample may have."""
         return bounds(self.num_cavities)[1]
 
-    @property
-    def num_output_frames(self) -> int:
-        return self.num_frames - self.num_input_frames
-
     def frame_shape(self) -> tuple[int, int, int]:
         """(D, D, D): one time point of a sample."""
         return (self.grid_size,) * 3
 
-    def split_sizes(self) -> dict[str, int]:
-        """Samples per split, non-empty splits only."""
-        sizes = {"train": self.num_train, "validation": self.num_validation, "test": self.num_test}
-        return {split: n for split, n in sizes.items() if n > 0}
-
     def files(self) -> list[str]:
         """No source files: volumes are drawn from their equations."""
         return []
-
-    def as_dict(self) -> dict:
-        """Plain values: components as `{"name": ..., parameter: value}`."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
-
-
-def _check_names(parameters: dict) -> None:
-    known = [f.name for f in fields(VolumeSpec)]
-    for name in parameters:
-        if name not in known:
-            raise not_allowed("parameter", name, known)
